@@ -1,0 +1,47 @@
+package dev.airflowtemporal.workflows;
+
+import dev.airflowtemporal.core.TaskQueues;
+import dev.airflowtemporal.workflows.dagrun.DagRunWorkflowImpl;
+import dev.airflowtemporal.workflows.task.RunnerSettings;
+import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
+import io.temporal.common.converter.DataConverterException;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import io.temporal.worker.WorkflowImplementationOptions;
+import java.util.List;
+
+/**
+ * Registers our workflows and activities on a {@link WorkerFactory}: workflows on the base task
+ * queue, task activities on the task queue of every Airflow queue this host serves.
+ */
+public final class DagRunWorker {
+  /** The {@code --queues} entry that stands for Airflow's default queue (the base task queue). */
+  public static final String DEFAULT_QUEUE = "default";
+
+  /**
+   * A payload the workflow cannot decode, or a bug in workflow code, fails the workflow instead of
+   * retrying its workflow task forever: a stuck run is worse than a visibly failed one.
+   */
+  public static final WorkflowImplementationOptions WORKFLOW_OPTIONS = WorkflowImplementationOptions.newBuilder()
+      .setFailWorkflowExceptionTypes(DataConverterException.class, IllegalArgumentException.class,
+          NullPointerException.class, ClassCastException.class)
+      .build();
+
+  private DagRunWorker() {}
+
+  public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
+      RunnerSettings runner, int maxConcurrentTasks) {
+    WorkerOptions activityOptions = WorkerOptions.newBuilder()
+        .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
+        .build();
+    Worker workflowWorker = factory.newWorker(baseTaskQueue, activityOptions);
+    workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
+    TaskActivitiesImpl activities = new TaskActivitiesImpl(runner);
+    for (String queue : airflowQueues) {
+      String taskQueue = TaskQueues.forAirflowQueue(baseTaskQueue, DEFAULT_QUEUE.equals(queue) ? null : queue);
+      Worker worker = taskQueue.equals(baseTaskQueue) ? workflowWorker : factory.newWorker(taskQueue, activityOptions);
+      worker.registerActivitiesImplementations(activities);
+    }
+  }
+}

@@ -1,0 +1,189 @@
+package dev.airflowtemporal.workflows.dagrun;
+
+import dev.airflowtemporal.core.TaskQueues;
+import dev.airflowtemporal.core.wire.AttemptKey;
+import dev.airflowtemporal.core.wire.ContractVersion;
+import dev.airflowtemporal.core.wire.DagRunProgress;
+import dev.airflowtemporal.core.wire.DagRunWorkflowInput;
+import dev.airflowtemporal.core.wire.OutcomeState;
+import dev.airflowtemporal.core.wire.TaskCancellation;
+import dev.airflowtemporal.core.wire.TaskOutcome;
+import dev.airflowtemporal.core.wire.TaskSubmission;
+import dev.airflowtemporal.workflows.task.TaskActivities;
+import dev.airflowtemporal.workflows.task.TaskAttempt;
+import dev.airflowtemporal.workflows.task.TaskAttemptResult;
+import io.temporal.activity.ActivityCancellationType;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TimeoutFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.slf4j.Logger;
+
+/**
+ * Executor mode: every submitted attempt becomes one {@code run_task} activity on the task queue its
+ * Airflow queue maps to. Outcomes are kept until the executor acknowledges them; the workflow
+ * completes once nothing runs, everything is acknowledged and no submission came for the idle
+ * timeout. A task cleared later simply starts the workflow again (signal-with-start).
+ */
+public class DagRunWorkflowImpl implements DagRunWorkflow {
+  static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+  /** The worker heartbeats every few seconds; a silent worker for this long is presumed lost. */
+  static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
+  /** Airflow's own execution_timeout is enforced by the runner; this only bounds a wedged attempt. */
+  static final Duration ATTEMPT_START_TO_CLOSE = Duration.ofDays(7);
+
+  private static final Logger log = Workflow.getLogger(DagRunWorkflowImpl.class);
+
+  private final Deque<TaskSubmission> inbox = new ArrayDeque<>();
+  private final Map<AttemptKey, CancellationScope> running = new LinkedHashMap<>();
+  private final List<TaskOutcome> unacknowledged = new ArrayList<>();
+  private long lastSeq;
+  private long acknowledgedSeq;
+
+  @Override
+  public void run(DagRunWorkflowInput input) {
+    validate(input);
+    if (input.carriedOutcomes() != null) {
+      unacknowledged.addAll(input.carriedOutcomes());
+    }
+    acknowledgedSeq = input.carriedAcknowledgedSeq() == null ? 0 : input.carriedAcknowledgedSeq();
+    lastSeq = unacknowledged.stream().mapToLong(TaskOutcome::seq).max().orElse(acknowledgedSeq);
+    Duration idleTimeout = input.idleTimeoutSeconds() == null
+        ? DEFAULT_IDLE_TIMEOUT
+        : Duration.ofSeconds(input.idleTimeoutSeconds());
+
+    while (true) {
+      Workflow.await(() -> !inbox.isEmpty() || running.isEmpty());
+      while (!inbox.isEmpty()) {
+        start(input, inbox.poll());
+      }
+      if (!running.isEmpty()) {
+        continue;
+      }
+      if (Workflow.getInfo().isContinueAsNewSuggested()) {
+        Workflow.continueAsNew(new DagRunWorkflowInput(ContractVersion.CURRENT, input.dagId(), input.runId(),
+            input.idleTimeoutSeconds(), List.copyOf(unacknowledged), acknowledgedSeq));
+      }
+      boolean submitted = Workflow.await(idleTimeout, () -> !inbox.isEmpty());
+      if (!submitted && acknowledgedSeq >= lastSeq) {
+        return;
+      }
+    }
+  }
+
+  @Override
+  public void submitTask(TaskSubmission submission) {
+    AttemptKey key = submission.attempt();
+    List<String> problems = submission.problems();
+    if (!problems.isEmpty()) {
+      log.error("Rejected task submission {}: {}", key, problems);
+      if (key != null && key.taskId() != null) {
+        record(key, OutcomeState.FAILED, null, "rejected by the worker: " + String.join("; ", problems), "");
+      }
+      return;
+    }
+    if (running.containsKey(key) || unacknowledged.stream().anyMatch(o -> o.attempt().equals(key))) {
+      // Signals are delivered at least once from the executor's point of view (it retries after a
+      // timeout that may have hidden a success): a repeat must not start the attempt twice.
+      log.info("Ignoring repeated submission of {}", key.label());
+      return;
+    }
+    inbox.add(submission);
+  }
+
+  @Override
+  public void cancelTask(TaskCancellation cancellation) {
+    CancellationScope scope = running.get(cancellation.attempt());
+    if (scope != null) {
+      log.info("Cancelling {}: {}", cancellation.attempt().label(), cancellation.reason());
+      scope.cancel(cancellation.reason());
+    }
+    inbox.removeIf(s -> s.attempt().equals(cancellation.attempt()));
+  }
+
+  @Override
+  public void acknowledgeOutcomes(long upToSeq) {
+    acknowledgedSeq = Math.max(acknowledgedSeq, upToSeq);
+    unacknowledged.removeIf(o -> o.seq() <= acknowledgedSeq);
+  }
+
+  @Override
+  public DagRunProgress progress(long afterSeq) {
+    return new DagRunProgress(
+        List.copyOf(running.keySet()),
+        unacknowledged.stream().filter(o -> o.seq() > afterSeq).toList(),
+        lastSeq);
+  }
+
+  private void start(DagRunWorkflowInput input, TaskSubmission submission) {
+    AttemptKey key = submission.attempt();
+    String taskQueue = TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(), submission.queue());
+    TaskActivities activities = Workflow.newActivityStub(TaskActivities.class, ActivityOptions.newBuilder()
+        .setTaskQueue(taskQueue)
+        .setStartToCloseTimeout(ATTEMPT_START_TO_CLOSE)
+        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        // Airflow owns retries: a second activity attempt would hit a TI that is no longer QUEUED.
+        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+        .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
+        .setSummary(key.label())
+        .build());
+    TaskAttempt attempt = new TaskAttempt(input.dagId(), input.runId(), key, submission.workload());
+    CancellationScope scope = Workflow.newCancellationScope(() ->
+        io.temporal.workflow.Async.function(activities::runTask, attempt).handle((result, failure) -> {
+          running.remove(key);
+          if (failure == null) {
+            record(key, result.succeeded() ? OutcomeState.SUCCESS : OutcomeState.FAILED,
+                result.exitCode(), result.reason(), result.outputTail());
+          } else {
+            record(key, OutcomeState.FAILED, null, describe(failure), "");
+          }
+          return null;
+        }));
+    running.put(key, scope);
+    scope.run();
+  }
+
+  private void record(AttemptKey key, OutcomeState state, Integer exitCode, String reason, String outputTail) {
+    lastSeq++;
+    OffsetDateTime now = OffsetDateTime.ofInstant(Instant.ofEpochMilli(Workflow.currentTimeMillis()), ZoneOffset.UTC);
+    unacknowledged.add(new TaskOutcome(lastSeq, key, state, exitCode, reason, outputTail, now));
+  }
+
+  private static String describe(RuntimeException failure) {
+    Throwable cause = failure instanceof ActivityFailure ? failure.getCause() : failure;
+    if (cause instanceof CanceledFailure) {
+      return "cancelled";
+    }
+    if (cause instanceof TimeoutFailure timeout) {
+      return "worker lost: activity " + timeout.getTimeoutType() + " timed out";
+    }
+    return cause == null ? String.valueOf(failure.getMessage()) : cause.getMessage();
+  }
+
+  private static void validate(DagRunWorkflowInput input) {
+    if (input == null || input.dagId() == null || input.runId() == null) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "DagRunWorkflow input needs dag_id and run_id", "InvalidWorkflowInput");
+    }
+    if (input.contractVersion() != ContractVersion.CURRENT) {
+      throw ApplicationFailure.newNonRetryableFailure(
+          "contract_version " + input.contractVersion() + " is not supported (this worker speaks "
+              + ContractVersion.CURRENT + "); deploy matching airflow-temporal and worker JAR versions",
+          "IncompatibleContract");
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package dev.airflowtemporal.workflows.task;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How this worker host starts Airflow task runners.
+ *
+ * @param command the runner command without the workload argument, normally
+ *     {@code [python, -m, airflow.sdk.execution_time.execute_workload]}
+ * @param logFolder Airflow's {@code [logging] base_log_folder}: where a runner that could not start
+ *     gets its reason written, so the Airflow UI shows it in the task's log
+ * @param heartbeatInterval how often the activity heartbeats while the runner lives
+ * @param killGracePeriod how long a cancelled runner gets between SIGTERM and SIGKILL
+ */
+public record RunnerSettings(List<String> command, Path logFolder, Duration heartbeatInterval, Duration killGracePeriod) {
+
+  public static final String RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload";
+
+  public static RunnerSettings forPython(String python, Path logFolder) {
+    return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), logFolder, Duration.ofSeconds(5), Duration.ofSeconds(10));
+  }
+}

@@ -1,0 +1,17 @@
+package dev.airflowtemporal.workflows.task;
+
+import io.temporal.activity.ActivityInterface;
+import io.temporal.activity.ActivityMethod;
+
+/** Activities that run Airflow task attempts on the host of the worker that picks them up. */
+@ActivityInterface
+public interface TaskActivities {
+
+  /**
+   * Spawns Airflow's own task runner for one attempt and waits for it, heartbeating while it lives.
+   * Cancellation kills the runner's whole process tree. A runner that cannot start is reported in
+   * the result (and in the task's Airflow log), not thrown, so the attempt fails once and visibly.
+   */
+  @ActivityMethod(name = "run_task")
+  TaskAttemptResult runTask(TaskAttempt attempt);
+}

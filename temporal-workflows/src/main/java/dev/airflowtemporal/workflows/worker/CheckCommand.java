@@ -1,0 +1,22 @@
+package dev.airflowtemporal.workflows.worker;
+
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "check", mixinStandardHelpOptions = true,
+    description = "Run the worker's startup checks (options, Python runner, metadata DB schema, Temporal) and exit.")
+final class CheckCommand implements Callable<Integer> {
+  @Mixin
+  WorkerSettings settings;
+
+  @Override
+  public Integer call() {
+    StartupChecks.options(settings);
+    StartupChecks.pythonRunner(settings);
+    StartupChecks.database(settings);
+    StartupChecks.temporal(StartupChecks.temporalProfile(settings)).shutdownNow();
+    System.out.println("ok: Python runner, Airflow metadata DB and Temporal are usable");
+    return 0;
+  }
+}

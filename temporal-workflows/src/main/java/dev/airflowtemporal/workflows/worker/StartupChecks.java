@@ -1,0 +1,133 @@
+package dev.airflowtemporal.workflows.worker;
+
+import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.dbsync.DatabaseUnavailableException;
+import dev.airflowtemporal.dbsync.DatabaseUrl;
+import dev.airflowtemporal.dbsync.UnsupportedSchemaException;
+import dev.airflowtemporal.workflows.task.RunnerSettings;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
+import io.temporal.envconfig.ClientConfigProfile;
+import io.temporal.envconfig.LoadClientConfigProfileOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the worker verifies before it polls a single task, each failure naming the setting to fix:
+ * the options, the Python runner, Airflow's metadata DB and its schema, and the Temporal namespace.
+ */
+final class StartupChecks {
+  private static final Logger log = LoggerFactory.getLogger(StartupChecks.class);
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+  private StartupChecks() {}
+
+  static void options(WorkerSettings settings) {
+    if (settings.taskQueue == null || settings.taskQueue.isBlank()) {
+      throw new StartupException("--task-queue is empty: set it to [temporal] task_queue of airflow.cfg");
+    }
+    if (settings.queues == null || settings.queues.isEmpty() || settings.queues.stream().anyMatch(String::isBlank)) {
+      throw new StartupException("--queues needs one or more Airflow queue names, e.g. --queues default,gpu");
+    }
+    if (settings.maxConcurrentTasks < 1) {
+      throw new StartupException("--max-concurrent-tasks must be at least 1 but was " + settings.maxConcurrentTasks);
+    }
+  }
+
+  static void pythonRunner(WorkerSettings settings) {
+    List<String> command = List.of(settings.python, "-c", "import " + RunnerSettings.RUNNER_MODULE);
+    String problem;
+    try {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      if (!process.waitFor(120, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+        problem = "importing the task runner took over 120 s";
+      } else if (process.exitValue() != 0) {
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        String[] lines = output.split("\n");
+        problem = lines[lines.length - 1];
+      } else {
+        return;
+      }
+    } catch (IOException e) {
+      problem = e.getMessage();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new StartupException("interrupted while checking --python");
+    }
+    throw new StartupException("--python '" + settings.python + "' cannot run Airflow's task runner ("
+        + problem + "): point --python or AIRFLOW_TEMPORAL_PYTHON at the interpreter of the Airflow 3.3 installation");
+  }
+
+  static void database(WorkerSettings settings) {
+    DatabaseUrl url;
+    try {
+      url = DatabaseUrl.parse(settings.dbUrl);
+    } catch (IllegalArgumentException e) {
+      throw new StartupException("--db-url: " + e.getMessage());
+    }
+    try (AirflowDatabase database = AirflowDatabase.open(url, 1)) {
+      log.info("Airflow metadata DB {} is at alembic {}", url, database.alembicHeads());
+    } catch (DatabaseUnavailableException | UnsupportedSchemaException e) {
+      throw new StartupException(e.getMessage());
+    }
+  }
+
+  static ClientConfigProfile temporalProfile(WorkerSettings settings) {
+    ClientConfigProfile profile;
+    try {
+      LoadClientConfigProfileOptions.Builder options = LoadClientConfigProfileOptions.newBuilder();
+      if (settings.profile != null) {
+        options.setConfigFileProfile(settings.profile);
+      }
+      profile = ClientConfigProfile.load(options.build());
+    } catch (IOException | RuntimeException e) {
+      throw new StartupException("cannot load the Temporal client configuration (temporal.toml / TEMPORAL_* variables): "
+          + e.getMessage());
+    }
+    ClientConfigProfile.Builder builder = profile.toBuilder();
+    if (settings.address != null) builder.setAddress(settings.address);
+    if (settings.namespace != null) builder.setNamespace(settings.namespace);
+    if (profile.getAddress() == null && settings.address == null) builder.setAddress("localhost:7233");
+    if (profile.getNamespace() == null && settings.namespace == null) builder.setNamespace("default");
+    return builder.build();
+  }
+
+  static WorkflowServiceStubs temporal(ClientConfigProfile profile) {
+    WorkflowServiceStubs service;
+    try {
+      service = WorkflowServiceStubs.newConnectedServiceStubs(profile.toWorkflowServiceStubsOptions(), CONNECT_TIMEOUT);
+    } catch (RuntimeException e) {
+      throw new StartupException("cannot reach Temporal at " + profile.getAddress() + " (" + rootMessage(e)
+          + "): check --address / TEMPORAL_ADDRESS, TLS and API key settings, and that the server is up");
+    }
+    try {
+      service.blockingStub().withDeadlineAfter(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+          .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(profile.getNamespace()).build());
+    } catch (StatusRuntimeException e) {
+      service.shutdownNow();
+      if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
+        throw new StartupException("Temporal namespace '" + profile.getNamespace() + "' does not exist at "
+            + profile.getAddress() + ": create it (temporal operator namespace create " + profile.getNamespace()
+            + ") or set --namespace / TEMPORAL_NAMESPACE");
+      }
+      throw new StartupException("cannot use Temporal namespace '" + profile.getNamespace() + "' at "
+          + profile.getAddress() + ": " + e.getStatus());
+    }
+    return service;
+  }
+
+  private static String rootMessage(Throwable e) {
+    while (e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e.getMessage();
+  }
+}

@@ -1,0 +1,61 @@
+package dev.airflowtemporal.workflows.worker;
+
+import dev.airflowtemporal.workflows.DagRunWorker;
+import dev.airflowtemporal.workflows.WireDataConverter;
+import dev.airflowtemporal.workflows.task.RunnerSettings;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.envconfig.ClientConfigProfile;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.worker.WorkerFactory;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "worker", mixinStandardHelpOptions = true,
+    description = "Check the configuration, then run DagRun workflows and Airflow task attempts until SIGTERM/Ctrl-C.")
+final class WorkerCommand implements Callable<Integer> {
+  private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
+
+  @Mixin
+  WorkerSettings settings;
+
+  @Override
+  public Integer call() throws InterruptedException {
+    StartupChecks.options(settings);
+    StartupChecks.pythonRunner(settings);
+    StartupChecks.database(settings);
+    ClientConfigProfile profile = StartupChecks.temporalProfile(settings);
+    WorkflowServiceStubs service = StartupChecks.temporal(profile);
+
+    WorkflowClientOptions.Builder clientOptions = WorkflowClientOptions.newBuilder(profile.toWorkflowClientOptions())
+        .setDataConverter(WireDataConverter.create());
+    if (settings.identity != null) {
+      clientOptions.setIdentity(settings.identity);
+    }
+    WorkflowClient client = WorkflowClient.newInstance(service, clientOptions.build());
+    WorkerFactory factory = WorkerFactory.newInstance(client);
+    DagRunWorker.register(factory, settings.taskQueue, settings.queues,
+        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder()), settings.maxConcurrentTasks);
+
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("Stopping: no new tasks; running attempts get 10 s, then their runners are killed");
+      factory.shutdown();
+      factory.awaitTermination(10, TimeUnit.SECONDS);
+      factory.shutdownNow();
+      factory.awaitTermination(20, TimeUnit.SECONDS);
+      service.shutdown();
+      stopped.countDown();
+    }, "worker-shutdown"));
+    factory.start();
+    log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={}",
+        profile.getNamespace(), profile.getAddress(), settings.taskQueue, settings.queues, settings.python);
+    stopped.await();
+    return 0;
+  }
+}

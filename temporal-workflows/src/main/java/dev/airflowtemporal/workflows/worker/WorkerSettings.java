@@ -1,0 +1,59 @@
+package dev.airflowtemporal.workflows.worker;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** Options shared by {@code worker} and {@code check}; each falls back to the environment Airflow uses. */
+final class WorkerSettings {
+  @Option(names = "--address", description = "Temporal frontend host:port. Default: TEMPORAL_ADDRESS, a temporal.toml profile, or localhost:7233.")
+  String address;
+
+  @Option(names = "--namespace", description = "Temporal namespace. Default: TEMPORAL_NAMESPACE, a temporal.toml profile, or 'default'.")
+  String namespace;
+
+  @Option(names = "--profile", description = "temporal.toml profile to load (TLS, API key, address). Default: TEMPORAL_PROFILE or 'default'. "
+      + "TEMPORAL_API_KEY and TEMPORAL_TLS_* variables are honoured too.")
+  String profile;
+
+  @Option(names = "--task-queue", defaultValue = "${env:AIRFLOW__TEMPORAL__TASK_QUEUE:-airflow}",
+      description = "Base task queue; must equal [temporal] task_queue in airflow.cfg. Default: ${DEFAULT-VALUE}.")
+  String taskQueue;
+
+  @Option(names = "--queues", split = ",", defaultValue = "default",
+      description = "Airflow queues whose tasks this host runs ('default' is Airflow's default queue); "
+          + "queue Q is served on task queue <task-queue>:Q. Default: ${DEFAULT-VALUE}.")
+  List<String> queues;
+
+  @Option(names = "--python", defaultValue = "${env:AIRFLOW_TEMPORAL_PYTHON:-python3}",
+      description = "Python interpreter of the Airflow installation that runs tasks. Default: ${DEFAULT-VALUE}.")
+  String python;
+
+  @Option(names = "--log-folder", description = "Airflow's [logging] base_log_folder. Default: "
+      + "AIRFLOW__LOGGING__BASE_LOG_FOLDER, else $AIRFLOW_HOME/logs, else ~/airflow/logs.")
+  Path logFolder;
+
+  @Option(names = "--db-url", defaultValue = "${env:AIRFLOW__DATABASE__SQL_ALCHEMY_CONN}",
+      description = "Airflow's metadata DB (SQLAlchemy or JDBC PostgreSQL URL). Default: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN.")
+  String dbUrl;
+
+  @Option(names = "--max-concurrent-tasks", defaultValue = "16",
+      description = "Task attempts run at once per queue on this host. Default: ${DEFAULT-VALUE}.")
+  int maxConcurrentTasks;
+
+  @Option(names = "--identity", description = "Worker identity shown in the Temporal UI. Default: pid@hostname.")
+  String identity;
+
+  Path resolvedLogFolder() {
+    if (logFolder != null) {
+      return logFolder;
+    }
+    Map<String, String> env = System.getenv();
+    if (env.get("AIRFLOW__LOGGING__BASE_LOG_FOLDER") != null) {
+      return Path.of(env.get("AIRFLOW__LOGGING__BASE_LOG_FOLDER"));
+    }
+    String home = env.getOrDefault("AIRFLOW_HOME", System.getProperty("user.home") + "/airflow");
+    return Path.of(home, "logs");
+  }
+}
