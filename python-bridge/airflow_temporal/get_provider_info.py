@@ -1,0 +1,55 @@
+"""Provider metadata: makes the executor, the ``[temporal]`` config section, the plugin and the CLI known to Airflow."""
+
+from __future__ import annotations
+
+from airflow_temporal import __version__
+
+
+def _option(description: str, default: str | None, example: str | None = None, *, type_: str = "string",
+            sensitive: bool = False) -> dict:
+    return {
+        "description": description,
+        "version_added": "0.1.0",
+        "type": type_,
+        "example": example,
+        "default": default,
+        "sensitive": sensitive,
+    }
+
+
+def get_provider_info() -> dict:
+    return {
+        "package-name": "airflow-temporal",
+        "name": "Temporal",
+        "description": "Run Airflow tasks as Temporal activities, one durable workflow per DagRun.",
+        "versions": [__version__],
+        "executors": ["airflow_temporal.executor.TemporalExecutor"],
+        "cli": ["airflow_temporal.cli.get_temporal_cli_commands"],
+        "plugins": [{"name": "temporal", "plugin-class": "airflow_temporal.plugin.TemporalPlugin"}],
+        "config": {
+            "temporal": {
+                "description": "Where the TemporalExecutor finds Temporal, and how runs link to its UI.",
+                "options": {
+                    "address": _option("Temporal frontend host:port.", "localhost:7233", "my-ns.a1b2c.tmprl.cloud:7233"),
+                    "namespace": _option("Temporal namespace of the DagRun workflows.", "default"),
+                    "task_queue": _option(
+                        "Task queue of the DagRun workflows and of tasks on Airflow's default queue; a task with "
+                        "queue=Q runs on <task_queue>:Q. Must match the worker's --task-queue.", "airflow"),
+                    "api_key": _option("API key (Temporal Cloud). Sent as a bearer token; implies TLS.", "",
+                                       sensitive=True),
+                    "tls": _option("Use TLS to reach Temporal.", "False", type_="boolean"),
+                    "tls_server_ca_cert_path": _option("CA certificate (PEM) that signed the server's certificate.", ""),
+                    "tls_client_cert_path": _option("Client certificate (PEM) for mTLS.", ""),
+                    "tls_client_key_path": _option("Client private key (PEM) for mTLS.", ""),
+                    "tls_server_name": _option("Server name to verify in the server's certificate.", ""),
+                    "ui_url": _option("Base URL of the Temporal Web UI, for the per-run link in Airflow's UI.",
+                                      "http://localhost:8233"),
+                    "workflow_idle_timeout": _option(
+                        "Seconds a DagRun workflow waits for more tasks once all of its attempts ended and were "
+                        "reported, before it completes.", "600", type_="integer"),
+                    "rpc_timeout": _option("Seconds for one call to Temporal from the scheduler.", "10",
+                                           type_="integer"),
+                },
+            }
+        },
+    }

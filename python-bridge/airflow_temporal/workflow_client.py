@@ -1,0 +1,219 @@
+"""
+The scheduler's synchronous handle on DagRun workflows.
+
+Airflow calls executors from its scheduler loop, synchronously; Temporal's Python client is
+asyncio. One daemon thread runs an event loop with one client, and every batch of calls made
+from a heartbeat runs concurrently on it, so a heartbeat costs one round trip, not one per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Coroutine, Iterable, Mapping
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.client import Client, RPCError, TLSConfig, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition
+from temporalio.service import RPCStatusCode
+
+from airflow_temporal.config import TemporalSettings
+from airflow_temporal.wire import (
+    QUERY_PROGRESS,
+    SIGNAL_ACKNOWLEDGE_OUTCOMES,
+    SIGNAL_CANCEL_TASK,
+    SIGNAL_SUBMIT_TASK,
+    WORKFLOW_TYPE,
+    CONTRACT_VERSION,
+    DagRunProgress,
+    DagRunWorkflowInput,
+    TaskCancellation,
+    TaskSubmission,
+    workflow_id,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+#: RPC failures after which the same call may succeed later (Temporal down, overloaded, slow).
+TRANSIENT_CODES = frozenset(
+    {RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED,
+     RPCStatusCode.CANCELLED, RPCStatusCode.UNKNOWN, RPCStatusCode.INTERNAL}
+)
+
+
+class TemporalUnavailable(RuntimeError):
+    """Temporal cannot be reached now; the call may be retried."""
+
+
+class WorkflowClosed(RuntimeError):
+    """The DagRun's workflow is no longer running; carries its final progress (None if unknown)."""
+
+    def __init__(self, message: str, final_progress: DagRunProgress | None):
+        super().__init__(message)
+        self.final_progress = final_progress
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, TemporalUnavailable | asyncio.TimeoutError | ConnectionError):
+        return True
+    return isinstance(error, RPCError) and error.status in TRANSIENT_CODES
+
+
+class DagRunWorkflowClient:
+    def __init__(self, settings: TemporalSettings):
+        self.settings = settings
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="temporal-client", daemon=True)
+        self._client: Client | None = None
+        self._connect_lock: asyncio.Lock | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=5)
+
+    # -- calls made from the scheduler thread; each returns one result or exception per item --
+
+    def submit(self, submissions: Iterable[TaskSubmission]) -> list[BaseException | None]:
+        return self._gather(self._submit(s) for s in submissions)
+
+    def progress(self, after_seq_by_workflow: Mapping[str, int]) -> dict[str, DagRunProgress | BaseException]:
+        ids = list(after_seq_by_workflow)
+        results = self._gather(self._progress(wid, after_seq_by_workflow[wid]) for wid in ids)
+        return dict(zip(ids, results))
+
+    def acknowledge(self, seq_by_workflow: Mapping[str, int]) -> list[BaseException | None]:
+        return self._gather(
+            self._signal(wid, SIGNAL_ACKNOWLEDGE_OUTCOMES, seq) for wid, seq in seq_by_workflow.items()
+        )
+
+    def cancel(self, workflow: str, cancellation: TaskCancellation) -> BaseException | None:
+        return self._gather([self._signal(workflow, SIGNAL_CANCEL_TASK, cancellation)])[0]
+
+    def check(self) -> str:
+        """Connect and describe the namespace; return a one-line summary or raise with the fix."""
+        result = self._gather([self._describe_namespace()])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    # -- coroutines, run on the client thread --
+
+    def _gather(self, coros: Iterable[Coroutine[Any, Any, T]]) -> list[T | BaseException]:
+        coros = list(coros)
+        if not coros:
+            return []
+
+        async def run_all() -> list[T | BaseException]:
+            return await asyncio.gather(*coros, return_exceptions=True)
+
+        future = asyncio.run_coroutine_threadsafe(run_all(), self._loop)
+        # Every call inside has its own rpc_timeout; this only guards against a wedged loop.
+        return future.result(timeout=self.settings.rpc_timeout * 3 + 5)
+
+    async def _connected(self) -> Client:
+        if self._client is not None:
+            return self._client
+        if self._connect_lock is None:
+            self._connect_lock = asyncio.Lock()
+        async with self._connect_lock:
+            if self._client is None:
+                s = self.settings
+                try:
+                    self._client = await asyncio.wait_for(
+                        Client.connect(s.address, namespace=s.namespace, api_key=s.api_key or None,
+                                       tls=_tls_config(s)),
+                        timeout=s.rpc_timeout,
+                    )
+                except Exception as e:
+                    raise TemporalUnavailable(
+                        f"cannot reach Temporal at {s.address} (namespace {s.namespace!r}): {e or type(e).__name__}. "
+                        "Check [temporal] address / tls / api_key (AIRFLOW__TEMPORAL__*) and that the server is up."
+                    ) from e
+        return self._client
+
+    def _rpc_timeout(self) -> timedelta:
+        return timedelta(seconds=self.settings.rpc_timeout)
+
+    async def _submit(self, submission: TaskSubmission) -> None:
+        client = await self._connected()
+        wid = workflow_id(submission.dag_id, submission.run_id)
+        await client.start_workflow(
+            WORKFLOW_TYPE,
+            DagRunWorkflowInput(
+                contract_version=CONTRACT_VERSION,
+                dag_id=submission.dag_id,
+                run_id=submission.run_id,
+                idle_timeout_seconds=self.settings.workflow_idle_timeout,
+            ),
+            id=wid,
+            task_queue=self.settings.task_queue,
+            start_signal=SIGNAL_SUBMIT_TASK,
+            start_signal_args=[submission],
+            static_summary=f"Airflow DagRun {submission.dag_id} / {submission.run_id}",
+            rpc_timeout=self._rpc_timeout(),
+        )
+
+    async def _progress(self, wid: str, after_seq: int) -> DagRunProgress:
+        client = await self._connected()
+        handle = client.get_workflow_handle(wid)
+        try:
+            return await handle.query(
+                QUERY_PROGRESS, after_seq, result_type=DagRunProgress,
+                reject_condition=QueryRejectCondition.NOT_OPEN, rpc_timeout=self._rpc_timeout(),
+            )
+        except WorkflowQueryRejectedError as e:
+            # Closed (completed, failed, terminated): its final state still answers the query.
+            try:
+                final = await handle.query(QUERY_PROGRESS, after_seq, result_type=DagRunProgress,
+                                           rpc_timeout=self._rpc_timeout())
+            except Exception:
+                final = None
+            raise WorkflowClosed(f"workflow {wid} is {e.status.name if e.status else 'closed'}", final) from e
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowClosed(f"workflow {wid} does not exist in namespace {self.settings.namespace!r}",
+                                     None) from e
+            raise
+
+    async def _signal(self, wid: str, signal: str, arg: Any) -> None:
+        client = await self._connected()
+        await client.get_workflow_handle(wid).signal(signal, arg, rpc_timeout=self._rpc_timeout())
+
+    async def _describe_namespace(self) -> str:
+        from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+
+        client = await self._connected()
+        try:
+            await client.workflow_service.describe_namespace(
+                DescribeNamespaceRequest(namespace=self.settings.namespace), timeout=self._rpc_timeout()
+            )
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise TemporalUnavailable(
+                    f"Temporal namespace {self.settings.namespace!r} does not exist at {self.settings.address}: "
+                    f"create it or fix [temporal] namespace"
+                ) from e
+            raise
+        return f"Temporal at {self.settings.address}, namespace {self.settings.namespace!r}: reachable"
+
+
+def _tls_config(settings: TemporalSettings) -> TLSConfig | bool:
+    if not settings.uses_tls:
+        return False
+
+    def read(path: str) -> bytes | None:
+        return open(path, "rb").read() if path else None
+
+    return TLSConfig(
+        server_root_ca_cert=read(settings.tls_server_ca_cert_path),
+        client_cert=read(settings.tls_client_cert_path),
+        client_private_key=read(settings.tls_client_key_path),
+        domain=settings.tls_server_name or None,
+    )

@@ -1,0 +1,46 @@
+"""The provider entry point as the installed Airflow 3.3 sees it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.resources import files
+
+import jsonschema
+
+from airflow_temporal.get_provider_info import get_provider_info
+from airflow_temporal.plugin import run_link_template
+
+
+def test_provider_info_validates_against_airflows_schema():
+    schema = json.loads(files("airflow").joinpath("provider_info.schema.json").read_text())
+    jsonschema.validate(get_provider_info(), schema)
+
+
+def test_executor_config_and_cli_are_discovered_by_airflow(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__TEMPORAL__NAMESPACE": "prod"}
+    airflow = [sys.executable, "-m", "airflow"]
+    listed = subprocess.run([*airflow, "config", "list", "--section", "temporal", "--show-values"],
+                            env=env, capture_output=True, text=True, check=True).stdout
+    for option in ("address", "namespace", "task_queue", "api_key", "ui_url", "workflow_idle_timeout"):
+        assert f"{option} =" in listed
+    assert "namespace = prod" in listed
+    helped = subprocess.run([*airflow, "temporal", "--help"], env=env, capture_output=True, text=True, check=True)
+    assert "check" in helped.stdout and "workflow" in helped.stdout
+    assert "missing 'cli' section" not in helped.stdout + helped.stderr
+
+
+def test_temporal_check_names_the_unreachable_address(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__TEMPORAL__ADDRESS": "127.0.0.1:1",
+           "AIRFLOW__TEMPORAL__RPC_TIMEOUT": "3"}
+    result = subprocess.run([sys.executable, "-m", "airflow", "temporal", "check"], env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "cannot reach Temporal at 127.0.0.1:1" in result.stderr
+
+
+def test_dag_run_link_points_at_the_runs_workflow():
+    href = run_link_template("http://127.0.0.1:8233/", "default")
+    assert href == "http://127.0.0.1:8233/namespaces/default/workflows/dagrun:{DAG_ID}:{RUN_ID}"

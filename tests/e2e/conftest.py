@@ -1,0 +1,76 @@
+"""Session fixtures for the end-to-end suite: one real stack (PostgreSQL, Temporal dev server,
+Airflow 3.3 with the TemporalExecutor, two worker JARs: queues `default` and `special`).
+
+Knobs (environment):
+  AT_E2E_EXECUTOR   executor for the stack (default airflow_temporal.executor.TemporalExecutor);
+                    with any other executor the Temporal-side assertions are skipped and no
+                    workers are started (handy to validate the harness with LocalExecutor).
+  AT_E2E_KEEP_STATE state dir is always kept under $AT_CACHE/state/e2e for post-mortems;
+                    it is wiped when the next session starts.
+On any test failure the tails of the component logs are attached to the report.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec  # noqa: E402
+
+SPECIAL_IDENTITY = "special-worker"
+_STACK: Stack | None = None
+
+
+def _executor() -> str:
+    return os.environ.get("AT_E2E_EXECUTOR") or TEMPORAL_EXECUTOR
+
+
+@pytest.fixture(scope="session")
+def stack():
+    global _STACK
+    executor = _executor()
+    s = Stack(
+        name="e2e",
+        ports="free",
+        executor=executor,
+        workers=[WorkerSpec(queues="default", identity="default-worker"),
+                 WorkerSpec(queues="special", identity=SPECIAL_IDENTITY)],
+    )
+    _STACK = s
+    s.start()  # on failure it prints the log tails and stops what it started
+    try:
+        yield s
+    finally:
+        s.stop()
+        _STACK = None
+
+
+@pytest.fixture(scope="session")
+def airflow(stack):
+    return stack.airflow
+
+
+@pytest.fixture(scope="session")
+def temporal_enabled(stack) -> bool:
+    return stack.executor == TEMPORAL_EXECUTOR
+
+
+@pytest.fixture
+def require_temporal(temporal_enabled):
+    if not temporal_enabled:
+        pytest.skip(f"executor is {_executor()}, not the TemporalExecutor")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.failed and _STACK is not None:
+        names = ("scheduler", "worker-", "temporal", "api-server", "dag-processor", "triggerer")
+        report.sections.append(("component logs (tails)", _STACK.log_tails(lines=80, names=names)))
