@@ -1,0 +1,271 @@
+package dev.airflowtemporal.workflows.dagrun;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.airflowtemporal.core.WorkflowIds;
+import dev.airflowtemporal.core.wire.AttemptKey;
+import dev.airflowtemporal.core.wire.ContractVersion;
+import dev.airflowtemporal.core.wire.DagRunProgress;
+import dev.airflowtemporal.core.wire.DagRunWorkflowInput;
+import dev.airflowtemporal.core.wire.OutcomeState;
+import dev.airflowtemporal.core.wire.TaskCancellation;
+import dev.airflowtemporal.core.wire.TaskOutcome;
+import dev.airflowtemporal.core.wire.TaskSubmission;
+import dev.airflowtemporal.workflows.DagRunWorker;
+import dev.airflowtemporal.workflows.WireDataConverter;
+import dev.airflowtemporal.workflows.task.TaskActivities;
+import dev.airflowtemporal.workflows.task.TaskAttempt;
+import dev.airflowtemporal.workflows.task.TaskAttemptResult;
+import io.temporal.activity.Activity;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.BatchRequest;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.WorkflowReplayer;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import java.util.function.Function;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The DagRun workflow in executor mode, with the task activity stubbed (Temporal's testing idiom). */
+class DagRunWorkflowTest {
+  private static final String TASK_QUEUE = "airflow";
+  private static final String DAG = "etl";
+  private static final String RUN = "manual__2026-11-23T05:00:00+00:00";
+  private static final String WORKFLOW_ID = WorkflowIds.forDagRun(DAG, RUN);
+
+  private TestWorkflowEnvironment env;
+  private WorkflowClient client;
+  private final Recorder activities = new Recorder();
+
+  @BeforeEach
+  void setUp() {
+    env = newEnvironment();
+    Worker worker = env.newWorker(TASK_QUEUE);
+    worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
+    worker.registerActivitiesImplementations(new StubActivities(activities, "default"));
+    env.newWorker(TASK_QUEUE + ":special").registerActivitiesImplementations(new StubActivities(activities, "special"));
+    env.start();
+    client = env.getWorkflowClient();
+  }
+
+  @AfterEach
+  void tearDown() {
+    env.close();
+  }
+
+  @Test
+  void eachSubmittedAttemptRunsAsOneActivityAndReportsItsOutcome() {
+    DagRunWorkflow run = startWith(submission("extract", 1, null));
+    run.submitTask(submission("load", 1, null));
+    DagRunProgress progress = awaitOutcomes(run, 2);
+    assertThat(progress.outcomes()).extracting(TaskOutcome::attempt)
+        .containsExactlyInAnyOrder(key("extract", 1), key("load", 1));
+    assertThat(progress.outcomes()).allSatisfy(o -> assertThat(o.state()).isEqualTo(OutcomeState.SUCCESS));
+    assertThat(progress.running()).isEmpty();
+    assertThat(countEvents(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).isEqualTo(2);
+  }
+
+  @Test
+  void aRunnerThatExitsNonZeroIsReportedFailedWithItsReason() {
+    activities.results.put("boom", a -> new TaskAttemptResult(3, "the Airflow task runner exited with code 3", "Traceback"));
+    DagRunWorkflow run = startWith(submission("boom", 1, null));
+    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
+    assertThat(outcome.state()).isEqualTo(OutcomeState.FAILED);
+    assertThat(outcome.exitCode()).isEqualTo(3);
+    assertThat(outcome.reason()).contains("exited with code 3");
+    assertThat(outcome.outputTail()).isEqualTo("Traceback");
+  }
+
+  @Test
+  void aRepeatedSubmissionOfTheSameAttemptDoesNotRunItTwice() {
+    DagRunWorkflow run = startWith(submission("extract", 1, null));
+    run.submitTask(submission("extract", 1, null));
+    run.submitTask(submission("extract", 2, null));
+    awaitOutcomes(run, 2);
+    assertThat(activities.started).containsExactlyInAnyOrder(key("extract", 1), key("extract", 2));
+  }
+
+  @Test
+  void aTaskOnANonDefaultQueueRunsOnThatQueuesTaskQueue() {
+    DagRunWorkflow run = startWith(submission("pinned", 1, "special"));
+    awaitOutcomes(run, 1);
+    assertThat(activities.queueOf).containsEntry(key("pinned", 1), "special");
+    HistoryEvent scheduled = events(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED).get(0);
+    assertThat(scheduled.getActivityTaskScheduledEventAttributes().getTaskQueue().getName())
+        .isEqualTo("airflow:special");
+  }
+
+  @Test
+  void cancellingARunningAttemptStopsItsActivityAndReportsItFailed() {
+    activities.results.put("sleepy", a -> {
+      while (true) { // like the real activity: heartbeats until cancelled
+        Activity.getExecutionContext().heartbeat(null);
+        sleep(100);
+      }
+    });
+    DagRunWorkflow run = startWith(submission("sleepy", 1, null));
+    awaitCondition(() -> run.progress(0).running().contains(key("sleepy", 1)));
+    run.cancelTask(new TaskCancellation(ContractVersion.CURRENT, key("sleepy", 1), "revoked"));
+    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
+    assertThat(outcome.state()).isEqualTo(OutcomeState.FAILED);
+    assertThat(outcome.reason()).isEqualTo("cancelled");
+  }
+
+  @Test
+  void acknowledgedOutcomesAreDroppedAndTheWorkflowClosesAfterTheIdleTimeout() {
+    DagRunWorkflow run = startWith(submission("extract", 1, null));
+    DagRunProgress progress = awaitOutcomes(run, 1);
+    env.sleep(Duration.ofSeconds(120)); // longer than the idle timeout: unacknowledged, it must stay open
+    assertThat(run.progress(0).outcomes()).hasSize(1);
+    run.acknowledgeOutcomes(progress.lastSeq());
+    assertThat(run.progress(0).outcomes()).isEmpty();
+    WorkflowStub.fromTyped(run).getResult(Void.class); // completes once idle with everything acknowledged
+  }
+
+  @Test
+  void aClearedTaskStartsTheClosedWorkflowAgainWithSignalWithStart() {
+    DagRunWorkflow run = startWith(submission("extract", 1, null));
+    run.acknowledgeOutcomes(awaitOutcomes(run, 1).lastSeq());
+    WorkflowStub.fromTyped(run).getResult(Void.class);
+    DagRunWorkflow again = startWith(submission("extract", 2, null));
+    assertThat(awaitOutcomes(again, 1).outcomes().get(0).attempt()).isEqualTo(key("extract", 2));
+  }
+
+  @Test
+  void anInvalidSubmissionIsReportedFailedWithEveryProblemNamed() {
+    TaskSubmission bad = new TaskSubmission(ContractVersion.CURRENT, DAG, RUN, key("extract", 1), "id", null, 1,
+        OffsetDateTime.now(), JsonNodeFactory.instance.objectNode().put("type", "RunTrigger"));
+    DagRunWorkflow run = startWith(bad);
+    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
+    assertThat(outcome.state()).isEqualTo(OutcomeState.FAILED);
+    assertThat(outcome.reason()).contains("rejected by the worker").contains("workload.type must be 'ExecuteTask'");
+    assertThat(activities.started).isEmpty();
+  }
+
+  @Test
+  void aMalformedWorkflowInputFailsTheWorkflowInsteadOfRetryingForever() {
+    WorkflowStub stub = client.newUntypedWorkflowStub(DagRunWorkflow.TYPE, options());
+    stub.start(Map.of("contract_version", "not-a-number", "dag_id", DAG));
+    assertThatThrownBy(() -> stub.getResult(Void.class)).isInstanceOf(WorkflowFailedException.class);
+  }
+
+  @Test
+  void anIncompatibleContractVersionFailsTheWorkflowWithTheFix() {
+    DagRunWorkflow run = client.newWorkflowStub(DagRunWorkflow.class, options());
+    WorkflowClient.start(run::run, new DagRunWorkflowInput(99, DAG, RUN, null, List.of(), 0L));
+    assertThatThrownBy(() -> WorkflowStub.fromTyped(run).getResult(Void.class))
+        .isInstanceOf(WorkflowFailedException.class)
+        .rootCause().hasMessageContaining("contract_version 99 is not supported");
+  }
+
+  @Test
+  void historiesOfTheseRunsReplayDeterministically() throws Exception {
+    DagRunWorkflow run = startWith(submission("extract", 1, null));
+    run.submitTask(submission("load", 1, "special"));
+    run.acknowledgeOutcomes(awaitOutcomes(run, 2).lastSeq());
+    WorkflowStub.fromTyped(run).getResult(Void.class);
+    try (TestWorkflowEnvironment replayEnv = newEnvironment()) {
+      WorkflowReplayer.replayWorkflowExecution(client.fetchHistory(WORKFLOW_ID), replayEnv, DagRunWorkflowImpl.class);
+    }
+  }
+
+  // -- helpers --
+
+  private static TestWorkflowEnvironment newEnvironment() {
+    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
+        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
+        .build());
+  }
+
+  private DagRunWorkflow startWith(TaskSubmission first) {
+    DagRunWorkflow run = client.newWorkflowStub(DagRunWorkflow.class, options());
+    DagRunWorkflowInput input = new DagRunWorkflowInput(ContractVersion.CURRENT, DAG, RUN, 60L, List.of(), 0L);
+    BatchRequest request = client.newSignalWithStartRequest();
+    request.add(run::run, input);
+    request.add(run::submitTask, first);
+    client.signalWithStart(request);
+    return run;
+  }
+
+  private static WorkflowOptions options() {
+    return WorkflowOptions.newBuilder().setWorkflowId(WORKFLOW_ID).setTaskQueue(TASK_QUEUE).build();
+  }
+
+  private DagRunProgress awaitOutcomes(DagRunWorkflow run, int count) {
+    awaitCondition(() -> run.progress(0).outcomes().size() >= count);
+    return run.progress(0);
+  }
+
+  private void awaitCondition(BooleanSupplier condition) {
+    for (int i = 0; i < 600; i++) {
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      sleep(50);
+    }
+    throw new AssertionError("condition not met within 30 s");
+  }
+
+  private List<HistoryEvent> events(EventType type) {
+    return client.fetchHistory(WORKFLOW_ID).getEvents().stream().filter(e -> e.getEventType() == type).toList();
+  }
+
+  private long countEvents(EventType type) {
+    return events(type).size();
+  }
+
+  private static TaskSubmission submission(String taskId, int tryNumber, String queue) {
+    JsonNode workload = JsonNodeFactory.instance.objectNode().put("type", "ExecuteTask").put("log_path", "x.log");
+    return new TaskSubmission(ContractVersion.CURRENT, DAG, RUN, key(taskId, tryNumber), "ti-" + taskId, queue, 1,
+        OffsetDateTime.now(), workload);
+  }
+
+  private static AttemptKey key(String taskId, int tryNumber) {
+    return new AttemptKey(taskId, -1, tryNumber);
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new RuntimeException(e);
+    }
+  }
+
+  /** Records which attempts ran on which queue; results per task id, success by default. */
+  static final class Recorder {
+    final List<AttemptKey> started = new CopyOnWriteArrayList<>();
+    final Map<AttemptKey, String> queueOf = new ConcurrentHashMap<>();
+    final Map<String, Function<TaskAttempt, TaskAttemptResult>> results = new ConcurrentHashMap<>();
+  }
+
+  /** The activity stub registered on one queue's task queue. */
+  record StubActivities(Recorder recorder, String queue) implements TaskActivities {
+    @Override
+    public TaskAttemptResult runTask(TaskAttempt attempt) {
+      recorder.started.add(attempt.attempt());
+      recorder.queueOf.put(attempt.attempt(), queue);
+      return recorder.results.getOrDefault(attempt.attempt().taskId(), a -> new TaskAttemptResult(0, null, ""))
+          .apply(attempt);
+    }
+  }
+}
