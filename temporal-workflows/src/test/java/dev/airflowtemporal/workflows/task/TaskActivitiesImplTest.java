@@ -1,0 +1,140 @@
+package dev.airflowtemporal.workflows.task;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airflowtemporal.core.wire.AttemptKey;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.testing.TestActivityEnvironment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The task activity against real child processes: a small Python script stands in for the runner's command line. */
+class TaskActivitiesImplTest {
+  @TempDir
+  Path tmp;
+
+  private TestActivityEnvironment env;
+
+  @AfterEach
+  void tearDown() {
+    if (env != null) {
+      env.close();
+    }
+  }
+
+  @Test
+  void aRunnerThatExitsZeroSucceedsAndGetsTheWorkloadInAPrivateFileThatIsRemovedAfterwards() throws Exception {
+    Path seen = tmp.resolve("seen.txt");
+    TaskAttemptResult result = run(python("""
+        import os, sys, stat
+        path = sys.argv[sys.argv.index('--json-path') + 1]
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        open(%s, 'w').write(path + '\\n' + oct(mode) + '\\n' + open(path).read())
+        """.formatted(quoted(seen))), attempt("x.log"));
+    assertThat(result.exitCode()).isZero();
+    assertThat(result.reason()).isNull();
+    List<String> lines = Files.readAllLines(seen);
+    assertThat(lines.get(1)).isEqualTo("0o600");
+    assertThat(lines.get(2)).contains("\"type\":\"ExecuteTask\"");
+    assertThat(Path.of(lines.get(0))).doesNotExist();
+  }
+
+  @Test
+  void aRunnerThatExitsNonZeroFailsWithItsOutputTailAlsoWrittenToTheTaskLog() throws Exception {
+    TaskAttemptResult result = run(python("""
+        import sys
+        print('loading dag'); print('ImportError: no module named pandas'); sys.exit(3)
+        """), attempt("dag_id=d/run_id=r/task_id=t/attempt=1.log"));
+    assertThat(result.exitCode()).isEqualTo(3);
+    assertThat(result.reason()).contains("exited with code 3");
+    assertThat(result.outputTail()).endsWith("ImportError: no module named pandas");
+    String log = Files.readString(tmp.resolve("logs/dag_id=d/run_id=r/task_id=t/attempt=1.log"));
+    assertThat(log).contains("\"level\":\"error\"").contains("exited with code 3").contains("pandas");
+  }
+
+  @Test
+  void aRunnerThatCannotStartFailsWithTheFixInTheTaskLog() throws Exception {
+    TaskAttemptResult result = run(List.of(tmp.resolve("no-such-python").toString(), "-m", "x"), attempt("t.log"));
+    assertThat(result.exitCode()).isNull();
+    assertThat(result.reason()).contains("cannot start the Airflow task runner").contains("--python");
+    assertThat(Files.readString(tmp.resolve("logs/t.log"))).contains("cannot start the Airflow task runner");
+  }
+
+  @Test
+  void aLogPathOutsideTheLogFolderIsNotWritten() throws Exception {
+    run(List.of(tmp.resolve("no-such-python").toString()), attempt("../escaped.log"));
+    assertThat(tmp.resolve("escaped.log")).doesNotExist();
+  }
+
+  @Test
+  void cancellationKillsTheRunnerAndEveryProcessItSpawned() throws Exception {
+    Path pids = tmp.resolve("pids.txt");
+    List<String> command = python("""
+        import os, subprocess, time
+        child = subprocess.Popen(['sleep', '300'])
+        open(%s, 'w').write(f'{os.getpid()} {child.pid}')
+        time.sleep(300)
+        """.formatted(quoted(pids)));
+    env = TestActivityEnvironment.newInstance();
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(command)));
+    TaskActivities activities = env.newActivityStub(TaskActivities.class, options());
+    CompletableFuture<TaskAttemptResult> result = CompletableFuture.supplyAsync(() -> activities.runTask(attempt("c.log")));
+    for (int i = 0; i < 300 && !Files.exists(pids); i++) {
+      Thread.sleep(100);
+    }
+    String[] pidText = Files.readString(pids).trim().split(" ");
+    ProcessHandle runner = ProcessHandle.of(Long.parseLong(pidText[0])).orElseThrow();
+    ProcessHandle child = ProcessHandle.of(Long.parseLong(pidText[1])).orElseThrow();
+
+    env.requestCancelActivity();
+
+    assertThatThrownBy(() -> result.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(CanceledFailure.class);
+    runner.onExit().get(15, TimeUnit.SECONDS);
+    child.onExit().get(15, TimeUnit.SECONDS);
+    assertThat(runner.isAlive()).isFalse();
+    assertThat(child.isAlive()).isFalse();
+  }
+
+  // -- helpers --
+
+  private TaskAttemptResult run(List<String> command, TaskAttempt attempt) {
+    env = TestActivityEnvironment.newInstance();
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(command)));
+    return env.newActivityStub(TaskActivities.class, options()).runTask(attempt);
+  }
+
+  private RunnerSettings settings(List<String> command) {
+    return new RunnerSettings(command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5));
+  }
+
+  private static ActivityOptions options() {
+    return ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(2))
+        .setHeartbeatTimeout(Duration.ofSeconds(10)).build();
+  }
+
+  private static List<String> python(String script) {
+    return List.of(Optional.ofNullable(System.getenv("AIRFLOW_TEMPORAL_TEST_PYTHON")).orElse("python3"), "-c",
+        script.stripIndent());
+  }
+
+  private static String quoted(Path path) {
+    return "'" + path.toString().replace("'", "\\'") + "'";
+  }
+
+  private static TaskAttempt attempt(String logPath) {
+    ObjectNode workload = JsonNodeFactory.instance.objectNode().put("type", "ExecuteTask").put("log_path", logPath);
+    return new TaskAttempt("d", "r", new AttemptKey("t", -1, 1), workload);
+  }
+}
