@@ -1,0 +1,47 @@
+package dev.airflowtemporal.workflows.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+class WorkerMainTest {
+  private final StringWriter out = new StringWriter();
+  private final StringWriter err = new StringWriter();
+
+  private int run(String... args) {
+    CommandLine cli = WorkerMain.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    return cli.execute(args);
+  }
+
+  @Test
+  void workerHelpExplainsEveryOption() {
+    assertThat(run("worker", "--help")).isZero();
+    for (String option : new String[] {"--address", "--namespace", "--profile", "--task-queue", "--queues",
+        "--python", "--log-folder", "--db-url", "--max-concurrent-tasks", "--identity"}) {
+      assertThat(out.toString()).contains(option);
+    }
+  }
+
+  @Test
+  void badOptionsExitNonZeroWithOneLineNamingTheSetting() {
+    assertThat(run("worker", "--max-concurrent-tasks", "0")).isEqualTo(2);
+    assertThat(err.toString()).contains("--max-concurrent-tasks must be at least 1").doesNotContain("\tat ");
+  }
+
+  @Test
+  void aMissingPythonIsReportedBeforeAnythingConnects() {
+    assertThat(run("check", "--python", "/nonexistent/python3")).isEqualTo(2);
+    assertThat(err.toString()).contains("--python '/nonexistent/python3' cannot run Airflow's task runner");
+  }
+
+  @Test
+  void anUnknownOptionIsAUsageError() {
+    assertThat(run("worker", "--adress", "x")).isEqualTo(2);
+    assertThat(err.toString()).contains("'--adress'").contains("Possible solutions: --address");
+  }
+}
