@@ -141,7 +141,7 @@ else
         fi
     fi
     if [[ "$need_build" == "1" ]]; then
-        (cd "$REPO" && mvn -B -q -DskipTests package >&2) || die "maven build failed (mvn -B -q -DskipTests package)"
+        (cd "$REPO" && mvn -B -q -Dstyle.color=never -DskipTests package >&2) || die "maven build failed (mvn -B -q -DskipTests package)"
         [[ -f "$JAR" ]] || die "maven build did not produce $JAR"
         touch "$JAR"
         log "worker JAR built: $JAR"

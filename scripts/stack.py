@@ -781,6 +781,7 @@ def cmd_up(args) -> int:
         temporal_ui_port=args.temporal_ui_port, pg_port=args.pg_port,
         executor=args.executor, dags_folder=args.dags_folder, workers=workers,
     )
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     signal.signal(signal.SIGTERM, _sigterm_to_keyboardinterrupt)
     signal.signal(signal.SIGHUP, _sigterm_to_keyboardinterrupt)
     rc = 0
