@@ -1,0 +1,35 @@
+package dev.airflowtemporal.core.dag;
+
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What a Temporal-owned DagRun needs to know about its DAG, read from Airflow's serialized DAG.
+ * Immutable; the tasks form an acyclic graph whose edges all name tasks of this plan.
+ *
+ * @param tasks every task, in a topological order (each task after all of its upstreams), ties
+ *     broken by task id so that the order is the same on every replay
+ * @param maxActiveTasks how many task instances of one DagRun may run at once
+ */
+public record DagPlan(String dagId, Timetable timetable, int maxActiveTasks, List<TaskPlan> tasks) {
+  public DagPlan {
+    Objects.requireNonNull(dagId, "dagId");
+    Objects.requireNonNull(timetable, "timetable");
+    tasks = List.copyOf(tasks);
+  }
+
+  /** The task with this id; {@link InvalidDagException} naming the DAG when there is none. */
+  public TaskPlan task(String taskId) {
+    for (TaskPlan task : tasks) {
+      if (task.taskId().equals(taskId)) {
+        return task;
+      }
+    }
+    throw new InvalidDagException("DAG '" + dagId + "' has no task '" + taskId + "'");
+  }
+
+  /** Tasks without upstreams: the ones a new DagRun starts with. */
+  public List<TaskPlan> roots() {
+    return tasks.stream().filter(task -> task.upstreamIds().isEmpty()).toList();
+  }
+}

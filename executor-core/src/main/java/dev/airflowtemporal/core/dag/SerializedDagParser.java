@@ -1,0 +1,362 @@
+package dev.airflowtemporal.core.dag;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.math.BigDecimal;
+import java.time.DateTimeException;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.zip.DataFormatException;
+import java.util.zip.Inflater;
+
+/**
+ * Reads what Airflow 3.3 stores in {@code serialized_dag.data} (or, zlib-compressed, in
+ * {@code serialized_dag.data_compressed}) into a {@link DagPlan}.
+ *
+ * <p>The serializer omits every task field equal to its default, so each omitted field is resolved
+ * as Airflow's deserializer resolves it ({@code OperatorSerialization.populate_operator}): the
+ * task's own value, else the envelope's {@code client_defaults.tasks} (site-wide defaults from
+ * airflow.cfg that differ from the schema's), else the schema default. A mapped task keeps its
+ * arguments in {@code partial_kwargs}, which take precedence over everything else.
+ */
+public final class SerializedDagParser {
+  /** {@code BaseSerialization.SERIALIZER_VERSION} in Airflow 3.3. */
+  public static final int SUPPORTED_VERSION = 3;
+
+  // Defaults of airflow/serialization/schema.json ("operator") and SerializedBaseOperator, 3.3.
+  private static final String DEFAULT_TRIGGER_RULE = "all_success";
+  private static final int DEFAULT_RETRIES = 0;
+  private static final double DEFAULT_RETRY_DELAY_SECONDS = 300.0;
+  private static final double DEFAULT_RETRY_EXPONENTIAL_BACKOFF = 0;
+  private static final String DEFAULT_POOL = "default_pool";
+  private static final int DEFAULT_POOL_SLOTS = 1;
+  private static final String DEFAULT_QUEUE = "default";
+  private static final int DEFAULT_PRIORITY_WEIGHT = 1;
+  private static final String DEFAULT_WEIGHT_RULE = "downstream";
+  /** Airflow's shipped {@code [core] max_active_tasks_per_dag}, used when the DAG omits it. */
+  private static final int DEFAULT_MAX_ACTIVE_TASKS = 16;
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private SerializedDagParser() {}
+
+  public static DagPlan parse(byte[] json) {
+    JsonNode root;
+    try {
+      root = JSON.readTree(json);
+    } catch (IOException e) {
+      throw new InvalidDagException("serialized DAG is not valid JSON: " + e.getMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new InvalidDagException("serialized DAG must be a JSON object with \"__version\" and \"dag\"");
+    }
+    checkVersion(root.get("__version"));
+    JsonNode dag = root.path("dag");
+    if (!dag.isObject()) {
+      throw new InvalidDagException("serialized DAG has no \"dag\" object");
+    }
+    String dagId = requiredText(dag, "dag_id", "serialized DAG");
+    String where = "DAG '" + dagId + "'";
+    JsonNode clientDefaults = root.path("client_defaults").path("tasks");
+    Map<String, String> groupOfTask = new HashMap<>();
+    collectTaskGroups(dag.path("task_group"), groupOfTask);
+
+    Map<String, JsonNode> operators = new LinkedHashMap<>();
+    for (JsonNode wrapped : dag.path("tasks")) {
+      if (!"operator".equals(wrapped.path("__type").asText()) || !wrapped.path("__var").isObject()) {
+        throw new InvalidDagException(where + ": every entry of \"tasks\" must be {\"__type\": \"operator\", \"__var\": {...}}");
+      }
+      JsonNode operator = wrapped.get("__var");
+      String taskId = requiredText(operator, "task_id", where + ": a task");
+      if (operators.put(taskId, operator) != null) {
+        throw new InvalidDagException(where + ": task id '" + taskId + "' appears twice");
+      }
+    }
+    if (operators.isEmpty()) {
+      throw new InvalidDagException(where + " has no tasks");
+    }
+
+    Map<String, TreeSet<String>> downstream = new TreeMap<>();
+    Map<String, TreeSet<String>> upstream = new TreeMap<>();
+    operators.keySet().forEach(id -> {
+      downstream.put(id, new TreeSet<>());
+      upstream.put(id, new TreeSet<>());
+    });
+    operators.forEach((taskId, operator) -> {
+      for (JsonNode child : operator.path("downstream_task_ids")) {
+        String childId = child.asText();
+        if (!operators.containsKey(childId)) {
+          throw new InvalidDagException(where + ": task '" + taskId + "' has downstream '" + childId
+              + "', which is not a task of the DAG");
+        }
+        downstream.get(taskId).add(childId);
+        upstream.get(childId).add(taskId);
+      }
+    });
+
+    List<TaskPlan> tasks = new ArrayList<>();
+    for (String taskId : topologicalOrder(where, downstream, upstream)) {
+      tasks.add(taskPlan(where, operators.get(taskId), clientDefaults,
+          List.copyOf(upstream.get(taskId)), List.copyOf(downstream.get(taskId)), groupOfTask.get(taskId)));
+    }
+    int maxActiveTasks = dag.has("max_active_tasks")
+        ? integer(dag.get("max_active_tasks"), where + ": max_active_tasks")
+        : DEFAULT_MAX_ACTIVE_TASKS;
+    return new DagPlan(dagId, timetable(where, dag.path("timetable")), maxActiveTasks, tasks);
+  }
+
+  /** Parses {@code serialized_dag.data_compressed}: zlib (RFC 1950) over the same JSON. */
+  public static DagPlan parseCompressed(byte[] zlib) {
+    Inflater inflater = new Inflater();
+    try {
+      inflater.setInput(zlib);
+      ByteArrayOutputStream json = new ByteArrayOutputStream(zlib.length * 8);
+      byte[] buffer = new byte[16 * 1024];
+      while (!inflater.finished()) {
+        int inflated = inflater.inflate(buffer);
+        if (inflated == 0 && (inflater.needsInput() || inflater.needsDictionary())) {
+          throw new InvalidDagException("compressed serialized DAG is truncated");
+        }
+        json.write(buffer, 0, inflated);
+      }
+      return parse(json.toByteArray());
+    } catch (DataFormatException e) {
+      throw new InvalidDagException("compressed serialized DAG is not zlib data: " + e.getMessage(), e);
+    } finally {
+      inflater.end();
+    }
+  }
+
+  private static void checkVersion(JsonNode version) {
+    if (version == null) {
+      throw new InvalidDagException("serialized DAG has no \"__version\"; supported version is " + SUPPORTED_VERSION);
+    }
+    if (!version.isInt() || version.intValue() != SUPPORTED_VERSION) {
+      throw new InvalidDagException("serialized DAG \"__version\" " + version + " is not supported; supported version is "
+          + SUPPORTED_VERSION + " (Airflow 3.3)");
+    }
+  }
+
+  /** Records, for every task, the innermost TaskGroup around it; the root group has no id. */
+  private static void collectTaskGroups(JsonNode group, Map<String, String> groupOfTask) {
+    JsonNode groupId = group.path("_group_id");
+    for (JsonNode child : group.path("children")) {
+      String kind = child.path(0).asText();
+      if ("operator".equals(kind)) {
+        if (groupId.isTextual()) {
+          groupOfTask.put(child.path(1).asText(), groupId.asText());
+        }
+      } else if ("taskgroup".equals(kind)) {
+        collectTaskGroups(child.path(1), groupOfTask);
+      }
+    }
+  }
+
+  /**
+   * Kahn's algorithm, always taking the smallest ready task id so that the order is reproducible.
+   * Whatever it cannot order lies on or behind a cycle, which is then named.
+   */
+  private static List<String> topologicalOrder(
+      String where, Map<String, TreeSet<String>> downstream, Map<String, TreeSet<String>> upstream) {
+    Map<String, Integer> pending = new HashMap<>();
+    TreeSet<String> ready = new TreeSet<>();
+    upstream.forEach((id, parents) -> {
+      pending.put(id, parents.size());
+      if (parents.isEmpty()) {
+        ready.add(id);
+      }
+    });
+    List<String> order = new ArrayList<>();
+    while (!ready.isEmpty()) {
+      String id = ready.pollFirst();
+      order.add(id);
+      for (String child : downstream.get(id)) {
+        if (pending.merge(child, -1, Integer::sum) == 0) {
+          ready.add(child);
+        }
+      }
+    }
+    if (order.size() < upstream.size()) {
+      throw new InvalidDagException(where + " has a cycle: " + String.join(" -> ", findCycle(downstream, pending)));
+    }
+    return order;
+  }
+
+  /**
+   * Walks upstream from an unordered task until a task repeats; that loop is a cycle. Every
+   * unordered task has an unordered upstream, else Kahn's algorithm would have ordered it.
+   */
+  private static List<String> findCycle(Map<String, TreeSet<String>> downstream, Map<String, Integer> pending) {
+    Map<String, TreeSet<String>> unorderedUpstream = new TreeMap<>();
+    downstream.forEach((parent, children) -> children.stream()
+        .filter(child -> pending.get(child) > 0 && pending.get(parent) > 0)
+        .forEach(child -> unorderedUpstream.computeIfAbsent(child, k -> new TreeSet<>()).add(parent)));
+    List<String> path = new ArrayList<>();
+    String current = unorderedUpstream.keySet().iterator().next();
+    while (!path.contains(current)) {
+      path.add(current);
+      current = unorderedUpstream.get(current).first();
+    }
+    List<String> cycle = new ArrayList<>(path.subList(path.indexOf(current), path.size()));
+    Collections.reverse(cycle);
+    // Start at the smallest id so the same cycle is always reported the same way.
+    Collections.rotate(cycle, -cycle.indexOf(Collections.min(cycle)));
+    cycle.add(cycle.get(0));
+    return cycle;
+  }
+
+  private static TaskPlan taskPlan(String dagWhere, JsonNode operator, JsonNode clientDefaults,
+      List<String> upstreamIds, List<String> downstreamIds, String taskGroupId) {
+    String taskId = operator.get("task_id").asText();
+    String where = dagWhere + ", task '" + taskId + "'";
+    boolean mapped = operator.path("_is_mapped").asBoolean(false);
+    // populate_operator: client_defaults sit under the task's own values; a mapped task's
+    // partial_kwargs get client_defaults for what they lack, then the top-level fields.
+    OperatorFields fields = new OperatorFields(mapped
+        ? List.of(operator.path("partial_kwargs"), clientDefaults, operator)
+        : List.of(operator, clientDefaults));
+    return new TaskPlan(
+        taskId,
+        operator.path("_task_module").asText() + "." + operator.path("task_type").asText("BaseOperator"),
+        upstreamIds,
+        downstreamIds,
+        TriggerRule.fromAirflowValue(fields.text("trigger_rule", DEFAULT_TRIGGER_RULE)),
+        fields.integer(where, "retries", DEFAULT_RETRIES),
+        seconds(where + ": retry_delay", fields.numberOr("retry_delay", DEFAULT_RETRY_DELAY_SECONDS)),
+        backoffMultiplier(where, fields.get("retry_exponential_backoff")),
+        fields.optionalDuration(where, "max_retry_delay"),
+        fields.optionalDuration(where, "execution_timeout"),
+        fields.text("pool", DEFAULT_POOL),
+        fields.integer(where, "pool_slots", DEFAULT_POOL_SLOTS),
+        fields.text("queue", DEFAULT_QUEUE),
+        fields.integer(where, "priority_weight", DEFAULT_PRIORITY_WEIGHT),
+        fields.text("weight_rule", DEFAULT_WEIGHT_RULE),
+        Optional.ofNullable(taskGroupId),
+        mapped,
+        fields.bool("is_setup"),
+        fields.bool("is_teardown"));
+  }
+
+  /**
+   * Airflow 3.3's backoff is a float multiplier (0 = constant delay). A DAG written for Airflow 2
+   * may still pass {@code True}, which the serializer keeps as a boolean and the deserializer reads
+   * as 2.0 ({@code populate_operator}).
+   */
+  private static double backoffMultiplier(String where, JsonNode value) {
+    if (value == null) {
+      return DEFAULT_RETRY_EXPONENTIAL_BACKOFF;
+    }
+    if (value.isBoolean()) {
+      return value.booleanValue() ? 2.0 : 0.0;
+    }
+    if (!value.isNumber() || value.doubleValue() < 0) {
+      throw new InvalidDagException(where + ": retry_exponential_backoff must be a non-negative number, not " + value);
+    }
+    return value.doubleValue();
+  }
+
+  private static Timetable timetable(String where, JsonNode timetable) {
+    String type = timetable.path("__type").asText("");
+    if (type.isEmpty()) {
+      throw new InvalidDagException(where + " has no timetable");
+    }
+    JsonNode spec = timetable.path("__var");
+    JsonNode expression = spec.path("expression");
+    if (!expression.isTextual()) {
+      return new Timetable(type, Optional.empty(), Optional.empty());
+    }
+    return new Timetable(type, Optional.of(expression.asText()), Optional.of(zone(where, spec.path("timezone"))));
+  }
+
+  /** Airflow writes a named timezone as its name and a fixed offset as seconds east of UTC. */
+  private static ZoneId zone(String where, JsonNode timezone) {
+    try {
+      if (timezone.isIntegralNumber()) {
+        return ZoneOffset.ofTotalSeconds(timezone.intValue());
+      }
+      if (timezone.isTextual()) {
+        return ZoneId.of(timezone.asText());
+      }
+    } catch (DateTimeException e) {
+      throw new InvalidDagException(where + ": timetable timezone " + timezone + " is not a valid timezone", e);
+    }
+    throw new InvalidDagException(where + ": cron timetable has no timezone");
+  }
+
+  private static Duration seconds(String what, JsonNode value) {
+    if (!value.isNumber() || value.doubleValue() < 0) {
+      throw new InvalidDagException(what + " must be a non-negative number of seconds, not " + value);
+    }
+    BigDecimal seconds = value.decimalValue();
+    return Duration.ofSeconds(seconds.longValue(), seconds.remainder(BigDecimal.ONE).movePointRight(9).longValue());
+  }
+
+  private static String requiredText(JsonNode node, String field, String where) {
+    JsonNode value = node.get(field);
+    if (value == null || !value.isTextual() || value.asText().isEmpty()) {
+      throw new InvalidDagException(where + " has no \"" + field + "\"");
+    }
+    return value.asText();
+  }
+
+  private static int integer(JsonNode value, String what) {
+    if (!value.canConvertToExactIntegral() || !value.canConvertToInt()) {
+      throw new InvalidDagException(what + " must be an integer, not " + value);
+    }
+    return value.intValue();
+  }
+
+  /** One task's fields, each looked up where Airflow's deserializer would find it. */
+  private record OperatorFields(List<JsonNode> sourcesByPrecedence) {
+    /**
+     * The field's value with any {@code {"__type", "__var"}} envelope removed (partial_kwargs keep
+     * it, e.g. for timedeltas), or null when Airflow would fall back to the schema default.
+     */
+    JsonNode get(String field) {
+      for (JsonNode source : sourcesByPrecedence) {
+        JsonNode value = source.get(field);
+        if (value != null && !value.isNull()) {
+          return value.isObject() && value.has("__var") ? value.get("__var") : value;
+        }
+      }
+      return null;
+    }
+
+    String text(String field, String fallback) {
+      JsonNode value = get(field);
+      return value == null ? fallback : value.asText();
+    }
+
+    int integer(String where, String field, int fallback) {
+      JsonNode value = get(field);
+      return value == null ? fallback : SerializedDagParser.integer(value, where + ": " + field);
+    }
+
+    JsonNode numberOr(String field, double fallback) {
+      JsonNode value = get(field);
+      return value == null ? JSON.getNodeFactory().numberNode(fallback) : value;
+    }
+
+    Optional<Duration> optionalDuration(String where, String field) {
+      JsonNode value = get(field);
+      return value == null ? Optional.empty() : Optional.of(seconds(where + ": " + field, value));
+    }
+
+    boolean bool(String field) {
+      JsonNode value = get(field);
+      return value != null && value.asBoolean();
+    }
+  }
+}

@@ -1,0 +1,63 @@
+package dev.airflowtemporal.core.dag;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One task of a {@link DagPlan}, with Airflow's defaults already applied to every field the
+ * serializer omitted and the DAG's {@code default_args} already folded in (the SDK applies them when
+ * the operator is built, so they reach the serialized task as explicit values).
+ *
+ * @param taskId Airflow's task_id, including any TaskGroup prefix
+ * @param operatorClass the operator's module and class, e.g.
+ *     {@code airflow.providers.standard.operators.bash.BashOperator}
+ * @param upstreamIds direct upstream task ids, sorted
+ * @param downstreamIds direct downstream task ids, sorted
+ * @param retryExponentialBackoff Airflow 3.3's backoff multiplier: 0 means a constant delay; a
+ *     legacy boolean {@code true} reads as 2.0, as Airflow's deserializer does
+ * @param maxRetryDelay the cap on a backed-off delay, if any
+ * @param executionTimeout the time limit of one attempt, if any
+ * @param weightRule how priority_weight is aggregated: downstream, upstream, absolute, or a custom
+ *     strategy's import path
+ * @param taskGroupId the innermost TaskGroup holding the task; empty for the DAG's root group
+ * @param mapped whether the task is dynamically mapped ({@code .expand}), i.e. runs as many task
+ *     instances as its expansion input has elements
+ */
+public record TaskPlan(
+    String taskId,
+    String operatorClass,
+    List<String> upstreamIds,
+    List<String> downstreamIds,
+    TriggerRule triggerRule,
+    int retries,
+    Duration retryDelay,
+    double retryExponentialBackoff,
+    Optional<Duration> maxRetryDelay,
+    Optional<Duration> executionTimeout,
+    String pool,
+    int poolSlots,
+    String queue,
+    int priorityWeight,
+    String weightRule,
+    Optional<String> taskGroupId,
+    boolean mapped,
+    boolean setup,
+    boolean teardown) {
+
+  public TaskPlan {
+    Objects.requireNonNull(taskId, "taskId");
+    Objects.requireNonNull(operatorClass, "operatorClass");
+    upstreamIds = List.copyOf(upstreamIds);
+    downstreamIds = List.copyOf(downstreamIds);
+    Objects.requireNonNull(triggerRule, "triggerRule");
+    Objects.requireNonNull(retryDelay, "retryDelay");
+    Objects.requireNonNull(maxRetryDelay, "maxRetryDelay");
+    Objects.requireNonNull(executionTimeout, "executionTimeout");
+    Objects.requireNonNull(pool, "pool");
+    Objects.requireNonNull(queue, "queue");
+    Objects.requireNonNull(weightRule, "weightRule");
+    Objects.requireNonNull(taskGroupId, "taskGroupId");
+  }
+}

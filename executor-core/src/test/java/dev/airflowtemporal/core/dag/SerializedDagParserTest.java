@@ -1,0 +1,211 @@
+package dev.airflowtemporal.core.dag;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Parses the fixtures Airflow 3.3.2 itself serialized (serialized-dags/generate.py). */
+class SerializedDagParserTest {
+  private static byte[] fixture(String name) {
+    try (InputStream in = SerializedDagParserTest.class.getResourceAsStream("/serialized-dags/" + name)) {
+      if (in == null) {
+        throw new IllegalStateException("missing fixture " + name + "; run serialized-dags/generate.py");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static DagPlan parse(String dagId) {
+    return SerializedDagParser.parse(fixture(dagId + ".json"));
+  }
+
+  private static DagPlan parseJson(String json) {
+    return SerializedDagParser.parse(json.getBytes(StandardCharsets.UTF_8));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"chain_defaults", "trigger_rules", "retries_and_resources", "grouped_mapped_branch", "site_defaults"})
+  void everyFixtureParsesIntoAPlanWhoseEdgesAgree(String dagId) {
+    DagPlan plan = parse(dagId);
+    assertThat(plan.dagId()).isEqualTo(dagId);
+    assertThat(plan.tasks()).isNotEmpty();
+    for (TaskPlan task : plan.tasks()) {
+      task.downstreamIds().forEach(child -> assertThat(plan.task(child).upstreamIds()).contains(task.taskId()));
+      task.upstreamIds().forEach(parent ->
+          assertThat(plan.tasks().indexOf(plan.task(parent))).isLessThan(plan.tasks().indexOf(task)));
+    }
+  }
+
+  @Test
+  void theCompressedFixtureParsesToTheSamePlanAsThePlainOne() {
+    assertThat(SerializedDagParser.parseCompressed(fixture("chain_defaults.json.zlib"))).isEqualTo(parse("chain_defaults"));
+  }
+
+  @Test
+  void omittedFieldsTakeAirflowsDefaults() {
+    DagPlan plan = parse("chain_defaults");
+    assertThat(plan.tasks()).extracting(TaskPlan::taskId).containsExactly("extract", "transform", "load");
+    assertThat(plan.roots()).extracting(TaskPlan::taskId).containsExactly("extract");
+    TaskPlan transform = plan.task("transform");
+    assertThat(transform).isEqualTo(new TaskPlan("transform", "airflow.providers.standard.operators.bash.BashOperator",
+        List.of("extract"), List.of("load"), TriggerRule.ALL_SUCCESS, 0, Duration.ofSeconds(300), 0.0,
+        Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream", Optional.empty(),
+        false, false, false));
+    assertThat(plan.timetable().isManualOnly()).isTrue();
+    assertThat(plan.timetable().cronExpression()).isEmpty();
+    assertThat(plan.maxActiveTasks()).isEqualTo(16);
+  }
+
+  @Test
+  void everyTriggerRuleIsReadFromItsTask() {
+    DagPlan plan = parse("trigger_rules");
+    for (TriggerRule rule : TriggerRule.values()) {
+      TaskPlan task = plan.task("rule_" + rule.airflowValue());
+      assertThat(task.triggerRule()).isEqualTo(rule);
+      assertThat(task.upstreamIds()).containsExactly("up_a", "up_b");
+    }
+  }
+
+  @Test
+  void retriesBackoffTimeoutsPoolsQueuesAndPrioritiesAreRead() {
+    DagPlan plan = parse("retries_and_resources");
+    assertThat(plan.maxActiveTasks()).isEqualTo(4);
+    assertThat(plan.timetable()).isEqualTo(new Timetable(Timetable.CRON_TRIGGER_TIMETABLE, Optional.of("*/5 * * * *"),
+        Optional.of(ZoneId.of("Europe/Amsterdam"))));
+
+    TaskPlan inherits = plan.task("inherits_default_args");
+    assertThat(inherits.retries()).as("default_args retries").isEqualTo(2);
+    assertThat(inherits.retryDelay()).as("default_args retry_delay").isEqualTo(Duration.ofSeconds(30));
+    assertThat(inherits.pool()).as("default_args pool").isEqualTo("etl");
+
+    TaskPlan backoff = plan.task("backoff");
+    assertThat(backoff.retries()).isEqualTo(5);
+    assertThat(backoff.retryDelay()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(backoff.retryExponentialBackoff()).isEqualTo(2.5);
+    assertThat(backoff.maxRetryDelay()).contains(Duration.ofMinutes(10));
+    assertThat(backoff.executionTimeout()).contains(Duration.ofMinutes(3));
+    assertThat(backoff.pool()).isEqualTo("etl");
+
+    assertThat(plan.task("legacy_bool_backoff").retryExponentialBackoff()).as("Airflow 2 style True").isEqualTo(2.0);
+
+    TaskPlan heavy = plan.task("heavy");
+    assertThat(heavy.pool()).isEqualTo("big_pool");
+    assertThat(heavy.poolSlots()).isEqualTo(3);
+    assertThat(heavy.queue()).isEqualTo("gpu");
+    assertThat(heavy.priorityWeight()).isEqualTo(10);
+    assertThat(heavy.weightRule()).isEqualTo("absolute");
+    assertThat(heavy.retries()).as("explicit 0 over default_args 2").isZero();
+    assertThat(heavy.retryDelay()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(heavy.upstreamIds()).containsExactly("backoff", "legacy_bool_backoff");
+  }
+
+  @Test
+  void taskGroupsMappedTasksAndBranchesAreRead() {
+    DagPlan plan = parse("grouped_mapped_branch");
+    assertThat(plan.task("work.prepare").taskGroupId()).contains("work");
+    assertThat(plan.task("work.finish").taskGroupId()).contains("work");
+    assertThat(plan.task("join").taskGroupId()).isEmpty();
+
+    TaskPlan doubled = plan.task("double");
+    assertThat(doubled.mapped()).isTrue();
+    assertThat(doubled.retries()).as("from partial_kwargs").isEqualTo(1);
+    assertThat(doubled.retryDelay()).isEqualTo(Duration.ofSeconds(300));
+    assertThat(doubled.upstreamIds()).as("the branch and the XCom its expansion reads").containsExactly("choose", "numbers");
+    assertThat(plan.task("numbers").mapped()).isFalse();
+
+    TaskPlan choose = plan.task("choose");
+    assertThat(choose.operatorClass()).isEqualTo("airflow.providers.standard.decorators.branch_python._BranchPythonDecoratedOperator");
+    assertThat(choose.downstreamIds()).containsExactly("double", "work.prepare");
+    assertThat(plan.task("join").triggerRule()).isEqualTo(TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS);
+    assertThat(plan.task("join").upstreamIds()).containsExactly("double", "work.finish");
+  }
+
+  @Test
+  void siteWideClientDefaultsApplyUnlessTheTaskSetsItsOwnValue() {
+    DagPlan plan = parse("site_defaults");
+    assertThat(plan.task("uses_site_defaults").retries()).isEqualTo(3);
+    assertThat(plan.task("uses_site_defaults").queue()).isEqualTo("site_queue");
+    assertThat(plan.task("overrides").retries()).isZero();
+    assertThat(plan.task("overrides").queue()).isEqualTo("default");
+  }
+
+  @Test
+  void aFixedOffsetTimezoneIsReadFromSecondsEastOfUtc() {
+    DagPlan plan = parseJson("""
+        {"__version": 3, "dag": {"dag_id": "fixed", "fileloc": "f.py",
+          "timetable": {"__type": "airflow.timetables.trigger.CronTriggerTimetable",
+                        "__var": {"expression": "0 * * * *", "timezone": 3600}},
+          "tasks": [{"__type": "operator", "__var": {"task_id": "only"}}]}}
+        """);
+    assertThat(plan.timetable().timezone()).contains(ZoneId.of("+01:00"));
+  }
+
+  @Test
+  void aCycleIsRefusedNamingItsTasks() {
+    assertThatThrownBy(() -> parseJson(dagWithTasks("""
+        {"__type": "operator", "__var": {"task_id": "start", "downstream_task_ids": ["a"]}},
+        {"__type": "operator", "__var": {"task_id": "a", "downstream_task_ids": ["b"]}},
+        {"__type": "operator", "__var": {"task_id": "b", "downstream_task_ids": ["a"]}}
+        """))).isInstanceOf(InvalidDagException.class).hasMessage("DAG 'broken' has a cycle: a -> b -> a");
+  }
+
+  @Test
+  void anEdgeToAnUnknownTaskIsRefusedNamingBothEnds() {
+    assertThatThrownBy(() -> parseJson(dagWithTasks("""
+        {"__type": "operator", "__var": {"task_id": "a", "downstream_task_ids": ["ghost"]}}
+        """))).isInstanceOf(InvalidDagException.class)
+        .hasMessage("DAG 'broken': task 'a' has downstream 'ghost', which is not a task of the DAG");
+  }
+
+  @Test
+  void aDuplicateTaskIdIsRefused() {
+    assertThatThrownBy(() -> parseJson(dagWithTasks("""
+        {"__type": "operator", "__var": {"task_id": "a"}}, {"__type": "operator", "__var": {"task_id": "a"}}
+        """))).isInstanceOf(InvalidDagException.class).hasMessage("DAG 'broken': task id 'a' appears twice");
+  }
+
+  @Test
+  void anotherSerializerVersionIsRefusedNamingBothVersions() {
+    assertThatThrownBy(() -> parseJson("{\"__version\": 2, \"dag\": {}}")).isInstanceOf(InvalidDagException.class)
+        .hasMessage("serialized DAG \"__version\" 2 is not supported; supported version is 3 (Airflow 3.3)");
+    assertThatThrownBy(() -> parseJson("{\"dag\": {}}")).isInstanceOf(InvalidDagException.class)
+        .hasMessage("serialized DAG has no \"__version\"; supported version is 3");
+  }
+
+  @Test
+  void malformedInputIsAnInvalidDag() {
+    assertThatThrownBy(() -> parseJson("{\"__version\": 3")).isInstanceOf(InvalidDagException.class)
+        .hasMessageStartingWith("serialized DAG is not valid JSON");
+    assertThatThrownBy(() -> SerializedDagParser.parseCompressed(fixture("chain_defaults.json")))
+        .isInstanceOf(InvalidDagException.class).hasMessageStartingWith("compressed serialized DAG is not zlib data");
+    byte[] zlib = fixture("chain_defaults.json.zlib");
+    assertThatThrownBy(() -> SerializedDagParser.parseCompressed(java.util.Arrays.copyOf(zlib, zlib.length / 2)))
+        .isInstanceOf(InvalidDagException.class).hasMessage("compressed serialized DAG is truncated");
+    assertThatThrownBy(() -> parseJson(dagWithTasks("""
+        {"__type": "operator", "__var": {"task_id": "a", "trigger_rule": "sometimes"}}
+        """))).isInstanceOf(InvalidDagException.class).hasMessageContaining("unknown trigger_rule 'sometimes'");
+    assertThatThrownBy(() -> parseJson(dagWithTasks("""
+        {"__type": "operator", "__var": {"task_id": "a", "retries": "many"}}
+        """))).isInstanceOf(InvalidDagException.class).hasMessage("DAG 'broken', task 'a': retries must be an integer, not \"many\"");
+  }
+
+  private static String dagWithTasks(String tasks) {
+    return """
+        {"__version": 3, "dag": {"dag_id": "broken", "fileloc": "f.py",
+          "timetable": {"__type": "airflow.timetables.simple.NullTimetable", "__var": {}},
+          "tasks": [%s]}}
+        """.formatted(tasks);
+  }
+}
