@@ -17,8 +17,8 @@ import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TimeoutFailure;
+import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
@@ -28,9 +28,12 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.slf4j.Logger;
 
 /**
@@ -50,6 +53,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
 
   private final Deque<TaskSubmission> inbox = new ArrayDeque<>();
   private final Map<AttemptKey, CancellationScope> running = new LinkedHashMap<>();
+  /** Revoked attempts: Airflow may hand the same attempt back (a task requeued after being stuck in queued). */
+  private final Set<AttemptKey> revoked = new HashSet<>();
   private final List<TaskOutcome> unacknowledged = new ArrayList<>();
   private long lastSeq;
   private long acknowledgedSeq;
@@ -67,9 +72,14 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
         : Duration.ofSeconds(input.idleTimeoutSeconds());
 
     while (true) {
-      Workflow.await(() -> !inbox.isEmpty() || running.isEmpty());
-      while (!inbox.isEmpty()) {
-        start(input, inbox.poll());
+      Workflow.await(() -> hasStartable() || running.isEmpty());
+      // An attempt handed back after a revoke waits until its cancelled activity has ended.
+      for (Iterator<TaskSubmission> it = inbox.iterator(); it.hasNext(); ) {
+        TaskSubmission submission = it.next();
+        if (!running.containsKey(submission.attempt())) {
+          it.remove();
+          start(input, submission);
+        }
       }
       if (!running.isEmpty()) {
         continue;
@@ -96,7 +106,10 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
       }
       return;
     }
-    if (running.containsKey(key) || unacknowledged.stream().anyMatch(o -> o.attempt().equals(key))) {
+    if (revoked.remove(key)) {
+      log.info("Accepting {} again after it was revoked", key.label());
+    } else if (running.containsKey(key) || inbox.stream().anyMatch(s -> s.attempt().equals(key))
+        || unacknowledged.stream().anyMatch(o -> o.attempt().equals(key))) {
       // Signals are delivered at least once from the executor's point of view (it retries after a
       // timeout that may have hidden a success): a repeat must not start the attempt twice.
       log.info("Ignoring repeated submission of {}", key.label());
@@ -107,6 +120,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
 
   @Override
   public void cancelTask(TaskCancellation cancellation) {
+    revoked.add(cancellation.attempt());
     CancellationScope scope = running.get(cancellation.attempt());
     if (scope != null) {
       log.info("Cancelling {}: {}", cancellation.attempt().label(), cancellation.reason());
@@ -142,9 +156,15 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
         .setSummary(key.label())
         .build());
     TaskAttempt attempt = new TaskAttempt(input.dagId(), input.runId(), key, submission.workload());
-    CancellationScope scope = Workflow.newCancellationScope(() ->
-        io.temporal.workflow.Async.function(activities::runTask, attempt).handle((result, failure) -> {
-          running.remove(key);
+    CancellationScope[] scope = new CancellationScope[1];
+    scope[0] = Workflow.newCancellationScope(() ->
+        Async.function(activities::runTask, attempt).handle((result, failure) -> {
+          running.remove(key, scope[0]);
+          if (scope[0].isCancelRequested()) {
+            // Revoked: Airflow's revoke_task contract is that no event is reported for it.
+            log.info("Revoked attempt {} has ended", key.label());
+            return null;
+          }
           if (failure == null) {
             record(key, result.succeeded() ? OutcomeState.SUCCESS : OutcomeState.FAILED,
                 result.exitCode(), result.reason(), result.outputTail());
@@ -153,8 +173,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
           }
           return null;
         }));
-    running.put(key, scope);
-    scope.run();
+    running.put(key, scope[0]);
+    scope[0].run();
   }
 
   private void record(AttemptKey key, OutcomeState state, Integer exitCode, String reason, String outputTail) {
@@ -163,11 +183,12 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     unacknowledged.add(new TaskOutcome(lastSeq, key, state, exitCode, reason, outputTail, now));
   }
 
+  private boolean hasStartable() {
+    return inbox.stream().anyMatch(s -> !running.containsKey(s.attempt()));
+  }
+
   private static String describe(RuntimeException failure) {
     Throwable cause = failure instanceof ActivityFailure ? failure.getCause() : failure;
-    if (cause instanceof CanceledFailure) {
-      return "cancelled";
-    }
     if (cause instanceof TimeoutFailure timeout) {
       return "worker lost: activity " + timeout.getTimeoutType() + " timed out";
     }

@@ -114,19 +114,21 @@ class DagRunWorkflowTest {
   }
 
   @Test
-  void cancellingARunningAttemptStopsItsActivityAndReportsItFailed() {
-    activities.results.put("sleepy", a -> {
-      while (true) { // like the real activity: heartbeats until cancelled
-        Activity.getExecutionContext().heartbeat(null);
-        sleep(100);
-      }
-    });
+  void aRevokedAttemptIsCancelledWithoutAnOutcomeAndRunsAgainWhenHandedBack() {
+    Recorder.Gate gate = activities.gate("sleepy");
     DagRunWorkflow run = startWith(submission("sleepy", 1, null));
     awaitCondition(() -> run.progress(0).running().contains(key("sleepy", 1)));
     run.cancelTask(new TaskCancellation(ContractVersion.CURRENT, key("sleepy", 1), "revoked"));
-    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
-    assertThat(outcome.state()).isEqualTo(OutcomeState.FAILED);
-    assertThat(outcome.reason()).isEqualTo("cancelled");
+    // Airflow requeues a task revoked for being stuck in queued with the same try number.
+    run.submitTask(submission("sleepy", 1, null));
+    awaitCondition(() -> activities.started.size() == 2);
+    gate.open();
+    DagRunProgress progress = awaitOutcomes(run, 1);
+    assertThat(progress.outcomes()).singleElement().satisfies(o -> {
+      assertThat(o.attempt()).isEqualTo(key("sleepy", 1));
+      assertThat(o.state()).isEqualTo(OutcomeState.SUCCESS);
+    });
+    assertThat(countEvents(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)).isEqualTo(1);
   }
 
   @Test
@@ -256,6 +258,27 @@ class DagRunWorkflowTest {
     final List<AttemptKey> started = new CopyOnWriteArrayList<>();
     final Map<AttemptKey, String> queueOf = new ConcurrentHashMap<>();
     final Map<String, Function<TaskAttempt, TaskAttemptResult>> results = new ConcurrentHashMap<>();
+
+    /** Makes attempts of a task heartbeat (like the real activity) until cancelled or until the gate opens. */
+    Gate gate(String taskId) {
+      Gate gate = new Gate();
+      results.put(taskId, a -> {
+        while (!gate.open) {
+          Activity.getExecutionContext().heartbeat(null);
+          sleep(50);
+        }
+        return new TaskAttemptResult(0, null, "");
+      });
+      return gate;
+    }
+
+    static final class Gate {
+      volatile boolean open;
+
+      void open() {
+        open = true;
+      }
+    }
   }
 
   /** The activity stub registered on one queue's task queue. */
