@@ -149,6 +149,7 @@ class WorkerSpec:
     queues: str = "default"
     identity: str | None = None
     extra_args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)  # on top of the Airflow environment
 
     @property
     def name(self) -> str:
@@ -642,11 +643,29 @@ class Stack:
         if not self.worker_jar.exists():
             raise StackError(f"worker JAR {self.worker_jar} not found: run `bash scripts/bootstrap.sh` "
                              f"(mvn -B -q -DskipTests package) or use --executor LocalExecutor")
-        proc = self._spawn(spec.name, self.worker_argv(spec))
+        proc = self._spawn(spec.name, self.worker_argv(spec), env={**self.airflow_env(), **spec.env})
         time.sleep(2)
         self._check_alive(proc)
         log(f"{spec.name} started (queues={spec.queues}, pid {proc.popen.pid})")
         return proc
+
+    def stop_process(self, proc: Proc, timeout: float = 60) -> None:
+        """SIGTERM one process group, as a service manager would, and wait for it (SIGKILL after timeout)."""
+        if proc.popen.poll() is None:
+            os.killpg(proc.popen.pid, signal.SIGTERM)
+            try:
+                proc.popen.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.popen.pid, signal.SIGKILL)
+                proc.popen.wait(timeout=10)
+        self.procs.remove(proc)
+        self._write_state()
+
+    def restart_airflow_component(self, component: str) -> Proc:
+        """Stop one Airflow component (e.g. the scheduler) gracefully and start it again."""
+        name = f"airflow-{component}"
+        self.stop_process(next(p for p in self.procs if p.name == name))
+        return self._spawn(name, [self.bin("airflow"), component])
 
     def stop(self) -> None:
         """Terminate every process group, stop PostgreSQL, sweep stragglers. Safe to call twice."""

@@ -41,6 +41,9 @@ def stack():
         executor=executor,
         workers=[WorkerSpec(queues="default", identity="default-worker"),
                  WorkerSpec(queues="special", identity=SPECIAL_IDENTITY)],
+        # Short enough that the stuck-in-queued test sees Airflow revoke a task within a minute.
+        extra_env={"AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "30",
+                   "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10"},
     )
     _STACK = s
     s.start()  # on failure it prints the log tails and stops what it started
