@@ -493,14 +493,29 @@ class Stack:
         (self.state_dir / "stack.json").write_text(json.dumps(state, indent=2))
 
     # ---- lifecycle
-    def start(self) -> "Stack":
-        t0 = time.monotonic()
+    def _fresh_state_dir(self) -> None:
         cleanup_stale(self.state_dir)
         shutil.rmtree(self.state_dir, ignore_errors=True)
         for d in (self.state_dir, self.logs_dir, self.airflow_home, self.marker_dir):
             d.mkdir(parents=True, exist_ok=True)
         self._check_ports()
         self._write_state()
+
+    def start_database(self) -> "Stack":
+        """Only PostgreSQL with Airflow's schema (real `airflow db migrate`): for the Java DB tests."""
+        self._fresh_state_dir()
+        try:
+            self._start_postgres()
+            self._migrate_airflow()
+        except BaseException:
+            print(self.log_tails(), file=sys.stderr)
+            self.stop()
+            raise
+        return self
+
+    def start(self) -> "Stack":
+        t0 = time.monotonic()
+        self._fresh_state_dir()
         try:
             self._start_postgres()
             temporal = self._start_temporal()
@@ -851,6 +866,13 @@ def _write_env_file(stack: Stack) -> None:
     (stack.state_dir / "airflow.env").write_text("\n".join(lines) + "\n")
 
 
+def cmd_db_up(args) -> int:
+    """Start a migrated Airflow DB that outlives this command; print its URL as a shell export."""
+    stack = Stack(name=args.name, ports="free").start_database()
+    print(f"export AIRFLOW_TEMPORAL_TEST_DB_URL='{stack.sql_alchemy_conn}'")
+    return 0
+
+
 def cmd_down(args) -> int:
     state_dir = Path(args.state_dir) if args.state_dir else AT_CACHE / "state" / args.name
     found = cleanup_stale(state_dir)
@@ -877,7 +899,10 @@ def main(argv=None) -> int:
     up.add_argument("--extra-worker", action="append", metavar="QUEUES",
                     help="start another worker serving these queues (identity <queues>-worker)")
     up.set_defaults(fn=cmd_up)
-    down = sub.add_parser("down", help="kill what a crashed `up` left behind")
+    db_up = sub.add_parser("db-up", help="start only PostgreSQL migrated by `airflow db migrate`; stop it with `down`")
+    db_up.add_argument("--name", default="db")
+    db_up.set_defaults(fn=cmd_db_up)
+    down = sub.add_parser("down", help="kill what a crashed `up` (or a `db-up`) left behind")
     down.add_argument("--name", default="demo")
     down.add_argument("--state-dir", default=None)
     down.set_defaults(fn=cmd_down)
