@@ -97,7 +97,15 @@ else
     log "venv ready: $AT_VENV"
 fi
 # The editable install points at the source tree, so code edits need no reinstall; a changed
-# pyproject.toml changes the hash and builds a new venv.
+# pyproject.toml changes the hash and builds a new venv. The cached venv may point at another
+# checkout (CI clones the repo afresh): re-point it at this one.
+if [[ -f "$BRIDGE_PYPROJECT" ]]; then
+    installed_from="$("$AT_VENV/bin/python" -c 'import airflow_temporal, pathlib; print(pathlib.Path(airflow_temporal.__file__).resolve().parents[1])' 2>/dev/null || true)"
+    if [[ "$installed_from" != "$(cd "$BRIDGE" && pwd -P)" ]]; then
+        log "pointing the venv's airflow_temporal at $BRIDGE (was: ${installed_from:-not installed})"
+        "$AT_VENV/bin/python" -m pip install -q --no-deps -e "$BRIDGE" >&2
+    fi
+fi
 
 # ---------------------------------------------------------------- PostgreSQL
 if [[ "${AT_SKIP_PG:-0}" != "1" ]]; then
