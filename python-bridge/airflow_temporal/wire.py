@@ -44,6 +44,8 @@ class DagRunWorkflowInput:
     dag_id: str
     run_id: str
     idle_timeout_seconds: int | None = None
+    continue_as_new_after_events: int | None = None
+    carried_submissions: list[TaskSubmission] = field(default_factory=list)
     carried_outcomes: list[TaskOutcome] = field(default_factory=list)
     carried_acknowledged_seq: int = 0
 

@@ -21,6 +21,7 @@ import io.temporal.failure.TimeoutFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInfo;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -44,6 +45,8 @@ import org.slf4j.Logger;
  */
 public class DagRunWorkflowImpl implements DagRunWorkflow {
   static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
+  /** Leaves room below Temporal's 51,200-event limit for the attempts still running at that point. */
+  static final long DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
   /** The worker heartbeats every few seconds; a silent worker for this long is presumed lost. */
   static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
   /** Airflow's own execution_timeout is enforced by the runner; this only bounds a wedged attempt. */
@@ -62,6 +65,9 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   @Override
   public void run(DagRunWorkflowInput input) {
     validate(input);
+    if (input.carriedSubmissions() != null) {
+      inbox.addAll(input.carriedSubmissions());
+    }
     if (input.carriedOutcomes() != null) {
       unacknowledged.addAll(input.carriedOutcomes());
     }
@@ -70,29 +76,45 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     Duration idleTimeout = input.idleTimeoutSeconds() == null
         ? DEFAULT_IDLE_TIMEOUT
         : Duration.ofSeconds(input.idleTimeoutSeconds());
+    long historyLimit = input.continueAsNewAfterEvents() == null
+        ? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS
+        : input.continueAsNewAfterEvents();
 
     while (true) {
-      Workflow.await(() -> hasStartable() || running.isEmpty());
-      // An attempt handed back after a revoke waits until its cancelled activity has ended.
-      for (Iterator<TaskSubmission> it = inbox.iterator(); it.hasNext(); ) {
-        TaskSubmission submission = it.next();
-        if (!running.containsKey(submission.attempt())) {
-          it.remove();
-          start(input, submission);
-        }
+      Workflow.await(() -> (hasStartable() && !historyFull(historyLimit)) || running.isEmpty());
+      if (!historyFull(historyLimit)) {
+        startStartable(input);
       }
       if (!running.isEmpty()) {
         continue;
       }
-      if (Workflow.getInfo().isContinueAsNewSuggested()) {
+      if (historyFull(historyLimit)) {
+        // Attempts cannot move to a new run, so new ones waited above until the running ones ended.
         Workflow.continueAsNew(new DagRunWorkflowInput(ContractVersion.CURRENT, input.dagId(), input.runId(),
-            input.idleTimeoutSeconds(), List.copyOf(unacknowledged), acknowledgedSeq));
+            input.idleTimeoutSeconds(), input.continueAsNewAfterEvents(), List.copyOf(inbox),
+            List.copyOf(unacknowledged), acknowledgedSeq));
       }
       boolean submitted = Workflow.await(idleTimeout, () -> !inbox.isEmpty());
       if (!submitted && acknowledgedSeq >= lastSeq) {
         return;
       }
     }
+  }
+
+  /** Starts every submission whose attempt is not running; one handed back after a revoke waits for its cancelled activity. */
+  private void startStartable(DagRunWorkflowInput input) {
+    for (Iterator<TaskSubmission> it = inbox.iterator(); it.hasNext(); ) {
+      TaskSubmission submission = it.next();
+      if (!running.containsKey(submission.attempt())) {
+        it.remove();
+        start(input, submission);
+      }
+    }
+  }
+
+  private static boolean historyFull(long historyLimit) {
+    WorkflowInfo info = Workflow.getInfo();
+    return info.isContinueAsNewSuggested() || info.getHistoryLength() >= historyLimit;
   }
 
   @Override

@@ -172,10 +172,29 @@ class DagRunWorkflowTest {
   @Test
   void anIncompatibleContractVersionFailsTheWorkflowWithTheFix() {
     DagRunWorkflow run = client.newWorkflowStub(DagRunWorkflow.class, options());
-    WorkflowClient.start(run::run, new DagRunWorkflowInput(99, DAG, RUN, null, List.of(), 0L));
+    WorkflowClient.start(run::run, new DagRunWorkflowInput(99, DAG, RUN, null, null, List.of(), List.of(), 0L));
     assertThatThrownBy(() -> WorkflowStub.fromTyped(run).getResult(Void.class))
         .isInstanceOf(WorkflowFailedException.class)
         .rootCause().hasMessageContaining("contract_version 99 is not supported");
+  }
+
+  @Test
+  void aLongRunContinuesAsNewWithoutLosingSubmissionsOrOutcomes() {
+    Recorder.Gate gate = activities.gate("first");
+    DagRunWorkflow run = startWith(submission("first", 1, null), 12L);
+    String firstRunId = WorkflowStub.fromTyped(run).getExecution().getRunId();
+    awaitCondition(() -> run.progress(0).running().contains(key("first", 1)));
+    for (int i = 0; i < 6; i++) {
+      run.submitTask(submission("later_" + i, 1, null));
+    }
+    gate.open(); // the run is past 12 events: it lets `first` finish, then continues as new
+    DagRunProgress progress = awaitOutcomes(run, 7);
+    assertThat(progress.outcomes()).extracting(o -> o.attempt().taskId())
+        .containsExactlyInAnyOrder("first", "later_0", "later_1", "later_2", "later_3", "later_4", "later_5");
+    assertThat(progress.outcomes()).extracting(TaskOutcome::seq).doesNotHaveDuplicates();
+    List<HistoryEvent> firstRun = client.fetchHistory(WORKFLOW_ID, firstRunId).getEvents();
+    assertThat(firstRun.get(firstRun.size() - 1).getEventType())
+        .isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
   }
 
   @Test
@@ -198,8 +217,13 @@ class DagRunWorkflowTest {
   }
 
   private DagRunWorkflow startWith(TaskSubmission first) {
+    return startWith(first, null);
+  }
+
+  private DagRunWorkflow startWith(TaskSubmission first, Long continueAsNewAfterEvents) {
     DagRunWorkflow run = client.newWorkflowStub(DagRunWorkflow.class, options());
-    DagRunWorkflowInput input = new DagRunWorkflowInput(ContractVersion.CURRENT, DAG, RUN, 60L, List.of(), 0L);
+    DagRunWorkflowInput input = new DagRunWorkflowInput(ContractVersion.CURRENT, DAG, RUN, 60L,
+        continueAsNewAfterEvents, List.of(), List.of(), 0L);
     BatchRequest request = client.newSignalWithStartRequest();
     request.add(run::run, input);
     request.add(run::submitTask, first);
