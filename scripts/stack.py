@@ -502,11 +502,13 @@ class Stack:
         self._write_state()
 
     def start_database(self) -> "Stack":
-        """Only PostgreSQL with Airflow's schema (real `airflow db migrate`): for the Java DB tests."""
+        """Only PostgreSQL with Airflow's schema (real `airflow db migrate`) and the DAGs folder's
+        serialized DAGs (real `airflow dags reserialize`): for the Java DB tests."""
         self._fresh_state_dir()
         try:
             self._start_postgres()
             self._migrate_airflow()
+            self._reserialize_dags()
         except BaseException:
             print(self.log_tails(), file=sys.stderr)
             self.stop()
@@ -613,6 +615,11 @@ class Stack:
     def _migrate_airflow(self) -> None:
         log("airflow db migrate ...")
         self._run("airflow-db-migrate", [self.bin("airflow"), "db", "migrate"], timeout=900)
+
+    def _reserialize_dags(self) -> None:
+        """Write the dag, dag_version and serialized_dag rows of the DAGs folder, as the dag-processor would."""
+        log(f"airflow dags reserialize ({self.dags_folder}) ...")
+        self._run("airflow-dags-reserialize", [self.bin("airflow"), "dags", "reserialize"], timeout=600)
 
     def _start_airflow(self) -> None:
         for component in ("api-server", "scheduler", "dag-processor", "triggerer"):
@@ -899,7 +906,7 @@ def main(argv=None) -> int:
     up.add_argument("--extra-worker", action="append", metavar="QUEUES",
                     help="start another worker serving these queues (identity <queues>-worker)")
     up.set_defaults(fn=cmd_up)
-    db_up = sub.add_parser("db-up", help="start only PostgreSQL migrated by `airflow db migrate`; stop it with `down`")
+    db_up = sub.add_parser("db-up", help="start only PostgreSQL migrated by `airflow db migrate`, with the DAGs folder serialized; stop it with `down`")
     db_up.add_argument("--name", default="db")
     db_up.set_defaults(fn=cmd_db_up)
     down = sub.add_parser("down", help="kill what a crashed `up` (or a `db-up`) left behind")

@@ -49,6 +49,12 @@ public final class AirflowDatabase implements AutoCloseable {
     }
     SessionFactory sessionFactory = new Configuration()
         .addAnnotatedClass(AlembicVersion.class)
+        .addAnnotatedClass(DagRow.class)
+        .addAnnotatedClass(DagVersionRow.class)
+        .addAnnotatedClass(SerializedDagRow.class)
+        .addAnnotatedClass(DagRunRow.class)
+        .addAnnotatedClass(TaskInstanceRow.class)
+        .addAnnotatedClass(SlotPoolRow.class)
         .buildSessionFactory(new StandardServiceRegistryBuilder()
             .applySetting(AvailableSettings.DATASOURCE, dataSource)
             .applySetting(AvailableSettings.HBM2DDL_AUTO, "none")

@@ -1,0 +1,188 @@
+package dev.airflowtemporal.dbsync;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.persistence.PersistenceException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.hibernate.Session;
+import org.hibernate.SessionFactory;
+import org.hibernate.exception.ConstraintViolationException;
+
+/** Creates and finishes the DagRuns a Temporal workflow owns; each call is one short transaction. */
+public final class DagRuns {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Set<String> FINAL_STATES = Set.of("success", "failed");
+
+  private final SessionFactory sessionFactory;
+
+  public DagRuns(AirflowDatabase database) {
+    this.sessionFactory = database.sessionFactory();
+  }
+
+  /**
+   * Inserts the run as Airflow's {@code create_dagrun} would (without its TaskInstances; see
+   * {@link TaskInstances#createAll}). Idempotent: when (dag_id, run_id) already exists with the same
+   * request, that row is returned as it is now, so an activity retried after a crash gets the run it
+   * created.
+   *
+   * @throws RunAlreadyExistsException when the run id, or the logical date, is taken by a different run
+   */
+  public DagRun createExternal(NewDagRun request) {
+    JsonNode conf = parseConf(request.confJson());
+    try {
+      return sessionFactory.fromTransaction(session -> {
+        DagRunRow existing = find(session, request.dagId(), request.runId());
+        if (existing != null) {
+          return sameRunOrRefuse(existing, request, conf);
+        }
+        DagRunRow row = newRow(request, maxLogTemplateId(session));
+        session.persist(row);
+        session.flush();
+        return DagRun.of(row);
+      });
+    } catch (PersistenceException e) {
+      if (!isConstraintViolation(e)) {
+        throw e;
+      }
+      // A concurrent attempt inserted the same run first, or another run holds the logical date.
+      return sessionFactory.fromTransaction(session -> {
+        DagRunRow existing = find(session, request.dagId(), request.runId());
+        if (existing != null) {
+          return sameRunOrRefuse(existing, request, conf);
+        }
+        String holder = session.createSelectionQuery(
+                "select r.runId from DagRunRow r where r.dagId = :dagId and r.logicalDate = :logicalDate", String.class)
+            .setParameter("dagId", request.dagId())
+            .setParameter("logicalDate", request.logicalDate())
+            .uniqueResult();
+        throw new RunAlreadyExistsException("cannot create DagRun " + request.dagId() + "/" + request.runId()
+            + ": run '" + holder + "' of that DAG already has logical date " + request.logicalDate()
+            + " (Airflow allows one run per logical date)");
+      });
+    }
+  }
+
+  /**
+   * Compare-and-set {@code running} → {@code success}/{@code failed}, stamping {@code end_date}.
+   *
+   * @return false when the run was not running (already finished, or never started): nothing changed
+   */
+  public boolean finish(String dagId, String runId, String state, Instant endDate) {
+    if (!FINAL_STATES.contains(state)) {
+      throw new IllegalArgumentException("a DagRun finishes as success or failed, not " + state);
+    }
+    int updated = sessionFactory.fromTransaction(session -> session.createMutationQuery(
+            "update DagRunRow r set r.state = :state, r.endDate = :endDate, r.updatedAt = :now "
+                + "where r.dagId = :dagId and r.runId = :runId and r.state = 'running'")
+        .setParameter("state", state)
+        .setParameter("endDate", endDate)
+        .setParameter("now", now())
+        .setParameter("dagId", dagId)
+        .setParameter("runId", runId)
+        .executeUpdate());
+    return updated == 1;
+  }
+
+  private static DagRunRow find(Session session, String dagId, String runId) {
+    return session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId", DagRunRow.class)
+        .setParameter("dagId", dagId)
+        .setParameter("runId", runId)
+        .uniqueResult();
+  }
+
+  /** {@code create_dagrun} points every new run at the newest log filename template. */
+  private static Integer maxLogTemplateId(Session session) {
+    return session.createNativeQuery("select max(id) from log_template", Integer.class).getSingleResult();
+  }
+
+  /** What {@code DagRun.__init__} and its state setter store for a run created queued or running. */
+  private static DagRunRow newRow(NewDagRun request, Integer logTemplateId) {
+    Instant now = now();
+    DagRunRow row = new DagRunRow();
+    row.dagId = request.dagId();
+    row.runId = request.runId();
+    row.runType = request.runType();
+    row.state = request.state();
+    if (request.state().equals("queued")) {
+      row.queuedAt = now;
+    } else {
+      row.startDate = request.startDate() != null ? request.startDate() : now;
+    }
+    row.logicalDate = request.logicalDate();
+    row.dataIntervalStart = request.dataIntervalStart();
+    row.dataIntervalEnd = request.dataIntervalEnd();
+    row.runAfter = request.runAfter();
+    row.conf = request.confJson();
+    row.triggeredBy = request.triggeredBy().name();
+    row.triggeringUserName = request.triggeringUserName();
+    row.bundleVersion = request.bundleVersion();
+    row.createdDagVersionId = request.dagVersionId();
+    row.logTemplateId = logTemplateId;
+    row.clearNumber = 0;
+    row.createdAt = now;
+    row.updatedAt = now;
+    return row;
+  }
+
+  /** The same request again returns the run; its state and dates may have moved on since. */
+  private static DagRun sameRunOrRefuse(DagRunRow existing, NewDagRun request, JsonNode conf) {
+    List<String> differences = new ArrayList<>();
+    compare(differences, "run_type", existing.runType, request.runType());
+    compare(differences, "logical_date", existing.logicalDate, request.logicalDate());
+    compare(differences, "data_interval_start", existing.dataIntervalStart, request.dataIntervalStart());
+    compare(differences, "data_interval_end", existing.dataIntervalEnd, request.dataIntervalEnd());
+    compare(differences, "run_after", existing.runAfter, request.runAfter());
+    compare(differences, "triggered_by", existing.triggeredBy, request.triggeredBy().name());
+    compare(differences, "created_dag_version_id", existing.createdDagVersionId, request.dagVersionId());
+    compare(differences, "conf", existing.conf == null ? null : parseConf(existing.conf), conf);
+    if (!differences.isEmpty()) {
+      throw new RunAlreadyExistsException("DagRun " + request.dagId() + "/" + request.runId()
+          + " already exists with different " + String.join(", ", differences)
+          + ": pick another run id, or delete the existing run in Airflow first");
+    }
+    return DagRun.of(existing);
+  }
+
+  private static void compare(List<String> differences, String column, Object stored, Object requested) {
+    if (stored instanceof Instant s && requested instanceof Instant r) {
+      // PostgreSQL keeps microseconds; a request carrying nanoseconds is still the same instant.
+      stored = s.truncatedTo(ChronoUnit.MICROS);
+      requested = r.truncatedTo(ChronoUnit.MICROS);
+    }
+    if (!Objects.equals(stored, requested)) {
+      differences.add(column + " (stored " + stored + ", requested " + requested + ")");
+    }
+  }
+
+  private static JsonNode parseConf(String confJson) {
+    try {
+      JsonNode conf = JSON.readTree(confJson);
+      if (!conf.isObject()) {
+        throw new IllegalArgumentException("DagRun conf must be a JSON object, got: " + confJson);
+      }
+      return conf;
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("DagRun conf is not JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private static boolean isConstraintViolation(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof ConstraintViolationException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Airflow's timestamps are microseconds in UTC. */
+  static Instant now() {
+    return Instant.now().truncatedTo(ChronoUnit.MICROS);
+  }
+}

@@ -1,0 +1,57 @@
+package dev.airflowtemporal.dbsync;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.InflaterInputStream;
+import org.hibernate.SessionFactory;
+
+/** Reads serialized DAGs the dag-processor wrote; never writes them. */
+public final class SerializedDags {
+  private final SessionFactory sessionFactory;
+
+  public SerializedDags(AirflowDatabase database) {
+    this.sessionFactory = database.sessionFactory();
+  }
+
+  /**
+   * The DAG's highest {@code version_number}, as Airflow's {@code DagVersion.get_latest_version}
+   * picks it (not the newest {@code created_at}, which can tie).
+   *
+   * @throws UnknownDagException when the DAG was never parsed into this DB
+   */
+  public SerializedDag latest(String dagId) {
+    Object[] row = sessionFactory.fromTransaction(session -> session.createSelectionQuery(
+            "select s, v, d from SerializedDagRow s join DagVersionRow v on v.id = s.dagVersionId "
+                + "join DagRow d on d.dagId = v.dagId where v.dagId = :dagId order by v.versionNumber desc",
+            Object[].class)
+        .setParameter("dagId", dagId)
+        .setMaxResults(1)
+        .uniqueResult());
+    if (row == null) {
+      throw new UnknownDagException(dagId);
+    }
+    SerializedDagRow serialized = (SerializedDagRow) row[0];
+    DagVersionRow version = (DagVersionRow) row[1];
+    DagRow dag = (DagRow) row[2];
+    byte[] json = serialized.data != null
+        ? serialized.data.getBytes(StandardCharsets.UTF_8)
+        : inflate(serialized.dataCompressed);
+    return new SerializedDag(dagId, version.id, version.versionNumber, json, version.bundleName,
+        version.bundleVersion, dag.relativeFileloc, Boolean.TRUE.equals(dag.paused));
+  }
+
+  /** Airflow compresses with Python's {@code zlib.compress}: a zlib stream, not raw deflate nor gzip. */
+  private static byte[] inflate(byte[] compressed) {
+    try (InputStream in = new InflaterInputStream(new ByteArrayInputStream(compressed))) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream(compressed.length * 4);
+      in.transferTo(out);
+      return out.toByteArray();
+    } catch (IOException e) {
+      throw new UncheckedIOException("serialized_dag.data_compressed is not a zlib stream", e);
+    }
+  }
+}
