@@ -254,9 +254,15 @@ class AirflowClient:
 
     # -- task instances
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
-        data = self.get(f"/dags/{self.q(dag_id)}/dagRuns/{self.q(run_id)}/taskInstances",
-                        params={"limit": 1000})
-        return data["task_instances"]
+        """Every TI of the run, paging through the API ([api] maximum_page_limit caps a page at 100)."""
+        path = f"/dags/{self.q(dag_id)}/dagRuns/{self.q(run_id)}/taskInstances"
+        out: list[dict] = []
+        while True:
+            data = self.get(path, params={"limit": 100, "offset": len(out), "order_by": "id"})
+            page = data["task_instances"]
+            out += page
+            if not page or len(out) >= data.get("total_entries", 0):
+                return list({ti["id"]: ti for ti in out}.values())
 
     def ti_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}
