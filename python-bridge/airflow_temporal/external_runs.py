@@ -1,0 +1,367 @@
+"""Teach a pip-installed Airflow 3.3.0-3.3.2 about ``run_type='external'`` DagRuns (Temporal-owned mode).
+
+Stock Airflow 3.3 has no ``DagRunType.EXTERNAL``. The ``dag_run.run_type`` column is ``String(50)``, so
+the rows our worker writes are stored fine, but every pydantic model that reads them (the public REST
+API, the UI, the Execution API, the task SDK) validates the value against an enum and fails, and the
+scheduler would happily schedule such runs itself. This module fixes both, without a fork:
+
+* ``airflow.utils.types.DagRunType`` and the task SDK's generated
+  ``airflow.sdk.api.datamodels._generated.DagRunType`` get a real member ``EXTERNAL = "external"``
+  (``DagRunType("external")``, pydantic validation, JSON/OpenAPI schemas, ``list(DagRunType)``).
+* ``DagRun.get_running_dag_runs_to_examine`` and ``DagRun.get_queued_dag_runs_to_set_running`` (the
+  scheduler's two DagRun queries) get ``WHERE dag_run.run_type != 'external'`` added to their SELECT,
+  before the LIMIT and the row locks, so the scheduler never sees, locks, schedules or changes them.
+
+How it gets into every Airflow process: the wheel ships ``airflow_temporal_external_runs.pth`` at the top
+of site-packages; ``site`` runs its single line at interpreter start-up, which calls :func:`install`. That
+only puts a small post-import hook on ``sys.meta_path`` (nothing of Airflow is imported): the patches run
+right after ``airflow.utils.types``, ``airflow.sdk.api.datamodels._generated`` and ``airflow.models.dagrun``
+finish executing, i.e. before any other module can use them.
+
+Guards: the patches apply only on the exact Airflow versions in :data:`TESTED_AIRFLOW_VERSIONS` and only
+if the code they touch has the expected shape; otherwise one warning is logged and nothing is changed.
+Every step is wrapped so that an unexpected error is logged and never propagates into Airflow.
+``AIRFLOW_TEMPORAL_EXTERNAL_RUNS=off`` disables everything; ``=force`` skips the version check (the shape
+checks still apply). ``python -m airflow_temporal.external_runs status`` shows what applied in a process.
+
+Keep this module's import cost tiny: it is imported by every Python process of the environment.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+EXTERNAL = "external"
+EXTERNAL_MEMBER = "EXTERNAL"
+TESTED_AIRFLOW_VERSIONS = ("3.3.0", "3.3.1", "3.3.2")
+ENV_SWITCH = "AIRFLOW_TEMPORAL_EXTERNAL_RUNS"
+PTH_NAME = "airflow_temporal_external_runs.pth"
+# The exact line of the .pth the wheel installs (written by python-bridge/setup.py).
+PTH_LINE = "import airflow_temporal.external_runs as _atx; _atx.install()\n"
+
+_ENUM_MODULES = ("airflow.utils.types", "airflow.sdk.api.datamodels._generated")
+_DAGRUN_MODULE = "airflow.models.dagrun"
+_SCHEDULER_QUERIES = ("get_running_dag_runs_to_examine", "get_queued_dag_runs_to_set_running")
+# The values stock 3.3.x defines; the shape check refuses an enum that differs.
+_STOCK_VALUES = {"backfill", "scheduled", "manual", "operator_triggered", "asset_triggered",
+                 "asset_materialization"}
+_MARK = "_airflow_temporal_external_runs"
+
+# What happened in this process, for `status` and the tests: module name -> "patched" / "skipped: ..." / ...
+STATE: dict[str, str] = {}
+_warned: set[str] = set()
+_installed = False
+_filter_active = None  # contextvars.ContextVar, created on first use
+
+
+def _log():
+    import logging
+
+    return logging.getLogger("airflow_temporal.external_runs")
+
+
+def _warn_once(key: str, msg: str, *args) -> None:
+    if key not in _warned:
+        _warned.add(key)
+        _log().warning(msg, *args)
+
+
+def _mode() -> str:
+    value = os.environ.get(ENV_SWITCH, "").strip().lower()
+    if value in ("0", "off", "false", "no", "disabled"):
+        return "off"
+    return "force" if value == "force" else "on"
+
+
+def _version_ok() -> bool:
+    airflow = sys.modules.get("airflow")
+    version = getattr(airflow, "__version__", None)
+    if version in TESTED_AIRFLOW_VERSIONS:
+        return True
+    if _mode() == "force":
+        _warn_once("version", "airflow-temporal: %s=force: patching Airflow %s for run_type='external' "
+                   "although only %s were tested", ENV_SWITCH, version, ", ".join(TESTED_AIRFLOW_VERSIONS))
+        return True
+    _warn_once("version", "airflow-temporal: Airflow %s is not one of the versions tested for Temporal-owned "
+               "DagRuns (%s): run_type='external' is NOT enabled in this process (the Airflow API will reject "
+               "such runs and the scheduler will not skip them). Executor mode is unaffected.",
+               version, ", ".join(TESTED_AIRFLOW_VERSIONS))
+    return False
+
+
+# ---------------------------------------------------------------------------------------------- patches
+def add_enum_member(enum_cls, name: str, value: str):
+    """Add a real member to an existing ``(str, Enum)`` class; idempotent. Returns the member.
+
+    Mirrors what ``enum`` does for a declared member: ``_member_map_``, ``_value2member_map_``,
+    ``_member_names_`` and the class attribute, so ``cls(value)``, ``cls[name]``, ``cls.NAME``,
+    iteration, pickling and pydantic (whose validator falls back to ``cls(value)`` for values missing
+    from the lookup it built earlier) all work.
+    """
+    existing = enum_cls._value2member_map_.get(value)
+    if existing is not None:
+        return existing
+    if name in enum_cls._member_map_:
+        raise ValueError(f"{enum_cls.__qualname__}.{name} exists with another value")
+    member = enum_cls._member_type_.__new__(enum_cls, value)
+    member._name_ = name
+    member._value_ = value
+    member.__objclass__ = enum_cls
+    member._sort_order_ = len(enum_cls._member_names_)
+    type.__setattr__(enum_cls, name, member)  # EnumType.__setattr__ refuses members; this is a new name
+    enum_cls._member_map_[name] = member
+    enum_cls._value2member_map_[value] = member
+    enum_cls._member_names_.append(name)
+    hashable = getattr(enum_cls, "_hashable_values_", None)  # Python >= 3.13
+    if isinstance(hashable, list):
+        hashable.append(value)
+    return member
+
+
+def _patch_enum(module) -> str:
+    enum_cls = getattr(module, "DagRunType", None)
+    import enum
+
+    if not (isinstance(enum_cls, type) and issubclass(enum_cls, str) and issubclass(enum_cls, enum.Enum)):
+        return "skipped: DagRunType is not a (str, Enum)"
+    values = set(enum_cls._value2member_map_)
+    if EXTERNAL in values:
+        return "present"  # upstream (or a previous run of this hook) already has it
+    if values != _STOCK_VALUES:
+        return f"skipped: unexpected DagRunType values {sorted(values)}"
+    member = add_enum_member(enum_cls, EXTERNAL_MEMBER, EXTERNAL)
+    if enum_cls(EXTERNAL) is not member or member.value != EXTERNAL or member != EXTERNAL:
+        return "error: member added but lookup does not return it"
+    return "patched"
+
+
+def _patch_dagrun(module) -> str:
+    import contextvars
+    import inspect
+
+    global _filter_active
+    dag_run_cls = getattr(module, "DagRun", None)
+    original_row_locks = getattr(module, "with_row_locks", None)
+    if dag_run_cls is None or not callable(original_row_locks):
+        return "skipped: airflow.models.dagrun has no DagRun / with_row_locks"
+    if getattr(dag_run_cls, _MARK, False):
+        return "patched"
+    raw = {}
+    for name in _SCHEDULER_QUERIES:
+        attr = dag_run_cls.__dict__.get(name)
+        if not isinstance(attr, classmethod):
+            return f"skipped: DagRun.{name} is not a classmethod"
+        inner = inspect.unwrap(attr.__func__)
+        # The filter is injected through the one with_row_locks(...) call each query makes.
+        if "with_row_locks" not in getattr(getattr(inner, "__code__", None), "co_names", ()):
+            return f"skipped: DagRun.{name} does not call with_row_locks"
+        raw[name] = attr.__func__
+    if _filter_active is None:
+        _filter_active = contextvars.ContextVar("airflow_temporal_exclude_external_runs", default=False)
+    active = _filter_active
+    run_type_col = dag_run_cls.run_type
+
+    def with_row_locks(query, *args, **kwargs):
+        if active.get():
+            query = query.where(run_type_col != EXTERNAL)
+        return original_row_locks(query, *args, **kwargs)
+
+    with_row_locks.__wrapped__ = original_row_locks
+    with_row_locks.__doc__ = original_row_locks.__doc__
+
+    def make(func):
+        def scheduler_query(cls, *args, **kwargs):
+            token = active.set(True)
+            try:
+                return func(cls, *args, **kwargs)
+            finally:
+                active.reset(token)
+
+        scheduler_query.__name__ = func.__name__
+        scheduler_query.__qualname__ = func.__qualname__
+        scheduler_query.__doc__ = func.__doc__
+        scheduler_query.__wrapped__ = func
+        return scheduler_query
+
+    module.with_row_locks = with_row_locks
+    for name, func in raw.items():
+        setattr(dag_run_cls, name, classmethod(make(func)))
+    setattr(dag_run_cls, _MARK, True)
+    return "patched"
+
+
+_PATCHES = {
+    "airflow.utils.types": _patch_enum,
+    "airflow.sdk.api.datamodels._generated": _patch_enum,
+    _DAGRUN_MODULE: _patch_dagrun,
+}
+
+
+def _apply(fullname: str, module) -> None:
+    """Run one patch; never raises."""
+    try:
+        if _mode() == "off":
+            STATE[fullname] = "disabled"
+            return
+        if not _version_ok():
+            STATE[fullname] = "skipped: untested Airflow version"
+            return
+        result = _PATCHES[fullname](module)
+        STATE[fullname] = result
+        if not result.startswith(("patched", "present")):
+            _warn_once(fullname, "airflow-temporal: run_type='external' support not applied to %s (%s)",
+                       fullname, result)
+    except Exception as exc:  # noqa: BLE001 - must never break an Airflow process
+        STATE[fullname] = f"error: {exc!r}"
+        try:
+            _warn_once(fullname, "airflow-temporal: failed to patch %s for run_type='external': %r",
+                       fullname, exc)
+        except Exception:  # noqa: BLE001
+            pass
+
+
+# ---------------------------------------------------------------------------------------- import hook
+class _HookedLoader:
+    """Wraps the real loader; runs the patch right after the module body executed."""
+
+    def __init__(self, loader, fullname: str):
+        self._loader = loader
+        self._fullname = fullname
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module):
+        self._loader.exec_module(module)
+        _apply(self._fullname, module)
+
+    def __getattr__(self, item):  # get_source, get_filename, is_package, resource readers, ...
+        return getattr(self._loader, item)
+
+
+class _PostImportFinder:
+    """A ``sys.meta_path`` entry that only reacts to the three module names above."""
+
+    _busy: set[str] = set()
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in _PATCHES or fullname in self._busy:
+            return None
+        self._busy.add(fullname)
+        try:
+            spec = None
+            for finder in sys.meta_path:
+                if finder is self or isinstance(finder, _PostImportFinder):
+                    continue
+                find_spec = getattr(finder, "find_spec", None)
+                if find_spec is None:
+                    continue
+                spec = find_spec(fullname, path, target)
+                if spec is not None:
+                    break
+            if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+                return None
+            spec.loader = _HookedLoader(spec.loader, fullname)
+            return spec
+        except Exception:  # noqa: BLE001 - fall back to the normal import
+            return None
+        finally:
+            self._busy.discard(fullname)
+
+    def invalidate_caches(self):
+        pass
+
+
+def install() -> None:
+    """Register the post-import hook (called by the .pth); patch modules that are already imported.
+
+    Idempotent and never raises.
+    """
+    global _installed
+    try:
+        if _installed or _mode() == "off":
+            return
+        if not any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
+            sys.meta_path.insert(0, _PostImportFinder())
+        _installed = True
+        for fullname in _PATCHES:
+            module = sys.modules.get(fullname)
+            if module is not None:
+                _apply(fullname, module)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def status() -> dict:
+    """Import the three modules (this imports Airflow) and report what applied in this process."""
+    import importlib
+
+    install()
+    for name in _PATCHES:
+        try:
+            importlib.import_module(name)
+        except Exception as exc:  # noqa: BLE001
+            STATE.setdefault(name, f"import failed: {exc!r}")
+    airflow = sys.modules.get("airflow")
+    return {
+        "airflow_version": getattr(airflow, "__version__", None),
+        "tested_versions": list(TESTED_AIRFLOW_VERSIONS),
+        "mode": _mode(),
+        "hook_on_meta_path": any(isinstance(f, _PostImportFinder) for f in sys.meta_path),
+        "loaded_by_pth": _installed_by_pth(),
+        "modules": {name: STATE.get(name, "not imported") for name in _PATCHES},
+    }
+
+
+def _installed_by_pth() -> bool:
+    import site
+    import sysconfig
+
+    dirs = set(getattr(site, "getsitepackages", lambda: [])()) | {sysconfig.get_paths()["purelib"]}
+    return any(os.path.exists(os.path.join(d, PTH_NAME)) for d in dirs)
+
+
+def write_pth(directory: str | None = None) -> str:
+    """Write the .pth into ``directory`` (default: this interpreter's purelib). For editable installs,
+    where setuptools' editable wheel does not carry files outside the package."""
+    import sysconfig
+
+    directory = directory or sysconfig.get_paths()["purelib"]
+    path = os.path.join(directory, PTH_NAME)
+    with open(path, "w") as f:
+        f.write(PTH_LINE)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(prog="python -m airflow_temporal.external_runs",
+                                 description="run_type='external' support for Airflow 3.3 (Temporal-owned mode)")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("status", help="import Airflow and show which patches applied in this interpreter")
+    w = sub.add_parser("install-pth", help=f"write {PTH_NAME} into site-packages (editable installs)")
+    w.add_argument("--dir", default=None)
+    sub.add_parser("remove-pth", help=f"remove {PTH_NAME} from site-packages")
+    args = ap.parse_args(argv)
+    if args.cmd == "status":
+        print(json.dumps(status(), indent=2))
+    elif args.cmd == "install-pth":
+        print(write_pth(args.dir))
+    else:
+        import sysconfig
+
+        path = os.path.join(sysconfig.get_paths()["purelib"], PTH_NAME)
+        if os.path.exists(path):
+            os.remove(path)
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    # Run the copy the .pth imported (not this __main__ copy), so there is one hook and one STATE.
+    from airflow_temporal import external_runs as _self
+
+    sys.exit(_self.main())
