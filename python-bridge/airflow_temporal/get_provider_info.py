@@ -25,7 +25,6 @@ def get_provider_info() -> dict:
         "versions": [__version__],
         "executors": ["airflow_temporal.executor.TemporalExecutor"],
         "cli": ["airflow_temporal.cli.get_temporal_cli_commands"],
-        "plugins": [{"name": "temporal", "plugin-class": "airflow_temporal.plugin.TemporalPlugin"}],
         "config": {
             "temporal": {
                 "description": "Where the TemporalExecutor finds Temporal, and how runs link to its UI.",

@@ -41,6 +41,14 @@ def test_temporal_check_names_the_unreachable_address(tmp_path):
     assert "cannot reach Temporal at 127.0.0.1:1" in result.stderr
 
 
+def test_the_plugin_with_the_run_link_is_loaded_by_airflow(tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__TEMPORAL__UI_URL": "http://temporal.example:8233"}
+    listed = subprocess.run([sys.executable, "-m", "airflow", "plugins", "--output", "json"],
+                            env=env, capture_output=True, text=True, check=True).stdout
+    [plugin] = [p for p in json.loads(listed) if p["name"] == "temporal"]
+    assert "http://temporal.example:8233/namespaces/default/workflows/dagrun:{DAG_ID}:{RUN_ID}" in str(plugin)
+
+
 def test_dag_run_link_points_at_the_runs_workflow():
     href = run_link_template("http://127.0.0.1:8233/", "default")
     assert href == "http://127.0.0.1:8233/namespaces/default/workflows/dagrun:{DAG_ID}:{RUN_ID}"

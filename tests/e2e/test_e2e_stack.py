@@ -161,3 +161,11 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1].split()[0] != "Z"  # a zombie is dead
     except (OSError, IndexError):
         return False
+
+
+def test_each_dag_run_links_to_its_workflow_in_the_temporal_ui(stack, airflow, require_temporal):
+    plugins = airflow.get("/plugins")["plugins"]
+    [temporal] = [p for p in plugins if p["name"] == "temporal"]
+    [view] = temporal["external_views"]
+    assert view["destination"] == "dag_run"
+    assert view["href"] == f"{stack.temporal_ui_url}/namespaces/default/workflows/dagrun:{{DAG_ID}}:{{RUN_ID}}"
