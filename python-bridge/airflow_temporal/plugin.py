@@ -1,29 +1,66 @@
-"""Airflow UI plugin: a link from every DagRun to its workflow in the Temporal UI."""
+"""
+Airflow UI plugin: a "Temporal workflow" tab on every DagRun page.
+
+Airflow's UI shows a run-page tab only for an external view with a ``url_route`` and renders its
+href in a frame. The Temporal UI forbids being framed (``X-Frame-Options: SAMEORIGIN``), so the tab
+frames a small page served by this plugin from Airflow's own origin, which names the run's
+workflow and opens it in the Temporal UI.
+"""
 
 from __future__ import annotations
 
+from html import escape
 from urllib.parse import quote
 
 from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 
-from airflow_temporal.wire import WORKFLOW_ID_PREFIX
+from airflow_temporal.wire import workflow_id
+
+URL_PREFIX = "/temporal"
 
 
-def run_link_template(ui_url: str, namespace: str) -> str:
-    """An href the Airflow UI fills with the URL-encoded ``{DAG_ID}`` and ``{RUN_ID}`` of a run."""
-    return f"{ui_url.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{WORKFLOW_ID_PREFIX}{{DAG_ID}}:{{RUN_ID}}"
+def workflow_url(ui_url: str, namespace: str, dag_id: str, run_id: str) -> str:
+    """The Temporal UI page of a DagRun's workflow."""
+    wid = workflow_id(dag_id, run_id)
+    return f"{ui_url.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{quote(wid, safe='')}"
+
+
+def _settings() -> tuple[str, str]:
+    return (conf.get("temporal", "ui_url", fallback="http://localhost:8233"),
+            conf.get("temporal", "namespace", fallback="default"))
+
+
+app = FastAPI(title="airflow-temporal", docs_url=None, redoc_url=None, openapi_url=None)
+
+
+@app.get("/dag-runs/{dag_id}/{run_id}", response_class=HTMLResponse)
+def dag_run_workflow_page(dag_id: str, run_id: str) -> str:
+    ui_url, namespace = _settings()
+    try:
+        url = workflow_url(ui_url, namespace, dag_id, run_id)
+    except ValueError as e:
+        return f"<p>No Temporal workflow for this run: {escape(str(e))}</p>"
+    wid = workflow_id(dag_id, run_id)
+    return (
+        "<!doctype html><html><body style=\"font-family: sans-serif; padding: 1rem\">"
+        f"<p>This run's Temporal workflow is <code>{escape(wid)}</code> in namespace "
+        f"<code>{escape(namespace)}</code>: one activity per task attempt.</p>"
+        f"<p><a href=\"{escape(url)}\" target=\"_blank\" rel=\"noopener\">Open it in the Temporal UI</a></p>"
+        "</body></html>"
+    )
 
 
 class TemporalPlugin(AirflowPlugin):
     name = "temporal"
+    fastapi_apps = [{"app": app, "url_prefix": URL_PREFIX, "name": "Temporal workflow links"}]
     external_views = [
         {
             "name": "Temporal workflow",
-            "href": run_link_template(
-                conf.get("temporal", "ui_url", fallback="http://localhost:8233"),
-                conf.get("temporal", "namespace", fallback="default"),
-            ),
+            "href": f"{URL_PREFIX}/dag-runs/{{DAG_ID}}/{{RUN_ID}}",
             "destination": "dag_run",
+            "url_route": "temporal",
         }
     ]

@@ -11,7 +11,7 @@ from importlib.resources import files
 import jsonschema
 
 from airflow_temporal.get_provider_info import get_provider_info
-from airflow_temporal.plugin import run_link_template
+from airflow_temporal.plugin import dag_run_workflow_page, workflow_url
 
 
 def test_provider_info_validates_against_airflows_schema():
@@ -46,9 +46,15 @@ def test_the_plugin_with_the_run_link_is_loaded_by_airflow(tmp_path):
     listed = subprocess.run([sys.executable, "-m", "airflow", "plugins", "--output", "json"],
                             env=env, capture_output=True, text=True, check=True).stdout
     [plugin] = [p for p in json.loads(listed) if p["name"] == "temporal"]
-    assert "http://temporal.example:8233/namespaces/default/workflows/dagrun:{DAG_ID}:{RUN_ID}" in str(plugin)
+    assert "/temporal/dag-runs/{DAG_ID}/{RUN_ID}" in str(plugin)
 
 
-def test_dag_run_link_points_at_the_runs_workflow():
-    href = run_link_template("http://127.0.0.1:8233/", "default")
-    assert href == "http://127.0.0.1:8233/namespaces/default/workflows/dagrun:{DAG_ID}:{RUN_ID}"
+def test_the_run_tab_links_to_the_runs_workflow_in_the_temporal_ui(monkeypatch):
+    monkeypatch.setenv("AIRFLOW__TEMPORAL__UI_URL", "http://127.0.0.1:8233/")
+    run_id = "manual__2026-11-23T05:00:00+00:00"
+    expected = ("http://127.0.0.1:8233/namespaces/default/workflows/"
+                "dagrun%3Aetl%3Amanual__2026-11-23T05%3A00%3A00%2B00%3A00")
+    assert workflow_url("http://127.0.0.1:8233/", "default", "etl", run_id) == expected
+    page = dag_run_workflow_page("etl", run_id)
+    assert f'href="{expected}"' in page and 'target="_blank"' in page
+    assert "<code>dagrun:etl:manual__2026-11-23T05:00:00+00:00</code>" in page

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import time
 
+import requests
+
 
 from conftest import SPECIAL_IDENTITY
 from e2e_checks import (
@@ -163,9 +165,13 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_each_dag_run_links_to_its_workflow_in_the_temporal_ui(stack, airflow, require_temporal):
+def test_each_dag_run_page_has_a_tab_linking_to_its_workflow_in_the_temporal_ui(stack, airflow, require_temporal):
     plugins = airflow.get("/plugins")["plugins"]
     [temporal] = [p for p in plugins if p["name"] == "temporal"]
     [view] = temporal["external_views"]
-    assert view["destination"] == "dag_run"
-    assert view["href"] == f"{stack.temporal_ui_url}/namespaces/default/workflows/dagrun:{{DAG_ID}}:{{RUN_ID}}"
+    assert (view["destination"], view["url_route"]) == ("dag_run", "temporal")  # a tab on the run page
+    # The tab frames a page from Airflow's own origin (the Temporal UI refuses to be framed).
+    href = view["href"].replace("{DAG_ID}", "etl").replace("{RUN_ID}", "manual__1")
+    page = requests.get(stack.airflow_url + href, timeout=30)
+    assert page.status_code == 200
+    assert f'{stack.temporal_ui_url}/namespaces/default/workflows/dagrun%3Aetl%3Amanual__1' in page.text
