@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from e2e_temporal import describe_activities, list_executions, task_activities, workflow_id_for
-from stack import wait_until
+from e2e_temporal import describe_activities, list_executions, task_activities
+from stack import wait_until, workflow_id_for
 
 RUN_TIMEOUT = 300
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
+
 TASK_ACTIVITY_TYPE = "run_task"
 
 _CLOSE_EVENTS = {
@@ -16,10 +17,6 @@ _CLOSE_EVENTS = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT: "timed_out",
     EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED: "canceled",
 }
-
-
-def workflow_id_for(dag_id: str, run_id: str) -> str:
-    return f"dagrun:{dag_id}:{run_id}"
 
 
 async def _client(address: str) -> Client:
