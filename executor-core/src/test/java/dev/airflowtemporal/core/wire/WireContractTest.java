@@ -8,6 +8,7 @@ import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.Iterator;
 import java.util.Map;
+import dev.airflowtemporal.core.RunIds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -22,6 +23,9 @@ class WireContractTest {
       "task_cancellation.json, dev.airflowtemporal.core.wire.TaskCancellation",
       "dag_run_workflow_input.json, dev.airflowtemporal.core.wire.DagRunWorkflowInput",
       "dag_run_progress.json, dev.airflowtemporal.core.wire.DagRunProgress",
+      "owned_dag_run_request.json, dev.airflowtemporal.core.wire.OwnedDagRunRequest",
+      "owned_dag_run_progress.json, dev.airflowtemporal.core.wire.OwnedDagRunProgress",
+      "owned_task_workload.json, dev.airflowtemporal.core.wire.OwnedTaskWorkload",
   })
   void everyFixtureRoundTripsWithoutLosingAField(String fixture, Class<?> type) throws Exception {
     JsonNode original = json.readTree(WireFixtures.read(fixture));
@@ -69,6 +73,24 @@ class WireContractTest {
         .containsExactly(OutcomeState.SUCCESS, OutcomeState.FAILED);
     assertThat(progress.outcomes().get(1).exitCode()).isNull();
     assertThat(progress.lastSeq()).isEqualTo(8);
+  }
+
+  @Test
+  void ownedRunRequestCarriesItsRunIdInAirflowsFormAndConfAsAnObject() throws Exception {
+    OwnedDagRunRequest request = json.readValue(WireFixtures.read("owned_dag_run_request.json"), OwnedDagRunRequest.class);
+    assertThat(request.problems()).isEmpty();
+    assertThat(request.runId()).isEqualTo(RunIds.external(request.runAfter()));
+    assertThat(request.conf().path("rows").size()).isEqualTo(3);
+    assertThat(request.logicalDate().toInstant()).isEqualTo(request.runAfter().toInstant());
+  }
+
+  @Test
+  void invalidOwnedRunRequestNamesEveryProblem() throws Exception {
+    OwnedDagRunRequest request =
+        json.readValue(WireFixtures.read("owned_dag_run_request_invalid.json"), OwnedDagRunRequest.class);
+    assertThat(request.problems()).satisfiesExactlyInAnyOrder(
+        p -> assertThat(p).contains("conf must be a JSON object, got array [1,2,3]"),
+        p -> assertThat(p).contains("triggered_by must be one of").contains("but was scheduler"));
   }
 
   /** Equal JSON, except that datetimes compare as instants ("+00:00" and "Z" are the same time). */
