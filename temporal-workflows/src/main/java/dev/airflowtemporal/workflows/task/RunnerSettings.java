@@ -9,16 +9,19 @@ import java.util.List;
  *
  * @param command the runner command without the workload argument, normally
  *     {@code [python, -m, airflow.sdk.execution_time.execute_workload]}
+ * @param ownedCommand the same for Temporal-owned runs, whose workloads come without a token:
+ *     {@code [python, -m, airflow_temporal.task_runner]}
  * @param logFolder Airflow's {@code [logging] base_log_folder}: where a runner that could not start
  *     gets its reason written, so the Airflow UI shows it in the task's log
  * @param heartbeatInterval how often the activity heartbeats while the runner lives
  * @param killGracePeriod how long a cancelled runner gets between SIGTERM and SIGKILL
  */
-public record RunnerSettings(List<String> command, Path logFolder, Duration heartbeatInterval, Duration killGracePeriod) {
+public record RunnerSettings(List<String> command, List<String> ownedCommand, Path logFolder, Duration heartbeatInterval, Duration killGracePeriod) {
 
   public static final String RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload";
+  public static final String OWNED_RUNNER_MODULE = "airflow_temporal.task_runner";
 
   public static RunnerSettings forPython(String python, Path logFolder) {
-    return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), logFolder, Duration.ofSeconds(5), Duration.ofSeconds(10));
+    return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), List.of(python, "-m", OWNED_RUNNER_MODULE), logFolder, Duration.ofSeconds(5), Duration.ofSeconds(10));
   }
 }

@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.task;
 
+import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 
@@ -14,4 +15,12 @@ public interface TaskActivities {
    */
   @ActivityMethod(name = "run_task")
   TaskAttemptResult runTask(TaskAttempt attempt);
+
+  /**
+   * Temporal-owned mode: the same, for a workload without a token; the runner
+   * ({@code python -m airflow_temporal.task_runner}) mints the token on this host with Airflow's
+   * own signing key, so no credential passes through Temporal.
+   */
+  @ActivityMethod(name = "run_owned_task")
+  TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload);
 }

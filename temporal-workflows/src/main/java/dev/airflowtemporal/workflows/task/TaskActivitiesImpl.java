@@ -2,6 +2,7 @@ package dev.airflowtemporal.workflows.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.core.wire.WireJson;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
@@ -32,21 +33,40 @@ public class TaskActivitiesImpl implements TaskActivities {
 
   @Override
   public TaskAttemptResult runTask(TaskAttempt attempt) {
-    ActivityExecutionContext context = Activity.getExecutionContext();
     String label = attempt.dagId() + "/" + attempt.runId() + "/" + attempt.attempt().label();
+    String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
+    return runRunner(settings.command(), attempt.workload(), label, logPath);
+  }
+
+  @Override
+  public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
+    OwnedTaskWorkload.TaskInstance ti = workload.ti();
+    String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
+        + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
+    // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
+    return runRunner(settings.ownedCommand(), workload, label, "");
+  }
+
+  /**
+   * Writes the workload to a file only this user can read, runs {@code command --json-path FILE},
+   * and waits for it heartbeating. A runner that cannot start or exits non-zero is a result, not an
+   * exception: the attempt fails once and visibly.
+   */
+  private TaskAttemptResult runRunner(List<String> runnerCommand, Object workload, String label, String logPath) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
     Path workloadFile = null;
     try {
-      workloadFile = writeWorkload(attempt);
-      List<String> command = new ArrayList<>(settings.command());
+      workloadFile = writeWorkload(workload);
+      List<String> command = new ArrayList<>(runnerCommand);
       command.add("--json-path");
       command.add(workloadFile.toString());
       Process process;
       try {
         process = new ProcessBuilder(command).redirectErrorStream(true).start();
       } catch (IOException e) {
-        String reason = "cannot start the Airflow task runner " + settings.command()
+        String reason = "cannot start the Airflow task runner " + runnerCommand
             + ": " + e.getMessage() + ". Point the worker's --python at the interpreter of the Airflow installation.";
-        return failWithoutRunner(attempt, label, reason);
+        return failWithoutRunner(label, logPath, reason);
       }
       log.info("Started runner pid {} for {}", process.pid(), label);
       OutputTail tail = new OutputTail(process.getInputStream());
@@ -61,13 +81,13 @@ public class TaskActivitiesImpl implements TaskActivities {
       }
       String reason = "the Airflow task runner exited with code " + exitCode;
       log.warn("{} for {}", reason, label);
-      appendToTaskLog(attempt, reason + "; its last output:\n" + tail.text());
+      appendToTaskLog(logPath, reason + "; its last output:\n" + tail.text());
       return new TaskAttemptResult(exitCode, reason, tail.text());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     } catch (IOException e) {
-      return failWithoutRunner(attempt, label, "cannot write the workload file: " + e.getMessage());
+      return failWithoutRunner(label, logPath, "cannot write the workload file: " + e.getMessage());
     } finally {
       deleteQuietly(workloadFile);
     }
@@ -88,17 +108,17 @@ public class TaskActivitiesImpl implements TaskActivities {
     }
   }
 
-  private TaskAttemptResult failWithoutRunner(TaskAttempt attempt, String label, String reason) {
+  private TaskAttemptResult failWithoutRunner(String label, String logPath, String reason) {
     log.error("{}: {}", label, reason);
-    appendToTaskLog(attempt, reason);
+    appendToTaskLog(logPath, reason);
     return new TaskAttemptResult(null, reason, "");
   }
 
-  private Path writeWorkload(TaskAttempt attempt) throws IOException {
+  private Path writeWorkload(Object workload) throws IOException {
     // The workload carries the attempt's Execution API token: readable by this user only.
     Path file = Files.createTempFile("airflow-workload-", ".json",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.write(file, JSON.writeValueAsBytes(attempt.workload()));
+    Files.write(file, JSON.writeValueAsBytes(workload));
     return file;
   }
 
@@ -106,8 +126,7 @@ public class TaskActivitiesImpl implements TaskActivities {
    * Appends one line in the task log's own JSON-lines format to the attempt's Airflow log file, so
    * a failure the runner could not log itself is visible in the Airflow UI.
    */
-  private void appendToTaskLog(TaskAttempt attempt, String message) {
-    String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
+  private void appendToTaskLog(String logPath, String message) {
     if (logPath.isEmpty() || settings.logFolder() == null) {
       return;
     }

@@ -11,6 +11,7 @@ import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.DagRunProgress;
 import dev.airflowtemporal.core.wire.DagRunWorkflowInput;
 import dev.airflowtemporal.core.wire.OutcomeState;
+import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.core.wire.TaskCancellation;
 import dev.airflowtemporal.core.wire.TaskOutcome;
 import dev.airflowtemporal.core.wire.TaskSubmission;
@@ -313,6 +314,11 @@ class DagRunWorkflowTest {
       recorder.queueOf.put(attempt.attempt(), queue);
       return recorder.results.getOrDefault(attempt.attempt().taskId(), a -> new TaskAttemptResult(0, null, ""))
           .apply(attempt);
+    }
+
+    @Override
+    public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
+      throw new UnsupportedOperationException("owned runs are not used in executor mode");
     }
   }
 }

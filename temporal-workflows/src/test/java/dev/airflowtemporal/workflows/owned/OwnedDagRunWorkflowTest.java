@@ -1,0 +1,419 @@
+package dev.airflowtemporal.workflows.owned;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import dev.airflowtemporal.core.RunIds;
+import dev.airflowtemporal.core.WorkflowIds;
+import dev.airflowtemporal.core.dag.DagPlan;
+import dev.airflowtemporal.core.dag.TaskPlan;
+import dev.airflowtemporal.core.dag.TaskState;
+import dev.airflowtemporal.core.dag.Timetable;
+import dev.airflowtemporal.core.dag.TriggerRule;
+import dev.airflowtemporal.core.wire.ContractVersion;
+import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
+import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
+import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
+import dev.airflowtemporal.workflows.DagRunWorker;
+import dev.airflowtemporal.workflows.WireDataConverter;
+import dev.airflowtemporal.workflows.task.TaskActivities;
+import dev.airflowtemporal.workflows.task.TaskAttempt;
+import dev.airflowtemporal.workflows.task.TaskAttemptResult;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.WorkflowExecutionHistory;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.testing.TestEnvironmentOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.testing.WorkflowReplayer;
+import io.temporal.worker.Worker;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Temporal-owned DagRun workflow with its activities replaced by an in-memory Airflow DB and a
+ * scripted task runner (Temporal's testing idiom; the real activities are tested against the real
+ * DB and runner elsewhere).
+ */
+class OwnedDagRunWorkflowTest {
+  private static final String TASK_QUEUE = "airflow";
+  private static final String DAG = "etl";
+  private static final OffsetDateTime RUN_AFTER = OffsetDateTime.parse("2026-11-23T08:00:00Z");
+  private static final String RUN = RunIds.external(RUN_AFTER);
+
+  private TestWorkflowEnvironment env;
+  private final FakeAirflow airflow = new FakeAirflow();
+
+  @AfterEach
+  void tearDown() {
+    if (env != null) {
+      env.close();
+    }
+  }
+
+  @Test
+  void chainRunsEachTaskOnceInOrderAndTheRunSucceeds() {
+    start(plan(16, task("extract"), task("transform", "extract"), task("load", "transform")));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("extract try 1", "transform try 1", "load try 1");
+    assertThat(airflow.finishedAs).containsExactly("success");
+  }
+
+  @Test
+  void failedTryWithRetriesLeftRunsAgainAfterAirflowsRetryDelay() {
+    TaskPlan flaky = withRetries(task("flaky"), 2, Duration.ofMinutes(5));
+    airflow.script("flaky", TaskState.UP_FOR_RETRY, TaskState.SUCCESS);
+    start(plan(16, flaky));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("flaky try 1", "flaky try 2");
+    Duration waited = Duration.between(airflow.startedAt.get(0), airflow.startedAt.get(1));
+    assertThat(waited).isGreaterThanOrEqualTo(Duration.ofMinutes(5));
+  }
+
+  @Test
+  void failedTaskMarksItsDownstreamUpstreamFailedAndFailsTheRun() {
+    airflow.script("extract", TaskState.FAILED);
+    start(plan(16, task("extract"), task("load", "extract"), withRule(task("cleanup", "extract"), TriggerRule.ALL_DONE)));
+    assertThat(result()).isEqualTo("failed");
+    assertThat(airflow.marks).containsEntry("load", "upstream_failed");
+    assertThat(airflow.started).containsExactly("extract try 1", "cleanup try 1");
+    assertThat(airflow.finishedAs).containsExactly("failed");
+  }
+
+  @Test
+  void tasksABranchSkippedThroughAirflowNeverRun() {
+    airflow.skipsOnSuccess("branch", "left");
+    start(plan(16, task("branch"), task("left", "branch"), task("right", "branch"),
+        withRule(task("join", "left", "right"), TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS)));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("branch try 1", "right try 1", "join try 1");
+  }
+
+  @Test
+  void taskWaitsWhileItsPoolIsFullAcrossRuns() {
+    airflow.poolFullFor("load", 3);
+    start(plan(16, task("load")));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.queueRequests.get()).isEqualTo(4);
+    assertThat(airflow.started).containsExactly("load try 1");
+  }
+
+  @Test
+  void neverRunsMoreThanMaxActiveTasksAtOnce() {
+    List<TaskPlan> tasks = new ArrayList<>();
+    tasks.add(task("start"));
+    for (int i = 0; i < 6; i++) {
+      tasks.add(task("leaf_" + i, "start"));
+    }
+    airflow.runDuration = Duration.ofMillis(200);
+    start(plan(2, tasks.toArray(TaskPlan[]::new)));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).hasSize(7);
+    assertThat(airflow.maxConcurrent.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aRunnerThatDiedLeavesTheTryToBeSettledAsAFailure() {
+    airflow.runnerDies("extract");
+    start(plan(16, withRetries(task("extract"), 1, Duration.ofSeconds(10))));
+    assertThat(result()).isEqualTo("failed");
+    assertThat(airflow.settledRetryable).containsExactly(true, false);
+    assertThat(airflow.started).containsExactly("extract try 1", "extract try 2");
+  }
+
+  @Test
+  void rejectedRequestFailsTheWorkflowWithTheReasonAndCreatesNothing() {
+    airflow.rejectWith = "DAG 'etl' is not in Airflow's DB";
+    start(plan(16, task("extract")));
+    assertThatThrownBy(this::result).isInstanceOf(WorkflowFailedException.class)
+        .rootCause().isInstanceOf(ApplicationFailure.class)
+        .hasMessageContaining("DAG 'etl' is not in Airflow's DB");
+    assertThat(airflow.started).isEmpty();
+  }
+
+  @Test
+  void invalidRequestIsRejectedBeforeTouchingTheDatabase() {
+    env = environment(10_000);
+    OwnedDagRunRequest bad = new OwnedDagRunRequest(ContractVersion.CURRENT, DAG, RUN,
+        JsonNodeFactory.instance.arrayNode().add(1), RUN_AFTER, RUN_AFTER, "cli", null);
+    WorkflowClient.start(stub()::run, bad, null);
+    assertThatThrownBy(this::result).rootCause().hasMessageContaining("conf must be a JSON object");
+    assertThat(airflow.created.get()).isZero();
+  }
+
+  @Test
+  void longRunContinuesAsNewKeepingWhereEveryTaskStands() {
+    List<TaskPlan> chain = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      chain.add(i == 0 ? task("t0") : task("t" + i, "t" + (i - 1)));
+    }
+    env = environment(40);
+    airflow.plan = plan(16, chain.toArray(TaskPlan[]::new));
+    WorkflowClient.start(stub()::run, request(), null);
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).hasSize(12).doesNotHaveDuplicates();
+    assertThat(airflow.plansLoaded.get()).isPositive();
+  }
+
+  @Test
+  void progressQueryCountsTaskStates() throws Exception {
+    airflow.holdRunner.put("extract", new CountDownLatch(1));
+    start(plan(16, task("extract"), task("load", "extract")));
+    OwnedDagRunWorkflow workflow = env.getWorkflowClient().newWorkflowStub(OwnedDagRunWorkflow.class, workflowId());
+    OwnedDagRunProgress progress = workflow.progress();
+    for (int i = 0; i < 100 && progress.running().isEmpty(); i++) {
+      Thread.sleep(50);
+      progress = workflow.progress();
+    }
+    assertThat(progress.state()).isEqualTo("running");
+    assertThat(progress.taskStates()).containsEntry("queued", 1).containsEntry("none", 1);
+    assertThat(progress.running()).containsExactly("extract try 1");
+    airflow.holdRunner.get("extract").countDown();
+    assertThat(result()).isEqualTo("success");
+  }
+
+  @Test
+  void historyReplaysDeterministically() throws Exception {
+    airflow.script("flaky", TaskState.UP_FOR_RETRY, TaskState.SUCCESS);
+    airflow.poolFullFor("load", 1);
+    start(plan(16, withRetries(task("flaky"), 1, Duration.ofSeconds(30)), task("load", "flaky"), task("other")));
+    assertThat(result()).isEqualTo("success");
+    WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId());
+    assertThat(history.getEvents()).anyMatch(e -> e.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED);
+    try (TestWorkflowEnvironment replayEnv = newEnvironment()) {
+      WorkflowReplayer.replayWorkflowExecution(history, replayEnv, OwnedDagRunWorkflowImpl.class);
+    }
+  }
+
+  // ---------------------------------------------------------------- harness
+
+  private void start(DagPlan plan) {
+    env = environment(10_000);
+    airflow.plan = plan;
+    WorkflowClient.start(stub()::run, request(), null);
+  }
+
+  private static TestWorkflowEnvironment newEnvironment() {
+    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
+        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
+        .build());
+  }
+
+  private TestWorkflowEnvironment environment(long continueAsNewAfterEvents) {
+    TestWorkflowEnvironment environment = newEnvironment();
+    Worker worker = environment.newWorker(TASK_QUEUE);
+    worker.registerWorkflowImplementationFactory(OwnedDagRunWorkflow.class,
+        () -> new OwnedDagRunWorkflowImpl(continueAsNewAfterEvents), DagRunWorker.WORKFLOW_OPTIONS);
+    worker.registerActivitiesImplementations(airflow, new ScriptedRunner(airflow, environment));
+    environment.start();
+    this.env = environment;
+    return environment;
+  }
+
+  private OwnedDagRunWorkflow stub() {
+    return env.getWorkflowClient().newWorkflowStub(OwnedDagRunWorkflow.class,
+        WorkflowOptions.newBuilder().setWorkflowId(workflowId()).setTaskQueue(TASK_QUEUE).build());
+  }
+
+  private String result() {
+    return env.getWorkflowClient().newUntypedWorkflowStub(workflowId()).getResult(String.class);
+  }
+
+  private static String workflowId() {
+    return WorkflowIds.forDagRun(DAG, RUN);
+  }
+
+  private static OwnedDagRunRequest request() {
+    return new OwnedDagRunRequest(ContractVersion.CURRENT, DAG, RUN, JsonNodeFactory.instance.objectNode(),
+        RUN_AFTER, RUN_AFTER, "cli", "alice");
+  }
+
+  private static DagPlan plan(int maxActiveTasks, TaskPlan... tasks) {
+    return new DagPlan(DAG, new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()),
+        maxActiveTasks, withDownstreams(List.of(tasks)));
+  }
+
+  private static TaskPlan task(String taskId, String... upstreams) {
+    return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", List.of(upstreams), List.of(),
+        TriggerRule.ALL_SUCCESS, 0, Duration.ofMinutes(5), 0, Optional.empty(), Optional.empty(), "default_pool", 1,
+        "default", 1, "downstream", Optional.empty(), false, false, false);
+  }
+
+  private static TaskPlan withRetries(TaskPlan t, int retries, Duration delay) {
+    return new TaskPlan(t.taskId(), t.operatorClass(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), retries, delay,
+        0, Optional.empty(), Optional.empty(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(), t.weightRule(),
+        t.taskGroupId(), false, false, false);
+  }
+
+  private static TaskPlan withRule(TaskPlan t, TriggerRule rule) {
+    return new TaskPlan(t.taskId(), t.operatorClass(), t.upstreamIds(), t.downstreamIds(), rule, t.retries(),
+        t.retryDelay(), 0, Optional.empty(), Optional.empty(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(),
+        t.weightRule(), t.taskGroupId(), false, false, false);
+  }
+
+  private static List<TaskPlan> withDownstreams(List<TaskPlan> tasks) {
+    List<TaskPlan> result = new ArrayList<>();
+    for (TaskPlan t : tasks) {
+      List<String> downstreams = tasks.stream().filter(o -> o.upstreamIds().contains(t.taskId())).map(TaskPlan::taskId).toList();
+      result.add(new TaskPlan(t.taskId(), t.operatorClass(), t.upstreamIds(), downstreams, t.triggerRule(), t.retries(),
+          t.retryDelay(), 0, Optional.empty(), Optional.empty(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(),
+          t.weightRule(), t.taskGroupId(), false, false, false));
+    }
+    return result;
+  }
+
+  /** Airflow's DB as the sync activities see it, with each task's outcomes scripted per try. */
+  static final class FakeAirflow implements DagRunSyncActivities {
+    DagPlan plan;
+    String rejectWith;
+    /** Real time each runner takes (a few ms so that concurrent tries overlap). */
+    Duration runDuration = Duration.ofMillis(5);
+    final Map<String, CountDownLatch> holdRunner = new ConcurrentHashMap<>();
+    final AtomicInteger created = new AtomicInteger();
+    final AtomicInteger plansLoaded = new AtomicInteger();
+    final AtomicInteger queueRequests = new AtomicInteger();
+    final AtomicInteger concurrent = new AtomicInteger();
+    final AtomicInteger maxConcurrent = new AtomicInteger();
+    final List<String> started = new CopyOnWriteArrayList<>();
+    final List<Instant> startedAt = new CopyOnWriteArrayList<>();
+    final List<String> finishedAs = new CopyOnWriteArrayList<>();
+    final List<Boolean> settledRetryable = new CopyOnWriteArrayList<>();
+    final Map<String, String> marks = new ConcurrentHashMap<>();
+    private final Map<String, Deque<TaskState>> outcomes = new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> poolFullTimes = new ConcurrentHashMap<>();
+    private final Map<String, List<String>> skips = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> runnerDies = new ConcurrentHashMap<>();
+    private final Map<String, Instant> ranUntil = new ConcurrentHashMap<>();
+
+    void script(String taskId, TaskState... states) {
+      outcomes.put(taskId, new ConcurrentLinkedDeque<>(List.of(states)));
+    }
+
+    void poolFullFor(String taskId, int times) {
+      poolFullTimes.put(taskId, new AtomicInteger(times));
+    }
+
+    void skipsOnSuccess(String taskId, String... skipped) {
+      skips.put(taskId, List.of(skipped));
+    }
+
+    void runnerDies(String taskId) {
+      runnerDies.put(taskId, true);
+    }
+
+    @Override
+    public CreatedDagRun createDagRun(OwnedDagRunRequest request) {
+      if (rejectWith != null) {
+        throw ApplicationFailure.newNonRetryableFailure(rejectWith, REJECTED);
+      }
+      created.incrementAndGet();
+      return new CreatedDagRun(new OwnedRun(DAG, request.runId(), UUID.randomUUID(), "etl.py", "dags-folder", null,
+          request.logicalDate()), plan);
+    }
+
+    @Override
+    public DagPlan loadPlan(String dagId, UUID dagVersionId) {
+      plansLoaded.incrementAndGet();
+      return plan;
+    }
+
+    @Override
+    public List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
+      List<QueueResult> results = new ArrayList<>();
+      for (AttemptToQueue attempt : attempts) {
+        queueRequests.incrementAndGet();
+        AtomicInteger full = poolFullTimes.get(attempt.taskId());
+        if (full != null && full.getAndDecrement() > 0) {
+          results.add(QueueResult.poolFull(attempt));
+        } else {
+          results.add(new QueueResult(attempt.taskId(), attempt.mapIndex(), true, attempt.tryNumber(), UUID.randomUUID(),
+              Instant.now()));
+        }
+      }
+      return results;
+    }
+
+    @Override
+    public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
+                                        boolean retryable) {
+      Deque<TaskState> scripted = outcomes.get(taskId);
+      TaskState state;
+      if (runnerDies.containsKey(taskId)) {
+        settledRetryable.add(retryable);
+        state = retryable ? TaskState.UP_FOR_RETRY : TaskState.FAILED;
+      } else {
+        state = scripted == null || scripted.isEmpty() ? TaskState.SUCCESS : scripted.poll();
+      }
+      List<String> skipped = state == TaskState.SUCCESS ? skips.getOrDefault(taskId, List.of()) : List.of();
+      return new SettledAttempt(taskId, mapIndex, tryNumber, state, ranUntil.getOrDefault(taskId, Instant.EPOCH), null,
+          skipped);
+    }
+
+    @Override
+    public void markTasks(OwnedRun run, Map<String, String> statesByTaskId) {
+      marks.putAll(statesByTaskId);
+    }
+
+    @Override
+    public void finishDagRun(OwnedRun run, String state) {
+      finishedAs.add(state);
+    }
+  }
+
+  /** The task runner: takes {@code runDuration} (or until released) and exits 0. */
+  static final class ScriptedRunner implements TaskActivities {
+    private final FakeAirflow airflow;
+    private final TestWorkflowEnvironment env;
+
+    ScriptedRunner(FakeAirflow airflow, TestWorkflowEnvironment env) {
+      this.airflow = airflow;
+      this.env = env;
+    }
+
+    @Override
+    public TaskAttemptResult runTask(TaskAttempt attempt) {
+      throw new UnsupportedOperationException("executor mode is not used by owned runs");
+    }
+
+    @Override
+    public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
+      airflow.started.add(workload.ti().taskId() + " try " + workload.ti().tryNumber());
+      airflow.startedAt.add(Instant.ofEpochMilli(env.currentTimeMillis()));
+      int now = airflow.concurrent.incrementAndGet();
+      airflow.maxConcurrent.accumulateAndGet(now, Math::max);
+      try {
+        CountDownLatch hold = airflow.holdRunner.get(workload.ti().taskId());
+        if (hold != null) {
+          hold.await(30, TimeUnit.SECONDS);
+        }
+        Thread.sleep(airflow.runDuration.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      } finally {
+        airflow.concurrent.decrementAndGet();
+      }
+      airflow.ranUntil.put(workload.ti().taskId(), Instant.ofEpochMilli(env.currentTimeMillis()));
+      return new TaskAttemptResult(0, null, "");
+    }
+  }
+}
