@@ -1,5 +1,6 @@
 package dev.airflowtemporal.dbsync;
 
+import com.github.f4b6a3.uuid.UuidCreator;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,6 +19,9 @@ import org.hibernate.SessionFactory;
 public final class TaskInstances {
   /** Airflow's state None (SQL NULL): created, not yet scheduled. Same name as core's {@code TaskState.NONE}. */
   public static final String NO_STATE = "none";
+
+  /** RFC 9562 UUIDv7, as Airflow's {@code uuid6.uuid7}: ids sort by creation. */
+  public static final Supplier<UUID> UUID_V7 = UuidCreator::getTimeOrderedEpoch;
 
   /** Airflow 3.3's {@code TaskInstanceState} values, plus {@link #NO_STATE}. */
   static final Set<String> STATES = Set.of(NO_STATE, "removed", "scheduled", "queued", "running", "success",
@@ -41,6 +45,11 @@ public final class TaskInstances {
   private final SessionFactory sessionFactory;
   private final Supplier<UUID> newTaskInstanceId;
   private final String unixname = System.getProperty("user.name");
+
+  /** With {@link #UUID_V7} ids. */
+  public TaskInstances(AirflowDatabase database) {
+    this(database, UUID_V7);
+  }
 
   /**
    * @param newTaskInstanceId a UUIDv7 source, as Airflow's {@code uuid6.uuid7}: ids sort by creation
