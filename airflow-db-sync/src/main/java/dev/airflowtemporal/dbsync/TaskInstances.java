@@ -25,7 +25,8 @@ public final class TaskInstances {
 
   /** Airflow 3.3's {@code TaskInstanceState} values, plus {@link #NO_STATE}. */
   static final Set<String> STATES = Set.of(NO_STATE, "removed", "scheduled", "queued", "running", "success",
-      "restarting", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "deferred");
+      "restarting", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "deferred",
+      "awaiting_input");
 
   private static final String TRANSITION = """
       update task_instance set
