@@ -93,5 +93,9 @@ class TaskInstanceRow {
   @Column(name = "updated_at")
   Instant updatedAt;
 
+  /** Seconds a RetryPolicy chose for the next try's delay; null for the task's own retry_delay. */
+  @Column(name = "retry_delay_override")
+  Double retryDelayOverride;
+
   protected TaskInstanceRow() {}
 }

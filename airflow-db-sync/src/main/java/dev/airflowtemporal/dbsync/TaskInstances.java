@@ -1,27 +1,50 @@
 package dev.airflowtemporal.dbsync;
 
+import com.github.f4b6a3.uuid.UuidCreator;
+import jakarta.persistence.LockModeType;
+import jakarta.persistence.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
+import org.hibernate.Session;
 import org.hibernate.SessionFactory;
+import org.hibernate.query.SelectionQuery;
 
 /**
- * Creates a Temporal-owned run's TaskInstances and moves them through Airflow's states. Every call is
- * one short transaction and safe to repeat: creating skips what exists, transitions are
- * compare-and-set, so an activity retried after a crash neither duplicates nor regresses a row.
+ * Creates a Temporal-owned run's TaskInstances and moves them through Airflow's states as Airflow's
+ * scheduler would: queueing attempts within pools shared with every other run, failing attempts whose
+ * runner died, settling tasks the trigger rules decided, expanding mapped tasks. Every call is one short
+ * transaction and safe to repeat: creating skips what exists, transitions are compare-and-set, so an
+ * activity retried after a crash neither duplicates nor regresses a row.
  */
 public final class TaskInstances {
   /** Airflow's state None (SQL NULL): created, not yet scheduled. Same name as core's {@code TaskState.NONE}. */
   public static final String NO_STATE = "none";
 
+  /** RFC 9562 UUIDv7, as Airflow's {@code uuid6.uuid7}: ids sort by creation. */
+  public static final Supplier<UUID> UUID_V7 = UuidCreator::getTimeOrderedEpoch;
+
+  /** The states trigger rules settle a TaskInstance in without running it ({@link #markAll}). */
+  private static final Set<String> SETTLED_WITHOUT_RUNNING = Set.of("skipped", "upstream_failed", "removed");
+
+  /** Airflow's {@code State.unfinished}, less None (SQL NULL). */
+  private static final List<String> UNFINISHED = List.of("scheduled", "queued", "running", "restarting",
+      "up_for_retry", "up_for_reschedule", "deferred", "awaiting_input");
+
+  private static final Comparator<TaskInstanceKey> KEY_ORDER =
+      Comparator.comparing(TaskInstanceKey::taskId).thenComparingInt(TaskInstanceKey::mapIndex);
+
   /** Airflow 3.3's {@code TaskInstanceState} values, plus {@link #NO_STATE}. */
   static final Set<String> STATES = Set.of(NO_STATE, "removed", "scheduled", "queued", "running", "success",
-      "restarting", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "deferred");
+      "restarting", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "deferred",
+      "awaiting_input");
 
   private static final String TRANSITION = """
       update task_instance set
@@ -38,9 +61,103 @@ public final class TaskInstances {
       where id = :id and (state in (:fromStates) or (cast(:fromNoState as boolean) and state is null))
       """;
 
+  /**
+   * Locks the pools the requested tasks use, in name order so that concurrent callers cannot deadlock.
+   * Airflow's scheduler takes the same row locks (NOWAIT) before it queues, so while we hold them it
+   * skips its critical section rather than queue into the same slots.
+   */
+  private static final String LOCK_POOLS = """
+      select pool, slots, include_deferred from slot_pool
+      where pool in (select pool from task_instance
+                     where dag_id = :dagId and run_id = :runId and task_id in (:taskIds))
+      order by pool
+      for update
+      """;
+
+  /** The slots {@code Pool.slots_stats} counts as taken, in every DagRun: queued, running, deferred. */
+  private static final String OCCUPIED_SLOTS = """
+      select pool,
+             coalesce(sum(pool_slots) filter (where state in ('queued', 'running')), 0) as executing,
+             coalesce(sum(pool_slots) filter (where state = 'deferred'), 0) as deferred
+      from task_instance
+      where pool in (:pools) and state in ('queued', 'running', 'deferred')
+      group by pool
+      """;
+
+  /**
+   * What the scheduler's {@code schedule_tis} (try_number + 1) and critical section (queued) do,
+   * in one step. Compare-and-set on the state and try the request starts from.
+   */
+  private static final String QUEUE = """
+      update task_instance set
+        state = 'queued',
+        try_number = try_number + 1,
+        scheduled_dttm = cast(:now as timestamptz),
+        queued_dttm = cast(:now as timestamptz),
+        queued_by_job_id = null,
+        hostname = '',
+        updated_at = cast(:now as timestamptz)
+      where id = :id and try_number = :fromTry and (state is null or state = 'up_for_retry')
+      """;
+
+  /**
+   * {@code TaskInstanceHistory.record_ti}: every column of the TI under its current id, the
+   * unfinished state recorded as failed; trigger_timeout is a timestamp without time zone there, in UTC.
+   * {@code handle_failure} clears next_method/next_kwargs first, and the Execution API sets the retry
+   * policy's fields (none here) first, so the copy has them null.
+   * The unique (dag_id, task_id, run_id, map_index, try_number) makes a second record a no-op, as
+   * record_ti's existence check does.
+   */
+  private static final String RECORD_HISTORY = """
+      insert into task_instance_history (task_instance_id, task_id, dag_id, run_id, map_index, try_number,
+        start_date, end_date, duration, state, max_tries, hostname, unixname, pool, pool_slots, queue,
+        priority_weight, operator, custom_operator_name, queued_dttm, scheduled_dttm, queued_by_job_id, pid,
+        executor, executor_config, updated_at, rendered_map_index, context_carrier, span_status,
+        external_executor_id, trigger_id, trigger_timeout, next_method, next_kwargs, task_display_name,
+        dag_version_id, retry_delay_override, retry_reason)
+      select id, task_id, dag_id, run_id, map_index, try_number,
+        start_date, cast(:endDate as timestamptz), extract(epoch from cast(:endDate as timestamptz) - start_date),
+        'failed', max_tries, hostname, unixname, pool, pool_slots, queue,
+        priority_weight, operator, custom_operator_name, queued_dttm, scheduled_dttm, queued_by_job_id, pid,
+        executor, executor_config, updated_at, rendered_map_index, context_carrier, span_status,
+        external_executor_id, trigger_id, trigger_timeout at time zone 'UTC', null, null, task_display_name,
+        dag_version_id, null, null
+      from task_instance where id = :id
+      on conflict (dag_id, task_id, run_id, map_index, try_number) do nothing
+      """;
+
+  /** record_ti archives a Human-in-the-loop request with the try it belongs to. */
+  private static final String RECORD_HITL_HISTORY = """
+      insert into hitl_detail_history (ti_history_id, options, subject, body, defaults, multiple, params,
+        assignees, created_at, responded_at, responded_by, chosen_options, params_input)
+      select ti_id, options, subject, body, defaults, multiple, params,
+        assignees, created_at, responded_at, responded_by, chosen_options, params_input
+      from hitl_detail where ti_id = :id
+      """;
+
+  /**
+   * The audit-log entry ({@code log}) the Execution API writes for each state a runner reports, so the
+   * UI's audit log shows the failure as it would had the runner reported it.
+   */
+  private static final String AUDIT_LOG = """
+      insert into log (dttm, dag_id, task_id, map_index, event, logical_date, run_id, owner, extra, try_number)
+      select cast(:now as timestamptz), t.dag_id, t.task_id, t.map_index, :event, r.logical_date, t.run_id,
+        d.owners, case when t.hostname <> '' then '{"host_name": ' || cast(to_json(t.hostname) as text) || '}' end,
+        t.try_number
+      from task_instance t
+        join dag_run r on r.dag_id = t.dag_id and r.run_id = t.run_id
+        left join dag d on d.dag_id = t.dag_id
+      where t.id = :id
+      """;
+
   private final SessionFactory sessionFactory;
   private final Supplier<UUID> newTaskInstanceId;
   private final String unixname = System.getProperty("user.name");
+
+  /** With {@link #UUID_V7} ids. */
+  public TaskInstances(AirflowDatabase database) {
+    this(database, UUID_V7);
+  }
 
   /**
    * @param newTaskInstanceId a UUIDv7 source, as Airflow's {@code uuid6.uuid7}: ids sort by creation
@@ -62,34 +179,291 @@ public final class TaskInstances {
     return sessionFactory.fromTransaction(session -> {
       int inserted = 0;
       for (NewTaskInstance task : tasks) {
-        inserted += session.createMutationQuery("""
-                insert into TaskInstanceRow (id, dagId, taskId, runId, mapIndex, tryNumber, maxTries, hostname,
-                  unixname, pool, poolSlots, queue, priorityWeight, operator, customOperatorName, taskDisplayName,
-                  executor, dagVersionId, updatedAt)
-                values (:id, :dagId, :taskId, :runId, :mapIndex, 0, :maxTries, '',
-                  :unixname, :pool, :poolSlots, :queue, :priorityWeight, :operator, :customOperatorName,
-                  :taskDisplayName, :executor, :dagVersionId, :now)
-                on conflict (dagId, taskId, runId, mapIndex) do nothing""")
-            .setParameter("id", newTaskInstanceId.get())
-            .setParameter("dagId", run.dagId())
-            .setParameter("taskId", task.taskId())
-            .setParameter("runId", run.runId())
-            .setParameter("mapIndex", task.mapIndex())
-            .setParameter("maxTries", task.maxTries())
-            .setParameter("unixname", unixname)
-            .setParameter("pool", task.pool())
-            .setParameter("poolSlots", task.poolSlots())
-            .setParameter("queue", task.queue())
-            .setParameter("priorityWeight", task.priorityWeight())
-            .setParameter("operator", task.operator())
-            .setParameter("customOperatorName", task.customOperatorName())
-            .setParameter("taskDisplayName", task.displayName())
-            .setParameter("executor", task.executor())
-            .setParameter("dagVersionId", dagVersionId)
-            .setParameter("now", now)
-            .executeUpdate();
+        inserted += insertIfAbsent(session, run, dagVersionId, task, task.mapIndex(), now);
       }
       return inserted;
+    });
+  }
+
+  /**
+   * Queues attempts as Airflow's scheduler does, honouring pools across every DagRun (Temporal-owned
+   * or not): one transaction that locks the pools involved, counts their open slots as
+   * {@code Pool.slots_stats} does, then takes the requests in the given order (the caller's priority
+   * order) and queues each whose pool has room: state queued, {@code try_number + 1}, queued now.
+   * A request whose try is already queued (or has run since) is answered {@link QueueResult.Queued}
+   * again without a change, so a retried activity neither queues twice nor takes a second slot.
+   *
+   * @return one result per request, in request order
+   * @throws UnknownPoolException when a task to queue names a pool Airflow does not have
+   * @throws IllegalArgumentException when a requested TaskInstance does not exist (see {@link #createAll}),
+   *     or is requested twice
+   */
+  public List<QueueResult> queue(DagRunKey run, List<QueueRequest> requests) {
+    if (requests.isEmpty()) {
+      return List.of();
+    }
+    if (requests.stream().map(QueueRequest::task).distinct().count() < requests.size()) {
+      throw new IllegalArgumentException("each TaskInstance can be queued once per call: " + requests);
+    }
+    Instant now = DagRuns.now();
+    List<String> taskIds = requests.stream().map(r -> r.task().taskId()).distinct().toList();
+    return sessionFactory.fromTransaction(session -> {
+      Map<String, PoolUsage> pools = lockPools(session, run, taskIds);
+      List<QueueResult> results = new ArrayList<>();
+      for (QueueRequest request : requests) {
+        TaskInstanceKey key = request.task();
+        TaskInstanceRow ti = lockExisting(session, run, key);
+        int fromTry = request.expectedTryNumber() - 1;
+        boolean startable = (ti.state == null || ti.state.equals("up_for_retry")) && ti.tryNumber == fromTry;
+        if (!startable) {
+          results.add(ti.state != null && ti.tryNumber == request.expectedTryNumber()
+              ? new QueueResult.Queued(key, ti.id, ti.tryNumber)
+              : new QueueResult.NotQueueable(key, stateName(ti.state), ti.tryNumber));
+          continue;
+        }
+        PoolUsage pool = pools.get(ti.pool);
+        if (pool == null) {
+          throw new UnknownPoolException(ti.pool);
+        }
+        if (!pool.hasRoomFor(ti.poolSlots)) {
+          results.add(new QueueResult.PoolFull(key, ti.pool, ti.poolSlots, pool.open(), pool.slots));
+          continue;
+        }
+        session.createNativeMutationQuery(QUEUE)
+            .setParameter("now", now, Instant.class)
+            .setParameter("id", ti.id, UUID.class)
+            .setParameter("fromTry", fromTry, Integer.class)
+            .executeUpdate();
+        pool.take(ti.poolSlots);
+        results.add(new QueueResult.Queued(key, ti.id, request.expectedTryNumber()));
+      }
+      return results;
+    });
+  }
+
+  /**
+   * Reads a TaskInstance after its runner exited: the runner reports running, success, failed,
+   * up_for_retry or skipped through Airflow's Execution API itself, and may skip other tasks (branch
+   * operators, short-circuit) the same way.
+   *
+   * @param since when the attempt was queued, on the clock of the machine calling this: skips written
+   *     by the api-server are found by its {@code updated_at}, so clocks must agree to within the gap
+   *     between queueing and the runner's first write
+   * @throws IllegalArgumentException when the TaskInstance does not exist
+   */
+  public AttemptReadBack readBack(DagRunKey run, String taskId, int mapIndex, Instant since) {
+    TaskInstanceKey key = new TaskInstanceKey(taskId, mapIndex);
+    return sessionFactory.fromTransaction(session -> {
+      TaskInstanceRow ti = findExisting(session, run, key);
+      List<TaskInstanceKey> skipped = session.createSelectionQuery("""
+              select t.taskId, t.mapIndex from TaskInstanceRow t
+              where t.dagId = :dagId and t.runId = :runId and t.state = 'skipped' and t.updatedAt >= :since
+                and not (t.taskId = :taskId and t.mapIndex = :mapIndex)
+              order by t.taskId, t.mapIndex""", Object[].class)
+          .setParameter("dagId", run.dagId())
+          .setParameter("runId", run.runId())
+          .setParameter("since", since)
+          .setParameter("taskId", taskId)
+          .setParameter("mapIndex", mapIndex)
+          .getResultList().stream()
+          .map(row -> new TaskInstanceKey((String) row[0], (Integer) row[1]))
+          .toList();
+      return new AttemptReadBack(ti.id, stateName(ti.state), ti.tryNumber, ti.startDate, ti.endDate,
+          ti.retryDelayOverride, skipped);
+    });
+  }
+
+  /**
+   * Fails an attempt whose runner died without reporting a final state, as Airflow's
+   * {@code handle_failure} does: with {@code retryable} the try is archived to
+   * {@code task_instance_history} (as failed), the TaskInstance gets a new id and becomes
+   * up_for_retry; otherwise it becomes failed. Either way end_date and duration are set and the
+   * failure is in the audit log. Compare-and-set: only a TaskInstance still queued or running with
+   * this try changes, so a runner that did report wins, and a repeated call changes nothing.
+   *
+   * @param retryable as Airflow's {@code is_eligible_to_retry}: the task has retries and
+   *     {@code tryNumber <= max_tries}
+   * @return whether this call changed the TaskInstance
+   */
+  public boolean failUnfinished(DagRunKey run, String taskId, int mapIndex, int tryNumber, boolean retryable,
+                                Instant endDate) {
+    Instant now = DagRuns.now();
+    return sessionFactory.fromTransaction(session -> {
+      TaskInstanceRow ti = session.createSelectionQuery("""
+              from TaskInstanceRow t
+              where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId and t.mapIndex = :mapIndex
+                and t.tryNumber = :tryNumber and t.state in ('queued', 'running')""", TaskInstanceRow.class)
+          .setParameter("dagId", run.dagId())
+          .setParameter("runId", run.runId())
+          .setParameter("taskId", taskId)
+          .setParameter("mapIndex", mapIndex)
+          .setParameter("tryNumber", tryNumber)
+          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+          .uniqueResult();
+      if (ti == null) {
+        return false;
+      }
+      String state = retryable ? "up_for_retry" : "failed";
+      session.createNativeMutationQuery(AUDIT_LOG)
+          .setParameter("now", now, Instant.class)
+          .setParameter("event", state, String.class)
+          .setParameter("id", ti.id, UUID.class)
+          .executeUpdate();
+      UUID newId = ti.id;
+      if (retryable) {
+        // prepare_db_for_next_try: archive the try, drop its reschedules, give the next try a new id.
+        int recorded = session.createNativeMutationQuery(RECORD_HISTORY)
+            .setParameter("endDate", endDate, Instant.class)
+            .setParameter("id", ti.id, UUID.class)
+            .executeUpdate();
+        if (recorded == 1) {
+          session.createNativeMutationQuery(RECORD_HITL_HISTORY).setParameter("id", ti.id, UUID.class).executeUpdate();
+        }
+        session.createNativeMutationQuery("delete from task_reschedule where ti_id = :id")
+            .setParameter("id", ti.id, UUID.class)
+            .executeUpdate();
+        newId = newTaskInstanceId.get();
+      }
+      // The Execution API stores the retry policy's delay and reason with up_for_retry: there are none.
+      session.createNativeMutationQuery("""
+              update task_instance set
+                id = :newId,
+                state = :state,
+                end_date = cast(:endDate as timestamptz),
+                duration = extract(epoch from cast(:endDate as timestamptz) - start_date),
+                next_method = null,
+                next_kwargs = null,
+                retry_delay_override = case when cast(:retryable as boolean) then null else retry_delay_override end,
+                retry_reason = case when cast(:retryable as boolean) then null else retry_reason end,
+                updated_at = cast(:now as timestamptz)
+              where id = :id""")
+          .setParameter("newId", newId, UUID.class)
+          .setParameter("state", state, String.class)
+          .setParameter("endDate", endDate, Instant.class)
+          .setParameter("retryable", retryable, Boolean.class)
+          .setParameter("now", now, Instant.class)
+          .setParameter("id", ti.id, UUID.class)
+          .executeUpdate();
+      return true;
+    });
+  }
+
+  /**
+   * Settles TaskInstances the trigger rules decided will not run (skipped, upstream_failed, removed),
+   * as {@code TaskInstance.set_state} does: start and end date now unless already set, duration
+   * between them. Only TaskInstances still in state None change, in one transaction.
+   *
+   * @return how many changed
+   */
+  public int markAll(DagRunKey run, Map<TaskInstanceKey, String> states) {
+    states.values().forEach(state -> {
+      if (!SETTLED_WITHOUT_RUNNING.contains(state)) {
+        throw new IllegalArgumentException("markAll settles TaskInstances as " + SETTLED_WITHOUT_RUNNING
+            + ", not '" + state + "'");
+      }
+    });
+    // Rows are locked in key order, so two calls over overlapping keys cannot deadlock.
+    Map<TaskInstanceKey, String> ordered = new TreeMap<>(KEY_ORDER);
+    ordered.putAll(states);
+    Instant now = DagRuns.now();
+    return sessionFactory.fromTransaction(session -> {
+      int changed = 0;
+      for (Map.Entry<TaskInstanceKey, String> entry : ordered.entrySet()) {
+        changed += session.createNativeMutationQuery("""
+                update task_instance set
+                  state = :state,
+                  start_date = coalesce(start_date, cast(:now as timestamptz)),
+                  end_date = coalesce(end_date, cast(:now as timestamptz)),
+                  duration = extract(epoch from coalesce(end_date, cast(:now as timestamptz))
+                                              - coalesce(start_date, cast(:now as timestamptz))),
+                  updated_at = cast(:now as timestamptz)
+                where dag_id = :dagId and run_id = :runId and task_id = :taskId and map_index = :mapIndex
+                  and state is null""")
+            .setParameter("state", entry.getValue(), String.class)
+            .setParameter("now", now, Instant.class)
+            .setParameter("dagId", run.dagId(), String.class)
+            .setParameter("runId", run.runId(), String.class)
+            .setParameter("taskId", entry.getKey().taskId(), String.class)
+            .setParameter("mapIndex", entry.getKey().mapIndex(), Integer.class)
+            .executeUpdate();
+      }
+      return changed;
+    });
+  }
+
+  /**
+   * Expands a mapped task once its upstream's {@code task_map} length is known, as Airflow's
+   * {@code TaskMap.expand_mapped_task} does to the rows: the unfinished unmapped TaskInstance
+   * (map_index -1) becomes map index 0 (with {@code count} 0 it becomes skipped instead), indices up to
+   * {@code count - 1} that are missing are created in state None with the unmapped one's DAG version,
+   * and indices at or above {@code count} become removed. A repeated call changes nothing.
+   *
+   * @param template the task as {@link #createAll} takes it, with map index -1
+   * @return how many rows this call changed or created
+   */
+  public int expandMapped(DagRunKey run, NewTaskInstance template, int count) {
+    if (template.mapIndex() != -1) {
+      throw new IllegalArgumentException("the template of mapped task '" + template.taskId()
+          + "' must be its unmapped TaskInstance (map index -1), got " + template.mapIndex());
+    }
+    if (count < 0) {
+      throw new IllegalArgumentException("a task maps over zero or more values, not " + count);
+    }
+    Instant now = DagRuns.now();
+    String taskId = template.taskId();
+    return sessionFactory.fromTransaction(session -> {
+      int changed = 0;
+      TaskInstanceRow unmapped = session.createSelectionQuery("""
+              from TaskInstanceRow t
+              where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId and t.mapIndex = -1
+                and (t.state is null or t.state in (:unfinished))""", TaskInstanceRow.class)
+          .setParameter("dagId", run.dagId())
+          .setParameter("runId", run.runId())
+          .setParameter("taskId", taskId)
+          .setParameterList("unfinished", UNFINISHED)
+          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+          .uniqueResult();
+      UUID dagVersionId = unmapped != null ? unmapped.dagVersionId : lowestMapIndexDagVersion(session, run, taskId);
+      if (unmapped != null && count == 0) {
+        changed += session.createNativeMutationQuery(
+                "update task_instance set state = 'skipped', updated_at = cast(:now as timestamptz) where id = :id")
+            .setParameter("now", now, Instant.class)
+            .setParameter("id", unmapped.id, UUID.class)
+            .executeUpdate();
+      } else if (unmapped != null && exists(session, run, new TaskInstanceKey(taskId, 0))) {
+        changed += session.createNativeMutationQuery("delete from task_instance where id = :id")
+            .setParameter("id", unmapped.id, UUID.class)
+            .executeUpdate();
+      } else if (unmapped != null) {
+        changed += session.createNativeMutationQuery(
+                "update task_instance set map_index = 0, updated_at = cast(:now as timestamptz) where id = :id")
+            .setParameter("now", now, Instant.class)
+            .setParameter("id", unmapped.id, UUID.class)
+            .executeUpdate();
+      }
+      if (count > 0) {
+        Integer highest = session.createSelectionQuery("""
+                select max(t.mapIndex) from TaskInstanceRow t
+                where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId""", Integer.class)
+            .setParameter("dagId", run.dagId())
+            .setParameter("runId", run.runId())
+            .setParameter("taskId", taskId)
+            .getSingleResult();
+        for (int mapIndex = (highest == null ? -1 : highest) + 1; mapIndex < count; mapIndex++) {
+          changed += insertIfAbsent(session, run, dagVersionId, template, mapIndex, now);
+        }
+      }
+      changed += session.createNativeMutationQuery("""
+              update task_instance set state = 'removed', updated_at = cast(:now as timestamptz)
+              where dag_id = :dagId and run_id = :runId and task_id = :taskId and map_index >= :count
+                and state is distinct from 'removed'""")
+          .setParameter("now", now, Instant.class)
+          .setParameter("dagId", run.dagId(), String.class)
+          .setParameter("runId", run.runId(), String.class)
+          .setParameter("taskId", taskId, String.class)
+          .setParameter("count", count, Integer.class)
+          .executeUpdate();
+      return changed;
     });
   }
 
@@ -137,6 +511,139 @@ public final class TaskInstances {
           new TaskInstanceStatus(row.id, row.state == null ? NO_STATE : row.state, row.tryNumber));
     }
     return states;
+  }
+
+  /** {@code TaskInstance.insert_mapping}'s row for one task and map index, unless it exists. */
+  private int insertIfAbsent(Session session, DagRunKey run, UUID dagVersionId, NewTaskInstance task, int mapIndex,
+                             Instant now) {
+    return session.createMutationQuery("""
+            insert into TaskInstanceRow (id, dagId, taskId, runId, mapIndex, tryNumber, maxTries, hostname,
+              unixname, pool, poolSlots, queue, priorityWeight, operator, customOperatorName, taskDisplayName,
+              executor, dagVersionId, updatedAt)
+            values (:id, :dagId, :taskId, :runId, :mapIndex, 0, :maxTries, '',
+              :unixname, :pool, :poolSlots, :queue, :priorityWeight, :operator, :customOperatorName,
+              :taskDisplayName, :executor, :dagVersionId, :now)
+            on conflict (dagId, taskId, runId, mapIndex) do nothing""")
+        .setParameter("id", newTaskInstanceId.get())
+        .setParameter("dagId", run.dagId())
+        .setParameter("taskId", task.taskId())
+        .setParameter("runId", run.runId())
+        .setParameter("mapIndex", mapIndex)
+        .setParameter("maxTries", task.maxTries())
+        .setParameter("unixname", unixname)
+        .setParameter("pool", task.pool())
+        .setParameter("poolSlots", task.poolSlots())
+        .setParameter("queue", task.queue())
+        .setParameter("priorityWeight", task.priorityWeight())
+        .setParameter("operator", task.operator())
+        .setParameter("customOperatorName", task.customOperatorName())
+        .setParameter("taskDisplayName", task.displayName())
+        .setParameter("executor", task.executor())
+        .setParameter("dagVersionId", dagVersionId)
+        .setParameter("now", now)
+        .executeUpdate();
+  }
+
+  /** Locks the pools of the given tasks and counts what every DagRun occupies in them, by pool name. */
+  private static Map<String, PoolUsage> lockPools(Session session, DagRunKey run, List<String> taskIds) {
+    Map<String, PoolUsage> pools = new HashMap<>();
+    for (Tuple pool : session.createNativeQuery(LOCK_POOLS, Tuple.class)
+        .setParameter("dagId", run.dagId())
+        .setParameter("runId", run.runId())
+        .setParameterList("taskIds", taskIds)
+        .getResultList()) {
+      pools.put(pool.get("pool", String.class),
+          new PoolUsage(pool.get("slots", Integer.class), pool.get("include_deferred", Boolean.class)));
+    }
+    if (pools.isEmpty()) {
+      return pools;
+    }
+    for (Tuple occupied : session.createNativeQuery(OCCUPIED_SLOTS, Tuple.class)
+        .setParameterList("pools", new ArrayList<>(pools.keySet()))
+        .getResultList()) {
+      PoolUsage pool = pools.get(occupied.get("pool", String.class));
+      pool.take(((Number) occupied.get("executing")).longValue());
+      if (pool.includeDeferred) {
+        pool.take(((Number) occupied.get("deferred")).longValue());
+      }
+    }
+    return pools;
+  }
+
+  private static TaskInstanceRow findExisting(Session session, DagRunKey run, TaskInstanceKey key) {
+    return requireExisting(byKey(session, run, key).uniqueResult(), run, key);
+  }
+
+  private static TaskInstanceRow lockExisting(Session session, DagRunKey run, TaskInstanceKey key) {
+    return requireExisting(byKey(session, run, key).setLockMode(LockModeType.PESSIMISTIC_WRITE).uniqueResult(),
+        run, key);
+  }
+
+  private static SelectionQuery<TaskInstanceRow> byKey(Session session, DagRunKey run, TaskInstanceKey key) {
+    return session.createSelectionQuery("""
+            from TaskInstanceRow t
+            where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId and t.mapIndex = :mapIndex""",
+            TaskInstanceRow.class)
+        .setParameter("dagId", run.dagId())
+        .setParameter("runId", run.runId())
+        .setParameter("taskId", key.taskId())
+        .setParameter("mapIndex", key.mapIndex());
+  }
+
+  private static TaskInstanceRow requireExisting(TaskInstanceRow ti, DagRunKey run, TaskInstanceKey key) {
+    if (ti == null) {
+      throw new IllegalArgumentException("DagRun " + run.dagId() + "/" + run.runId() + " has no TaskInstance "
+          + key.taskId() + "[" + key.mapIndex() + "]: create the run's TaskInstances (createAll) first");
+    }
+    return ti;
+  }
+
+  private static boolean exists(Session session, DagRunKey run, TaskInstanceKey key) {
+    return byKey(session, run, key).uniqueResult() != null;
+  }
+
+  /** The DAG version of a task's existing TaskInstances, once its unmapped one has been expanded. */
+  private static UUID lowestMapIndexDagVersion(Session session, DagRunKey run, String taskId) {
+    return session.createSelectionQuery("""
+            select t.dagVersionId from TaskInstanceRow t
+            where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId
+            order by t.mapIndex""", UUID.class)
+        .setParameter("dagId", run.dagId())
+        .setParameter("runId", run.runId())
+        .setParameter("taskId", taskId)
+        .setMaxResults(1)
+        .uniqueResult();
+  }
+
+  private static String stateName(String state) {
+    return state == null ? NO_STATE : state;
+  }
+
+  /**
+   * A pool's open slots as {@code Pool.slots_stats} computes them; {@link Pools#UNLIMITED} slots never
+   * run out.
+   */
+  private static final class PoolUsage {
+    final int slots;
+    final boolean includeDeferred;
+    private long taken;
+
+    PoolUsage(int slots, boolean includeDeferred) {
+      this.slots = slots;
+      this.includeDeferred = includeDeferred;
+    }
+
+    void take(long poolSlots) {
+      taken += poolSlots;
+    }
+
+    long open() {
+      return slots - taken;
+    }
+
+    boolean hasRoomFor(int poolSlots) {
+      return slots == Pools.UNLIMITED || open() >= poolSlots;
+    }
   }
 
   private static void requireKnown(String state) {

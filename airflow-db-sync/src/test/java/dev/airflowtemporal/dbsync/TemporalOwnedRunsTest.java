@@ -60,7 +60,7 @@ class TemporalOwnedRunsTest {
     db = AirflowDatabase.open(url, 2);
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
-    taskInstances = new TaskInstances(db, TemporalOwnedRunsTest::uuid7);
+    taskInstances = new TaskInstances(db);
     pools = new Pools(db);
   }
 
@@ -307,12 +307,5 @@ class TemporalOwnedRunsTest {
       out.write(plain);
     }
     return compressed.toByteArray();
-  }
-
-  /** RFC 9562 UUIDv7 (48-bit Unix milliseconds, then random), standing in for the worker's generator. */
-  private static UUID uuid7() {
-    long msb = (System.currentTimeMillis() << 16) | 0x7000L | (RANDOM.nextInt() & 0x0FFFL);
-    long lsb = (RANDOM.nextLong() & 0x3FFF_FFFF_FFFF_FFFFL) | 0x8000_0000_0000_0000L;
-    return new UUID(msb, lsb);
   }
 }

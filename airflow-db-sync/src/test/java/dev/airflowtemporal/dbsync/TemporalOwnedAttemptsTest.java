@@ -1,0 +1,400 @@
+package dev.airflowtemporal.dbsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Attempts of Temporal-owned runs (queueing within pools, reading back what the runner wrote, failing
+ * what it left unfinished, settling and expanding TaskInstances) against PostgreSQL migrated by the real
+ * {@code airflow db migrate} (scripts/stack.py db-up). What Airflow's runner would write through the
+ * Execution API is written here with plain SQL. Every run and pool a test creates is its own and is
+ * deleted afterwards; Airflow's tables themselves are never altered.
+ */
+class TemporalOwnedAttemptsTest {
+  private static final String DAG_ID = "example_temporal_chain";
+  private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
+  private static final TaskInstanceKey EXTRACT = new TaskInstanceKey("extract", -1);
+  private static final TaskInstanceKey TRANSFORM = new TaskInstanceKey("transform", -1);
+  private static final TaskInstanceKey VALIDATE = new TaskInstanceKey("validate", -1);
+  private static final TaskInstanceKey LOAD = new TaskInstanceKey("load", -1);
+
+  private static DatabaseUrl url;
+  private static AirflowDatabase db;
+  private static SerializedDag dag;
+  private static DagRuns dagRuns;
+  private static TaskInstances taskInstances;
+  private static TaskMaps taskMaps;
+
+  private final List<String> createdRunIds = new ArrayList<>();
+  private final List<String> createdPools = new ArrayList<>();
+
+  @BeforeAll
+  static void openDatabase() {
+    String airflowUrl = System.getenv("AIRFLOW_TEMPORAL_TEST_DB_URL");
+    if (airflowUrl == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
+      throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
+    }
+    Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
+    url = DatabaseUrl.parse(airflowUrl);
+    db = AirflowDatabase.open(url, 2);
+    dag = new SerializedDags(db).latest(DAG_ID);
+    dagRuns = new DagRuns(db);
+    taskInstances = new TaskInstances(db);
+    taskMaps = new TaskMaps(db);
+  }
+
+  @AfterAll
+  static void closeDatabase() {
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @AfterEach
+  void deleteCreatedRunsAndPools() throws SQLException {
+    for (String runId : createdRunIds) {
+      // Runs first: their TaskInstances (and history, task_map, log rows) no longer occupy the pools.
+      update("DELETE FROM log WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
+      update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
+    }
+    for (String pool : createdPools) {
+      update("DELETE FROM slot_pool WHERE pool = ?", pool);
+    }
+  }
+
+  @Test
+  void aFullPoolQueuesNoAttemptOfAnotherRunUntilASlotFrees() throws SQLException {
+    String pool = newPool(2, false);
+    DagRunKey runA = newRunWithChain(pool, 1);
+    DagRunKey runB = newRunWithChain(pool, 1);
+
+    List<QueueResult> a = taskInstances.queue(runA, List.of(
+        new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1), new QueueRequest(VALIDATE, 1)));
+    List<QueueResult> b = taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1)));
+
+    assertThat(a.get(0)).isEqualTo(new QueueResult.Queued(EXTRACT, idOf(runA, EXTRACT), 1));
+    assertThat(a.get(1)).isInstanceOf(QueueResult.Queued.class);
+    assertThat(a.get(2)).as("the third request, lowest in priority").isEqualTo(
+        new QueueResult.PoolFull(VALIDATE, pool, 1, 0, 2));
+    assertThat(b).containsExactly(new QueueResult.PoolFull(EXTRACT, pool, 1, 0, 2));
+    assertThat(status(runB, EXTRACT).state()).isEqualTo(TaskInstances.NO_STATE);
+    assertThat(status(runB, EXTRACT).tryNumber()).isZero();
+
+    update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
+        DAG_ID, runA.runId());
+    assertThat(taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1))))
+        .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
+    assertThat(status(runB, EXTRACT)).isEqualTo(new TaskInstanceStatus(idOf(runB, EXTRACT), "queued", 1));
+    try (Connection c = connect();
+         PreparedStatement q = c.prepareStatement("SELECT queued_dttm IS NOT NULL, scheduled_dttm IS NOT NULL, "
+             + "queued_by_job_id IS NULL, hostname FROM task_instance WHERE dag_id = ? AND run_id = ? "
+             + "AND task_id = 'extract'")) {
+      q.setString(1, DAG_ID);
+      q.setString(2, runB.runId());
+      try (ResultSet rs = q.executeQuery()) {
+        rs.next();
+        assertThat(rs.getBoolean(1)).isTrue();
+        assertThat(rs.getBoolean(2)).isTrue();
+        assertThat(rs.getBoolean(3)).isTrue();
+        assertThat(rs.getString(4)).isEmpty();
+      }
+    }
+  }
+
+  @Test
+  void deferredAttemptsTakeSlotsOnlyInAPoolThatIncludesDeferred() throws SQLException {
+    String pool = newPool(1, true);
+    DagRunKey runA = newRunWithChain(pool, 1);
+    DagRunKey runB = newRunWithChain(pool, 1);
+    taskInstances.queue(runA, List.of(new QueueRequest(EXTRACT, 1)));
+    update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
+        DAG_ID, runA.runId());
+
+    assertThat(taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1))))
+        .containsExactly(new QueueResult.PoolFull(EXTRACT, pool, 1, 0, 1));
+
+    update("UPDATE slot_pool SET include_deferred = false WHERE pool = ?", pool);
+    assertThat(taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1))))
+        .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
+  }
+
+  @Test
+  void anUnlimitedPoolQueuesEveryAttempt() throws SQLException {
+    String pool = newPool(Pools.UNLIMITED, false);
+    DagRunKey run = newRunWithChain(pool, 1000);
+
+    List<QueueResult> results = taskInstances.queue(run,
+        CHAIN.stream().map(task -> new QueueRequest(new TaskInstanceKey(task, -1), 1)).toList());
+
+    assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r).isInstanceOf(QueueResult.Queued.class));
+  }
+
+  @Test
+  void aRepeatedQueueRequestReturnsTheSameAttemptAndTakesNoSecondSlot() throws SQLException {
+    String pool = newPool(1, false);
+    DagRunKey run = newRunWithChain(pool, 1);
+    QueueResult first = taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1))).get(0);
+    Instant queuedAt = queuedAt(run, EXTRACT);
+
+    List<QueueResult> again = taskInstances.queue(run, List.of(
+        new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1), new QueueRequest(VALIDATE, 3)));
+
+    assertThat(again).containsExactly(first, new QueueResult.PoolFull(TRANSFORM, pool, 1, 0, 1),
+        new QueueResult.NotQueueable(VALIDATE, TaskInstances.NO_STATE, 0));
+    assertThat(status(run, EXTRACT)).isEqualTo(new TaskInstanceStatus(idOf(run, EXTRACT), "queued", 1));
+    assertThat(queuedAt(run, EXTRACT)).isEqualTo(queuedAt);
+
+    update("UPDATE task_instance SET state = 'running' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
+        DAG_ID, run.runId());
+    assertThat(taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1))))
+        .as("repeated once the runner started").containsExactly(first);
+  }
+
+  @Test
+  void readBackReportsWhatTheRunnerWroteAndTheTasksItSkipped() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+    update("UPDATE task_instance SET state = 'skipped', updated_at = now() - interval '1 hour' "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = 'load'", DAG_ID, run.runId());
+    Instant since = DagRuns.now();
+    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1)));
+    UUID nextTryId = TaskInstances.UUID_V7.get();
+    // The Execution API: the runner's up_for_retry with a RetryPolicy's delay, and a branch's skip.
+    update("UPDATE task_instance SET id = ?::uuid, state = 'up_for_retry', start_date = '2026-01-01T10:00:00Z', "
+        + "end_date = '2026-01-01T10:00:02Z', retry_delay_override = 30, updated_at = now() "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", nextTryId.toString(), DAG_ID, run.runId());
+    update("UPDATE task_instance SET state = 'skipped', updated_at = now() "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = 'validate'", DAG_ID, run.runId());
+
+    AttemptReadBack readBack = taskInstances.readBack(run, "extract", -1, since);
+
+    assertThat(readBack).isEqualTo(new AttemptReadBack(nextTryId, "up_for_retry", 1,
+        Instant.parse("2026-01-01T10:00:00Z"), Instant.parse("2026-01-01T10:00:02Z"), 30.0, List.of(VALIDATE)));
+    assertThat(taskInstances.readBack(run, "transform", -1, since))
+        .isEqualTo(new AttemptReadBack(idOf(run, TRANSFORM), TaskInstances.NO_STATE, 0, null, null, null,
+            List.of(VALIDATE)));
+    assertThatThrownBy(() -> taskInstances.readBack(run, "extract", 0, since))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no TaskInstance extract[0]");
+  }
+
+  @Test
+  void failingAnUnfinishedRetryableAttemptArchivesItOnceAndGivesTheNextTryANewId() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1)));
+    UUID firstTryId = idOf(run, EXTRACT);
+    // The runner's /run, then it died.
+    update("UPDATE task_instance SET state = 'running', start_date = '2026-01-01T10:00:00Z', hostname = 'worker-1', "
+        + "pid = 4242 WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", DAG_ID, run.runId());
+    Instant end = Instant.parse("2026-01-01T10:00:05.5Z");
+
+    assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, true, end)).isTrue();
+    assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, true, end)).as("repeated").isFalse();
+
+    TaskInstanceStatus now = status(run, EXTRACT);
+    assertThat(now.id()).isNotEqualTo(firstTryId);
+    assertThat(now.id().version()).isEqualTo(7);
+    assertThat(now.state()).isEqualTo("up_for_retry");
+    assertThat(now.tryNumber()).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
+        + "AND end_date = '2026-01-01T10:00:05.5Z' AND duration = 5.5", run.runId())).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM task_instance_history WHERE dag_id = ? AND run_id = ?", run.runId()))
+        .isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM task_instance_history WHERE dag_id = ? AND run_id = ? "
+        + "AND task_instance_id = '" + firstTryId + "' AND task_id = 'extract' AND map_index = -1 AND try_number = 1 "
+        + "AND state = 'failed' AND hostname = 'worker-1' AND pid = 4242 AND pool = 'default_pool' "
+        + "AND start_date = '2026-01-01T10:00:00Z' AND end_date = '2026-01-01T10:00:05.5Z' AND duration = 5.5 "
+        + "AND queued_dttm IS NOT NULL AND dag_version_id IS NOT NULL", run.runId())).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM log WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
+        + "AND event = 'up_for_retry' AND try_number = 1 AND extra = '{\"host_name\": \"worker-1\"}'", run.runId()))
+        .isEqualTo(1);
+
+    assertThat(taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 2))))
+        .containsExactly(new QueueResult.Queued(EXTRACT, now.id(), 2));
+  }
+
+  @Test
+  void failingAnUnfinishedAttemptWithoutRetriesFailsItAndLeavesAReportedStateAlone() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1)));
+    UUID extractId = idOf(run, EXTRACT);
+    update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
+        DAG_ID, run.runId());
+    Instant end = Instant.parse("2026-01-01T10:00:05Z");
+
+    assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, false, end)).as("died while queued").isTrue();
+    assertThat(taskInstances.failUnfinished(run, "transform", -1, 1, true, end)).as("reported success").isFalse();
+    assertThat(taskInstances.failUnfinished(run, "extract", -1, 2, true, end)).as("another try").isFalse();
+
+    assertThat(status(run, EXTRACT)).isEqualTo(new TaskInstanceStatus(extractId, "failed", 1));
+    assertThat(status(run, TRANSFORM).state()).isEqualTo("success");
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
+        + "AND end_date = '2026-01-01T10:00:05Z' AND start_date IS NULL AND duration IS NULL", run.runId()))
+        .isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM task_instance_history WHERE dag_id = ? AND run_id = ?", run.runId()))
+        .isZero();
+  }
+
+  @Test
+  void markAllSettlesOnlyTaskInstancesWithoutAState() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1)));
+    Map<TaskInstanceKey, String> settled = Map.of(EXTRACT, "removed", VALIDATE, "skipped", LOAD, "upstream_failed");
+
+    assertThat(taskInstances.markAll(run, settled)).isEqualTo(2);
+    assertThat(taskInstances.markAll(run, settled)).as("repeated").isZero();
+
+    assertThat(status(run, EXTRACT).state()).isEqualTo("queued");
+    assertThat(status(run, VALIDATE).state()).isEqualTo("skipped");
+    assertThat(status(run, LOAD).state()).isEqualTo("upstream_failed");
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id IN ('validate', 'load') AND start_date = end_date AND duration = 0", run.runId())).isEqualTo(2);
+    assertThatThrownBy(() -> taskInstances.markAll(run, Map.of(TRANSFORM, "success")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 'success'");
+  }
+
+  @Test
+  void expandingAMappedTaskTurnsTheUnmappedTaskInstanceIntoIndexZeroAndCreatesTheRestOnce() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+    UUID unmappedId = idOf(run, TRANSFORM);
+    assertThat(taskMaps.length(run, "extract")).isEmpty();
+    // The runner of extract records the length of its return value when it succeeds.
+    update("INSERT INTO task_map (dag_id, task_id, run_id, map_index, length, keys) "
+        + "VALUES (?, 'extract', ?, -1, 3, NULL)", DAG_ID, run.runId());
+    OptionalInt length = taskMaps.length(run, "extract");
+    assertThat(length).hasValue(3);
+
+    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), length.getAsInt()))
+        .as("index 0 converted, 1 and 2 created").isEqualTo(3);
+    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), length.getAsInt()))
+        .as("repeated").isZero();
+
+    Map<TaskInstanceKey, TaskInstanceStatus> states = taskInstances.states(DAG_ID, run.runId());
+    assertThat(states).doesNotContainKey(TRANSFORM);
+    assertThat(states.get(new TaskInstanceKey("transform", 0))).isEqualTo(
+        new TaskInstanceStatus(unmappedId, TaskInstances.NO_STATE, 0));
+    assertThat(states.get(new TaskInstanceKey("transform", 1)).state()).isEqualTo(TaskInstances.NO_STATE);
+    assertThat(states.get(new TaskInstanceKey("transform", 2)).tryNumber()).isZero();
+    assertThat(states).doesNotContainKey(new TaskInstanceKey("transform", 3));
+    assertThat(count("SELECT count(DISTINCT dag_version_id) FROM task_instance WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id = 'transform' AND dag_version_id IS NOT NULL", run.runId())).isEqualTo(1);
+  }
+
+  @Test
+  void expandingAMappedTaskOverNothingSkipsTheUnmappedTaskInstanceOnce() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+
+    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), 0)).isEqualTo(1);
+    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
+
+    assertThat(status(run, TRANSFORM).state()).isEqualTo("skipped");
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
+        run.runId())).isEqualTo(1);
+  }
+
+  @Test
+  void queueingATaskOfAMissingPoolNamesThePoolAndHowToCreateIt() throws SQLException {
+    String missing = "dbsync_missing_" + UUID.randomUUID().toString().substring(0, 8);
+    DagRunKey run = newRunWithChain(missing, 1);
+
+    assertThatThrownBy(() -> taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1))))
+        .isInstanceOf(UnknownPoolException.class)
+        .hasMessageContaining("pool '" + missing + "' does not exist")
+        .hasMessageContaining("Admin > Pools").hasMessageContaining("airflow pools set");
+    assertThat(status(run, EXTRACT).state()).isEqualTo(TaskInstances.NO_STATE);
+  }
+
+  private DagRunKey newRunWithChain(String pool, int poolSlots) {
+    String runId = "external__dbsync_test_" + UUID.randomUUID();
+    createdRunIds.add(runId);
+    dagRuns.createExternal(new NewDagRun(DAG_ID, runId, "external", "running", null, null, null,
+        Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
+        dag.dagVersionId()));
+    DagRunKey run = new DagRunKey(DAG_ID, runId);
+    taskInstances.createAll(run, dag.dagVersionId(), CHAIN.stream().map(t -> task(t, pool, poolSlots)).toList());
+    return run;
+  }
+
+  private static NewTaskInstance task(String taskId, String pool, int poolSlots) {
+    return new NewTaskInstance(taskId, -1, pool, poolSlots, "default", 1, 1, "_PythonDecoratedOperator", "@task",
+        null, null);
+  }
+
+  private String newPool(int slots, boolean includeDeferred) throws SQLException {
+    String pool = "dbsync_test_" + UUID.randomUUID().toString().substring(0, 8);
+    createdPools.add(pool);
+    try (Connection c = connect();
+         PreparedStatement insert = c.prepareStatement(
+             "INSERT INTO slot_pool (pool, slots, description, include_deferred) VALUES (?, ?, 'dbsync test', ?)")) {
+      insert.setString(1, pool);
+      insert.setInt(2, slots);
+      insert.setBoolean(3, includeDeferred);
+      insert.executeUpdate();
+    }
+    return pool;
+  }
+
+  private static TaskInstanceStatus status(DagRunKey run, TaskInstanceKey key) {
+    return taskInstances.states(run.dagId(), run.runId()).get(key);
+  }
+
+  private static UUID idOf(DagRunKey run, TaskInstanceKey key) {
+    return status(run, key).id();
+  }
+
+  private static Instant queuedAt(DagRunKey run, TaskInstanceKey key) throws SQLException {
+    try (Connection c = connect();
+         PreparedStatement q = c.prepareStatement("SELECT queued_dttm FROM task_instance "
+             + "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?")) {
+      q.setString(1, run.dagId());
+      q.setString(2, run.runId());
+      q.setString(3, key.taskId());
+      q.setInt(4, key.mapIndex());
+      try (ResultSet rs = q.executeQuery()) {
+        rs.next();
+        Timestamp queuedAt = rs.getTimestamp(1);
+        return queuedAt.toInstant();
+      }
+    }
+  }
+
+  private static void update(String sql, String... parameters) throws SQLException {
+    try (Connection c = connect(); PreparedStatement statement = c.prepareStatement(sql)) {
+      for (int i = 0; i < parameters.length; i++) {
+        statement.setString(i + 1, parameters[i]);
+      }
+      statement.executeUpdate();
+    }
+  }
+
+  private static int count(String sql, String runId) throws SQLException {
+    try (Connection c = connect(); PreparedStatement q = c.prepareStatement(sql)) {
+      q.setString(1, DAG_ID);
+      q.setString(2, runId);
+      try (ResultSet rs = q.executeQuery()) {
+        rs.next();
+        return rs.getInt(1);
+      }
+    }
+  }
+
+  private static Connection connect() throws SQLException {
+    return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+  }
+}
