@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.UUID;
 import java.util.zip.InflaterInputStream;
 import org.hibernate.SessionFactory;
 
@@ -24,13 +25,29 @@ public final class SerializedDags {
    * @throws UnknownDagException when the DAG was never parsed into this DB
    */
   public SerializedDag latest(String dagId) {
-    Object[] row = sessionFactory.fromTransaction(session -> session.createSelectionQuery(
-            "select s, v, d from SerializedDagRow s join DagVersionRow v on v.id = s.dagVersionId "
-                + "join DagRow d on d.dagId = v.dagId where v.dagId = :dagId order by v.versionNumber desc",
-            Object[].class)
-        .setParameter("dagId", dagId)
-        .setMaxResults(1)
-        .uniqueResult());
+    return read(dagId, "order by v.versionNumber desc", null);
+  }
+
+  /**
+   * One version of the DAG (a DagRun keeps running the version it was created from).
+   *
+   * @throws UnknownDagException when the DAG has no such version in this DB
+   */
+  public SerializedDag version(String dagId, UUID dagVersionId) {
+    return read(dagId, "and v.id = :versionId", dagVersionId);
+  }
+
+  private SerializedDag read(String dagId, String versionClause, UUID dagVersionId) {
+    Object[] row = sessionFactory.fromTransaction(session -> {
+      var query = session.createSelectionQuery(
+              "select s, v, d from SerializedDagRow s join DagVersionRow v on v.id = s.dagVersionId "
+                  + "join DagRow d on d.dagId = v.dagId where v.dagId = :dagId " + versionClause, Object[].class)
+          .setParameter("dagId", dagId);
+      if (dagVersionId != null) {
+        query.setParameter("versionId", dagVersionId);
+      }
+      return query.setMaxResults(1).uniqueResult();
+    });
     if (row == null) {
       throw new UnknownDagException(dagId);
     }

@@ -4,6 +4,9 @@ import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.workflows.dagrun.DagRunWorkflowImpl;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
+import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.workflows.owned.DagRunSyncActivitiesImpl;
+import dev.airflowtemporal.workflows.owned.OwnedDagRunWorkflowImpl;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -12,8 +15,9 @@ import io.temporal.worker.WorkflowImplementationOptions;
 import java.util.List;
 
 /**
- * Registers our workflows and activities on a {@link WorkerFactory}: workflows on the base task
- * queue, task activities on the task queue of every Airflow queue this host serves.
+ * Registers our workflows and activities on a {@link WorkerFactory}: both DagRun workflows
+ * (executor mode and Temporal-owned) and the DB sync activities on the base task queue, task
+ * activities on the task queue of every Airflow queue this host serves.
  */
 public final class DagRunWorker {
   /** The {@code --queues} entry that stands for Airflow's default queue (the base task queue). */
@@ -30,13 +34,19 @@ public final class DagRunWorker {
 
   private DagRunWorker() {}
 
+  /**
+   * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
+   *     local activities on the base task queue's worker)
+   */
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
-      RunnerSettings runner, int maxConcurrentTasks) {
+      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database) {
     WorkerOptions activityOptions = WorkerOptions.newBuilder()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         .build();
     Worker workflowWorker = factory.newWorker(baseTaskQueue, activityOptions);
-    workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
+    workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
+        OwnedDagRunWorkflowImpl.class);
+    workflowWorker.registerActivitiesImplementations(new DagRunSyncActivitiesImpl(database));
     TaskActivitiesImpl activities = new TaskActivitiesImpl(runner);
     for (String queue : airflowQueues) {
       String taskQueue = TaskQueues.forAirflowQueue(baseTaskQueue, DEFAULT_QUEUE.equals(queue) ? null : queue);

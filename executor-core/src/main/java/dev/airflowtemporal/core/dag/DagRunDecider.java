@@ -41,6 +41,15 @@ public final class DagRunDecider {
     this.weights = priorityWeights();
   }
 
+  /** Airflow's {@code priority_weight_total} of the task: what its TaskInstances store as priority_weight. */
+  public int priorityWeight(String taskId) {
+    Integer weight = weights.get(taskId);
+    if (weight == null) {
+      throw new InvalidDagException("DAG '" + plan.dagId() + "' has no task '" + taskId + "'");
+    }
+    return weight;
+  }
+
   /** @param states the state of every task that has one; absent tasks have not started */
   public DagRunDecisions decide(Map<String, TaskState> states) {
     Map<String, TaskState> current = new HashMap<>(states);

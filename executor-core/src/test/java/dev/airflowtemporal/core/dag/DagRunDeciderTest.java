@@ -28,6 +28,14 @@ class DagRunDeciderTest {
   }
 
   @Test
+  void priorityWeightsSumDownstreamWeightsAsAirflowsDefaultWeightRule() {
+    DagRunDecider decider = decider("chain_defaults.json");
+    assertThat(List.of(decider.priorityWeight("extract"), decider.priorityWeight("transform"), decider.priorityWeight("load")))
+        .containsExactly(3, 2, 1);
+    assertThatThrownBy(() -> decider.priorityWeight("nope")).hasMessageContaining("has no task 'nope'");
+  }
+
+  @Test
   void aFailureMarksEveryDownstreamUpstreamFailedAndFailsTheRunInOneDecision() {
     DagRunDecisions decisions = decider("chain_defaults.json").decide(Map.of("extract", TaskState.FAILED));
     assertThat(decisions.start()).isEmpty();

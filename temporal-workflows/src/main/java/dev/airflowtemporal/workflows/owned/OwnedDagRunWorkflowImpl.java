@@ -55,10 +55,15 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   static final Duration POOL_RECHECK_MAX = Duration.ofSeconds(15);
 
   private static final Logger log = Workflow.getLogger(OwnedDagRunWorkflowImpl.class);
+  /**
+   * A DB that is down is waited for (nothing is lost: every step is idempotent); a bug is not retried,
+   * so it fails the run visibly instead of looping.
+   */
   private static final RetryOptions DB_RETRIES = RetryOptions.newBuilder()
       .setInitialInterval(Duration.ofSeconds(1))
       .setMaximumInterval(Duration.ofSeconds(30))
-      .setDoNotRetry(DagRunSyncActivities.REJECTED)
+      .setDoNotRetry(DagRunSyncActivities.REJECTED, IllegalStateException.class.getName(),
+          IllegalArgumentException.class.getName(), NullPointerException.class.getName())
       .build();
 
   private final long continueAsNewAfterEvents;
@@ -88,10 +93,30 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private final Map<String, Instant> poolRecheckAt = new TreeMap<>();
   private final Map<String, Duration> poolBackoff = new TreeMap<>();
   private boolean changed;
+  /** A step that failed for good (a bug or a non-retryable DB error) inside a try's procedure. */
+  private RuntimeException fatal;
 
   @Override
   public String run(OwnedDagRunRequest request, OwnedDagRunCarry carried) {
     this.request = request;
+    try {
+      return drive(carried);
+    } catch (ActivityFailure e) {
+      // A DB step failed for good: end the run failed (if the DB lets us) rather than leave it wedged.
+      phase = "failed";
+      error = "a step of the run failed and cannot be retried: " + String.valueOf(e.getCause().getMessage());
+      if (run != null) {
+        try {
+          db.finishDagRun(run, TaskState.FAILED.airflowName());
+        } catch (ActivityFailure ignored) {
+          log.error("Could not mark DagRun {} failed either", run.runId());
+        }
+      }
+      throw ApplicationFailure.newNonRetryableFailureWithCause(error, "DagRunFailed", e);
+    }
+  }
+
+  private String drive(OwnedDagRunCarry carried) {
     if (carried == null) {
       create();
     } else {
@@ -102,6 +127,9 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     phase = "running";
     DagRunDecider decider = new DagRunDecider(plan);
     while (true) {
+      if (fatal != null) {
+        throw fatal;
+      }
       DagRunDecisions decisions = decider.decide(states());
       if (!decisions.mark().isEmpty()) {
         Map<String, String> marks = new LinkedHashMap<>();
@@ -163,7 +191,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     return ApplicationFailure.newNonRetryableFailure(reason, DagRunSyncActivities.REJECTED);
   }
 
-  /** @return whether any try was queued (the caller decides again at once) */
+  /** @return whether any task changed state (the caller decides again at once) */
   private boolean queueReadyTasks(List<String> newlyReady) {
     Instant now = now();
     List<AttemptToQueue> wanted = new ArrayList<>();
@@ -180,23 +208,42 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       return false;
     }
     List<QueueResult> results = db.queueAttempts(run, wanted.subList(0, Math.min(capacity, wanted.size())));
-    boolean queuedAny = false;
+    boolean anyChanged = false;
     for (QueueResult result : results) {
-      if (result.queued()) {
-        queuedAny = true;
-        poolRecheckAt.remove(result.taskId());
-        poolBackoff.remove(result.taskId());
-        tasks.put(result.taskId(), new TaskProgress(TaskState.QUEUED, result.tryNumber(), null));
-        inFlight.add(result.taskId());
-        Async.procedure(this::runTry, result);
-      } else {
-        Duration backoff = poolBackoff.getOrDefault(result.taskId(), POOL_RECHECK_FIRST);
-        poolRecheckAt.put(result.taskId(), now.plus(backoff));
-        Duration next = backoff.multipliedBy(2);
-        poolBackoff.put(result.taskId(), next.compareTo(POOL_RECHECK_MAX) > 0 ? POOL_RECHECK_MAX : next);
+      switch (result.outcome()) {
+        case QUEUED -> {
+          anyChanged = true;
+          poolRecheckAt.remove(result.taskId());
+          poolBackoff.remove(result.taskId());
+          tasks.put(result.taskId(), new TaskProgress(TaskState.QUEUED, result.tryNumber(), null));
+          inFlight.add(result.taskId());
+          Async.procedure(this::runTryOrRecordFatal, result);
+        }
+        case NOT_QUEUEABLE -> {
+          // Someone else settled it first (a branch skipped it): take Airflow's word for it.
+          log.info("{} is {} in Airflow's DB; not starting it", result.taskId(), result.state().airflowName());
+          tasks.put(result.taskId(), new TaskProgress(result.state(), result.tryNumber(), null));
+          anyChanged = true;
+        }
+        case POOL_FULL -> {
+          // As Airflow's scheduler: wait for a slot (an admin may also enlarge the pool), checking ever less often.
+          Duration backoff = poolBackoff.getOrDefault(result.taskId(), POOL_RECHECK_FIRST);
+          poolRecheckAt.put(result.taskId(), now.plus(backoff));
+          Duration next = backoff.multipliedBy(2);
+          poolBackoff.put(result.taskId(), next.compareTo(POOL_RECHECK_MAX) > 0 ? POOL_RECHECK_MAX : next);
+        }
       }
     }
-    return queuedAny;
+    return anyChanged;
+  }
+
+  private void runTryOrRecordFatal(QueueResult queued) {
+    try {
+      runTry(queued);
+    } catch (RuntimeException e) {
+      fatal = e;
+      changed = true;
+    }
   }
 
   /** One try: its runner as an activity on the task's queue, then what Airflow's DB says of it. */

@@ -1,19 +1,41 @@
 package dev.airflowtemporal.workflows.owned;
 
+import dev.airflowtemporal.core.dag.TaskState;
 import java.time.Instant;
 import java.util.UUID;
 
 /**
  * What {@link DagRunSyncActivities#queueAttempts} did with one {@link AttemptToQueue}.
  *
- * @param queued true when the TI is now queued with the requested try; false when its pool had no
- *     open slot (the TI was left as it was)
- * @param taskInstanceId the TI's id for this try (Airflow gives every try its own id)
- * @param queuedAt when the TI was queued; its Airflow state changes from then on are this attempt's
+ * @param tryNumber the TI's try number now: the requested one when queued
+ * @param taskInstanceId the TI's id for this try (Airflow gives every try its own id); null unless queued
+ * @param queuedAt when the TI was queued; Airflow state changes from then on are this try's
+ * @param state for {@link Outcome#NOT_QUEUEABLE}: the TI's state in Airflow's DB (e.g. a branch
+ *     skipped it meanwhile)
  */
-public record QueueResult(String taskId, int mapIndex, boolean queued, int tryNumber, UUID taskInstanceId,
-                          Instant queuedAt) {
+public record QueueResult(String taskId, int mapIndex, Outcome outcome, int tryNumber, UUID taskInstanceId,
+                          Instant queuedAt, TaskState state) {
+
+  public enum Outcome {
+    /** Queued now, or by an earlier call with the same request. */
+    QUEUED,
+    /** Its pool has too few open slots across all runs; the TI was left as it was. */
+    POOL_FULL,
+    /** The TI is no longer in a state a try can start from; nothing changed. */
+    NOT_QUEUEABLE
+  }
+
+  public static QueueResult queued(AttemptToQueue attempt, UUID taskInstanceId, Instant queuedAt) {
+    return new QueueResult(attempt.taskId(), attempt.mapIndex(), Outcome.QUEUED, attempt.tryNumber(), taskInstanceId,
+        queuedAt, TaskState.QUEUED);
+  }
+
   public static QueueResult poolFull(AttemptToQueue attempt) {
-    return new QueueResult(attempt.taskId(), attempt.mapIndex(), false, attempt.tryNumber(), null, null);
+    return new QueueResult(attempt.taskId(), attempt.mapIndex(), Outcome.POOL_FULL, attempt.tryNumber() - 1, null, null,
+        null);
+  }
+
+  public static QueueResult notQueueable(AttemptToQueue attempt, TaskState state, int tryNumber) {
+    return new QueueResult(attempt.taskId(), attempt.mapIndex(), Outcome.NOT_QUEUEABLE, tryNumber, null, null, state);
   }
 }

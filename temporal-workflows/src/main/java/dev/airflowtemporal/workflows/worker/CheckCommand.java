@@ -14,7 +14,7 @@ final class CheckCommand implements Callable<Integer> {
   public Integer call() {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
-    StartupChecks.database(settings);
+    StartupChecks.database(settings, 1).close();
     StartupChecks.temporal(StartupChecks.temporalProfile(settings)).shutdownNow();
     System.out.println("ok: Python runner, Airflow metadata DB and Temporal are usable");
     return 0;

@@ -66,15 +66,18 @@ final class StartupChecks {
         + problem + "): point --python or AIRFLOW_TEMPORAL_PYTHON at the interpreter of the Airflow 3.3 installation");
   }
 
-  static void database(WorkerSettings settings) {
+  /** Opens Airflow's DB after checking its schema; the caller closes it. */
+  static AirflowDatabase database(WorkerSettings settings, int poolSize) {
     DatabaseUrl url;
     try {
       url = DatabaseUrl.parse(settings.dbUrl);
     } catch (IllegalArgumentException e) {
       throw new StartupException("--db-url: " + e.getMessage());
     }
-    try (AirflowDatabase database = AirflowDatabase.open(url, 1)) {
+    try {
+      AirflowDatabase database = AirflowDatabase.open(url, poolSize);
       log.info("Airflow metadata DB {} is at alembic {}", url, database.alembicHeads());
+      return database;
     } catch (DatabaseUnavailableException | UnsupportedSchemaException e) {
       throw new StartupException(e.getMessage());
     }

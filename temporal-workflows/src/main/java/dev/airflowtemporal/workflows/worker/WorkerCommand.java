@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows.worker;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.WireDataConverter;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
+import dev.airflowtemporal.dbsync.AirflowDatabase;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.envconfig.ClientConfigProfile;
@@ -20,6 +21,8 @@ import picocli.CommandLine.Mixin;
     description = "Check the configuration, then run DagRun workflows and Airflow task attempts until SIGTERM/Ctrl-C.")
 final class WorkerCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
+  /** The sync steps of Temporal-owned runs are short transactions; a few connections serve many runs. */
+  private static final int DB_POOL_SIZE = 4;
 
   @Mixin
   WorkerSettings settings;
@@ -28,7 +31,7 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
-    StartupChecks.database(settings);
+    AirflowDatabase database = StartupChecks.database(settings, DB_POOL_SIZE);
     ClientConfigProfile profile = StartupChecks.temporalProfile(settings);
     WorkflowServiceStubs service = StartupChecks.temporal(profile);
 
@@ -40,7 +43,7 @@ final class WorkerCommand implements Callable<Integer> {
     WorkflowClient client = WorkflowClient.newInstance(service, clientOptions.build());
     WorkerFactory factory = WorkerFactory.newInstance(client);
     DagRunWorker.register(factory, settings.taskQueue, settings.queues,
-        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder()), settings.maxConcurrentTasks);
+        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder()), settings.maxConcurrentTasks, database);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -50,6 +53,7 @@ final class WorkerCommand implements Callable<Integer> {
       factory.shutdownNow();
       factory.awaitTermination(20, TimeUnit.SECONDS);
       service.shutdown();
+      database.close();
       stopped.countDown();
     }, "worker-shutdown"));
     factory.start();

@@ -141,6 +141,16 @@ class OwnedDagRunWorkflowTest {
   }
 
   @Test
+  void aStepThatFailsForGoodEndsTheRunFailedInsteadOfRetryingForever() {
+    airflow.settleBreaksFor = "extract";
+    start(plan(16, task("extract"), task("load", "extract")));
+    assertThatThrownBy(this::result).isInstanceOf(WorkflowFailedException.class)
+        .rootCause().hasMessageContaining("TaskInstance state 'bogus'");
+    assertThat(airflow.finishedAs).containsExactly("failed");
+    assertThat(airflow.started).containsExactly("extract try 1");
+  }
+
+  @Test
   void rejectedRequestFailsTheWorkflowWithTheReasonAndCreatesNothing() {
     airflow.rejectWith = "DAG 'etl' is not in Airflow's DB";
     start(plan(16, task("extract")));
@@ -285,6 +295,7 @@ class OwnedDagRunWorkflowTest {
   static final class FakeAirflow implements DagRunSyncActivities {
     DagPlan plan;
     String rejectWith;
+    String settleBreaksFor;
     /** Real time each runner takes (a few ms so that concurrent tries overlap). */
     Duration runDuration = Duration.ofMillis(5);
     final Map<String, CountDownLatch> holdRunner = new ConcurrentHashMap<>();
@@ -345,8 +356,7 @@ class OwnedDagRunWorkflowTest {
         if (full != null && full.getAndDecrement() > 0) {
           results.add(QueueResult.poolFull(attempt));
         } else {
-          results.add(new QueueResult(attempt.taskId(), attempt.mapIndex(), true, attempt.tryNumber(), UUID.randomUUID(),
-              Instant.now()));
+          results.add(QueueResult.queued(attempt, UUID.randomUUID(), Instant.now()));
         }
       }
       return results;
@@ -355,6 +365,9 @@ class OwnedDagRunWorkflowTest {
     @Override
     public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
                                         boolean retryable) {
+      if (taskId.equals(settleBreaksFor)) {
+        throw new IllegalStateException("TaskInstance state 'bogus' is not one a Temporal-owned run uses");
+      }
       Deque<TaskState> scripted = outcomes.get(taskId);
       TaskState state;
       if (runnerDies.containsKey(taskId)) {

@@ -1,0 +1,242 @@
+package dev.airflowtemporal.workflows.owned;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airflowtemporal.core.dag.DagPlan;
+import dev.airflowtemporal.core.dag.DagRunDecider;
+import dev.airflowtemporal.core.dag.InvalidDagException;
+import dev.airflowtemporal.core.dag.SerializedDagParser;
+import dev.airflowtemporal.core.dag.TaskPlan;
+import dev.airflowtemporal.core.dag.TaskState;
+import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
+import dev.airflowtemporal.core.wire.WireJson;
+import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.dbsync.AttemptReadBack;
+import dev.airflowtemporal.dbsync.DagRunKey;
+import dev.airflowtemporal.dbsync.DagRuns;
+import dev.airflowtemporal.dbsync.NewDagRun;
+import dev.airflowtemporal.dbsync.NewTaskInstance;
+import dev.airflowtemporal.dbsync.Pools;
+import dev.airflowtemporal.dbsync.QueueRequest;
+import dev.airflowtemporal.dbsync.RunAlreadyExistsException;
+import dev.airflowtemporal.dbsync.SerializedDag;
+import dev.airflowtemporal.dbsync.SerializedDags;
+import dev.airflowtemporal.dbsync.TaskInstanceKey;
+import dev.airflowtemporal.dbsync.TaskInstances;
+import dev.airflowtemporal.dbsync.TransitionDates;
+import dev.airflowtemporal.dbsync.TriggeredBy;
+import dev.airflowtemporal.dbsync.UnknownDagException;
+import dev.airflowtemporal.dbsync.UnknownPoolException;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** {@link DagRunSyncActivities} on Airflow's DB through airflow-db-sync. */
+public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
+  private static final Logger log = LoggerFactory.getLogger(DagRunSyncActivitiesImpl.class);
+  private static final ObjectMapper JSON = WireJson.newMapper();
+  static final String RUN_TYPE = "external";
+  /** TaskInstance states that wait for Airflow's scheduler or triggerer to move them on. */
+  static final Set<String> UNSUPPORTED_STATES = Set.of("deferred", "up_for_reschedule", "awaiting_input", "restarting",
+      "scheduled");
+
+  private final SerializedDags serializedDags;
+  private final DagRuns dagRuns;
+  private final TaskInstances taskInstances;
+  private final Pools pools;
+
+  public DagRunSyncActivitiesImpl(AirflowDatabase database) {
+    this.serializedDags = new SerializedDags(database);
+    this.dagRuns = new DagRuns(database);
+    this.taskInstances = new TaskInstances(database);
+    this.pools = new Pools(database);
+  }
+
+  @Override
+  public CreatedDagRun createDagRun(OwnedDagRunRequest request) {
+    List<String> problems = request.problems();
+    if (!problems.isEmpty()) {
+      throw rejected(String.join("; ", problems));
+    }
+    SerializedDag serialized;
+    DagPlan plan;
+    try {
+      serialized = serializedDags.latest(request.dagId());
+      plan = SerializedDagParser.parse(serialized.json());
+    } catch (UnknownDagException | InvalidDagException e) {
+      throw rejected(e.getMessage());
+    }
+    if (serialized.paused()) {
+      throw rejected("DAG '" + request.dagId() + "' is paused: unpause it in Airflow (UI toggle, or "
+          + "`airflow dags unpause " + request.dagId() + "`) to run it");
+    }
+    checkSupported(plan);
+    checkPools(plan);
+    DagRunDecider decider = new DagRunDecider(plan);
+    Instant logicalDate = instant(request.logicalDate());
+    NewDagRun newRun = new NewDagRun(request.dagId(), request.runId(), RUN_TYPE, "running", logicalDate,
+        logicalDate, logicalDate, instant(request.runAfter()), null, confJson(request),
+        TriggeredBy.valueOf(request.triggeredBy().toUpperCase(Locale.ROOT)), request.triggeringUserName(),
+        serialized.bundleVersion(), serialized.dagVersionId());
+    DagRunKey key = new DagRunKey(request.dagId(), request.runId());
+    try {
+      dagRuns.createExternal(newRun);
+    } catch (RunAlreadyExistsException | IllegalArgumentException e) {
+      throw rejected(e.getMessage());
+    }
+    List<NewTaskInstance> newTasks = plan.tasks().stream().map(task -> new NewTaskInstance(task.taskId(), -1,
+        task.pool(), task.poolSlots(), task.queue(), decider.priorityWeight(task.taskId()), task.retries(),
+        simpleName(task.operatorClass()), null, null, null)).toList();
+    int inserted = taskInstances.createAll(key, serialized.dagVersionId(), newTasks);
+    log.info("Created DagRun {} of {} (dag version {}) with {} task instances", request.runId(), request.dagId(),
+        serialized.versionNumber(), inserted);
+    OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
+        serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
+        request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS));
+    return new CreatedDagRun(run, plan);
+  }
+
+  @Override
+  public DagPlan loadPlan(String dagId, UUID dagVersionId) {
+    return SerializedDagParser.parse(serializedDags.version(dagId, dagVersionId).json());
+  }
+
+  @Override
+  public List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
+    List<QueueRequest> requests = attempts.stream()
+        .map(a -> new QueueRequest(new TaskInstanceKey(a.taskId(), a.mapIndex()), a.tryNumber()))
+        .toList();
+    List<dev.airflowtemporal.dbsync.QueueResult> results = taskInstances.queue(key(run), requests);
+    Instant queuedAt = Instant.now();
+    List<QueueResult> answers = new ArrayList<>();
+    for (int i = 0; i < attempts.size(); i++) {
+      AttemptToQueue attempt = attempts.get(i);
+      dev.airflowtemporal.dbsync.QueueResult result = results.get(i);
+      if (result instanceof dev.airflowtemporal.dbsync.QueueResult.Queued queued) {
+        answers.add(QueueResult.queued(attempt, queued.id(), queuedAt));
+      } else if (result instanceof dev.airflowtemporal.dbsync.QueueResult.PoolFull full) {
+        log.info("{} waits for pool '{}': needs {} slots, {} of {} open", attempt.taskId(), full.pool(),
+            full.requiredSlots(), full.openSlots(), full.totalSlots());
+        answers.add(QueueResult.poolFull(attempt));
+      } else {
+        dev.airflowtemporal.dbsync.QueueResult.NotQueueable other = (dev.airflowtemporal.dbsync.QueueResult.NotQueueable) result;
+        answers.add(QueueResult.notQueueable(attempt, taskState(other.state()), other.tryNumber()));
+      }
+    }
+    return answers;
+  }
+
+  @Override
+  public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
+                                      boolean retryable) {
+    AttemptReadBack readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+    if (UNSUPPORTED_STATES.contains(readBack.state())) {
+      // Deferral, reschedule and human input need Airflow's scheduler/triggerer to resume the task,
+      // which never look at external runs: fail the try visibly instead of leaving it parked.
+      log.warn("{} try {} of {} went {}, which Temporal-owned runs do not support; failing it", taskId, tryNumber,
+          run.runId(), readBack.state());
+      taskInstances.transition(readBack.id(), Set.of(readBack.state()), "failed", TransitionDates.ended(Instant.now()),
+          null);
+      readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+    }
+    TaskState state = taskState(readBack.state());
+    if (!state.finished() && state != TaskState.UP_FOR_RETRY) {
+      // The runner ended without reporting (could not start, crashed, killed at the time limit).
+      log.warn("{} try {} of {} ended without a final state ({}); failing it{}", taskId, tryNumber, run.runId(),
+          readBack.state(), retryable ? " for a retry" : "");
+      taskInstances.failUnfinished(key(run), taskId, mapIndex, tryNumber, retryable, Instant.now());
+      readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+      state = taskState(readBack.state());
+    }
+    List<String> skipped = readBack.skippedByOthers().stream().map(TaskInstanceKey::taskId).distinct().toList();
+    return new SettledAttempt(taskId, mapIndex, readBack.tryNumber(), state,
+        readBack.endDate() != null ? readBack.endDate() : Instant.now(), readBack.retryDelayOverrideSeconds(), skipped);
+  }
+
+  @Override
+  public void markTasks(OwnedRun run, Map<String, String> statesByTaskId) {
+    Map<TaskInstanceKey, String> states = new LinkedHashMap<>();
+    statesByTaskId.forEach((taskId, state) -> states.put(new TaskInstanceKey(taskId, -1), state));
+    taskInstances.markAll(key(run), states);
+  }
+
+  @Override
+  public void finishDagRun(OwnedRun run, String state) {
+    if (!dagRuns.finish(run.dagId(), run.runId(), state, Instant.now())) {
+      log.info("DagRun {} of {} had already ended; left as it is", run.runId(), run.dagId());
+    }
+  }
+
+  /** Mapped tasks expand at run time from their upstreams' XComs; that is not built yet. */
+  private static void checkSupported(DagPlan plan) {
+    List<String> mapped = plan.tasks().stream().filter(TaskPlan::mapped).map(TaskPlan::taskId).toList();
+    if (!mapped.isEmpty()) {
+      throw rejected("DAG '" + plan.dagId() + "' has mapped tasks " + mapped + ", which Temporal-owned runs do not "
+          + "support yet: run it with the TemporalExecutor (executor mode) instead");
+    }
+  }
+
+  /** Every pool exists and can hold each of its tasks; otherwise the run could never finish. */
+  private void checkPools(DagPlan plan) {
+    Map<String, Integer> largestRequest = new TreeMap<>();
+    plan.tasks().forEach(t -> largestRequest.merge(t.pool(), t.poolSlots(), Math::max));
+    List<String> problems = new ArrayList<>();
+    largestRequest.forEach((pool, slots) -> {
+      try {
+        int total = pools.slots(pool);
+        if (total != Pools.UNLIMITED && total < slots) {
+          problems.add("pool '" + pool + "' has " + total + " slots but a task of the DAG needs " + slots
+              + ": enlarge the pool (Admin > Pools) or lower the task's pool_slots");
+        }
+      } catch (UnknownPoolException e) {
+        problems.add(e.getMessage());
+      }
+    });
+    if (!problems.isEmpty()) {
+      throw rejected(String.join("; ", problems));
+    }
+  }
+
+  private static TaskState taskState(String airflowState) {
+    for (TaskState state : TaskState.values()) {
+      if (state.airflowName().equals(airflowState)) {
+        return state;
+      }
+    }
+    throw new IllegalStateException("TaskInstance state '" + airflowState + "' is not one a Temporal-owned run uses");
+  }
+
+  private static ApplicationFailure rejected(String reason) {
+    return ApplicationFailure.newNonRetryableFailure(reason, REJECTED);
+  }
+
+  private static String confJson(OwnedDagRunRequest request) {
+    try {
+      return request.conf() == null || request.conf().isNull() ? "{}" : JSON.writeValueAsString(request.conf());
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw rejected("conf cannot be written as JSON: " + e.getOriginalMessage());
+    }
+  }
+
+  private static Instant instant(OffsetDateTime dateTime) {
+    return dateTime == null ? null : dateTime.toInstant().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  private static String simpleName(String operatorClass) {
+    return operatorClass.substring(operatorClass.lastIndexOf('.') + 1);
+  }
+
+  private static DagRunKey key(OwnedRun run) {
+    return new DagRunKey(run.dagId(), run.runId());
+  }
+}
