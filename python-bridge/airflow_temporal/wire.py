@@ -9,8 +9,9 @@ and in Java's ``WireContractTest``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 CONTRACT_VERSION = 1
@@ -20,6 +21,11 @@ SIGNAL_CANCEL_TASK = "cancel_task"
 SIGNAL_ACKNOWLEDGE_OUTCOMES = "acknowledge_outcomes"
 QUERY_PROGRESS = "progress"
 WORKFLOW_ID_PREFIX = "dagrun:"
+#: The Temporal-owned DagRun workflow; same workflow id and base task queue as ``DagRunWorkflow``.
+OWNED_WORKFLOW_TYPE = "OwnedDagRun"
+EXTERNAL_RUN_ID_PREFIX = "external__"
+#: Airflow 3.3's ``DagRunTriggeredByType`` values (Java: ``OwnedDagRunRequest.TRIGGERED_BY``).
+TRIGGERED_BY = frozenset({"cli", "operator", "rest_api", "ui", "test", "timetable", "asset", "backfill"})
 
 
 def workflow_id(dag_id: str, run_id: str) -> str:
@@ -29,6 +35,13 @@ def workflow_id(dag_id: str, run_id: str) -> str:
     if not run_id:
         raise ValueError("run_id must be non-empty")
     return f"{WORKFLOW_ID_PREFIX}{dag_id}:{run_id}"
+
+
+def external_run_id(run_after: datetime) -> str:
+    """The run id of the external run due at ``run_after``, in Airflow's form (Java: ``RunIds.external``)."""
+    if run_after.tzinfo is None:
+        raise ValueError(f"run_after must carry a time zone, got {run_after!r}")
+    return EXTERNAL_RUN_ID_PREFIX + run_after.astimezone(timezone.utc).isoformat()
 
 
 @dataclass(frozen=True)
@@ -86,3 +99,96 @@ class DagRunProgress:
     running: list[AttemptKey]
     outcomes: list[TaskOutcome]
     last_seq: int
+
+
+# -- Temporal-owned DagRuns (workflow type OwnedDagRun) --
+
+
+@dataclass(frozen=True)
+class OwnedDagRunRequest:
+    """Input of ``OwnedDagRun``: create this DagRun (``run_type='external'``) and drive it to the end."""
+
+    contract_version: int
+    dag_id: str
+    run_id: str
+    # Must be a JSON object (None means {}). Typed Any so that a wrong type decodes and problems() names it.
+    conf: Any
+    logical_date: datetime | None
+    run_after: datetime
+    triggered_by: str
+    triggering_user_name: str | None
+
+    def problems(self) -> list[str]:
+        """Every problem that makes this request unusable, worded as the workflow words them."""
+        problems = []
+        if self.contract_version != CONTRACT_VERSION:
+            problems.append(
+                f"contract_version {self.contract_version} is not supported (this airflow-temporal speaks "
+                f"{CONTRACT_VERSION}); deploy matching versions of airflow-temporal and the worker JAR"
+            )
+        if not self.dag_id or not self.dag_id.strip():
+            problems.append("dag_id is missing")
+        if not self.run_id or not self.run_id.strip():
+            problems.append("run_id is missing")
+        if self.conf is not None and not isinstance(self.conf, dict):
+            text = json.dumps(self.conf, separators=(",", ":"))
+            abbreviated = text if len(text) <= 60 else text[:57] + "..."
+            problems.append(f"conf must be a JSON object, got {_json_type(self.conf)} {abbreviated}")
+        if self.run_after is None:
+            problems.append("run_after is missing")
+        if self.triggered_by not in TRIGGERED_BY:
+            problems.append(f"triggered_by must be one of {sorted(TRIGGERED_BY)} but was {self.triggered_by}")
+        return problems
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, as Jackson's node types name it."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
+
+
+def owned_dag_run_request(
+    *,
+    dag_id: str,
+    conf: Any,
+    run_after: datetime,
+    logical_date: datetime | None,
+    triggered_by: str,
+    triggering_user_name: str | None,
+    run_id: str | None = None,
+) -> OwnedDagRunRequest:
+    """A valid request; ``run_id`` defaults to :func:`external_run_id`. Raises ValueError naming every problem."""
+    request = OwnedDagRunRequest(
+        contract_version=CONTRACT_VERSION,
+        dag_id=dag_id,
+        run_id=run_id or external_run_id(run_after),
+        conf={} if conf is None else conf,
+        logical_date=logical_date,
+        run_after=run_after,
+        triggered_by=triggered_by,
+        triggering_user_name=triggering_user_name,
+    )
+    problems = request.problems()
+    if problems:
+        raise ValueError("; ".join(problems))
+    return request
+
+
+@dataclass(frozen=True)
+class OwnedDagRunProgress:
+    """Answer of ``OwnedDagRun``'s ``progress`` query (the workflow's result is just the final ``state``).
+
+    ``state``: ``creating`` until the DagRun and its TaskInstances exist, then ``running``, then Airflow's
+    final ``success`` or ``failed``; ``rejected`` when the request was refused and nothing was created.
+    """
+
+    contract_version: int
+    dag_id: str
+    run_id: str
+    state: str
+    error: str | None
+    task_states: dict[str, int]  # TaskInstances per Airflow state; "none" = not started
+    running: list[str]  # attempts in flight, as "task[map_index] try N"

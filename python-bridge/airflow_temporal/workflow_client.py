@@ -1,5 +1,5 @@
 """
-The scheduler's synchronous handle on DagRun workflows.
+The synchronous handle on DagRun workflows used by the scheduler and the ``airflow temporal`` CLI.
 
 Airflow calls executors from its scheduler loop, synchronously; Temporal's Python client is
 asyncio. One daemon thread runs an event loop with one client, and every batch of calls made
@@ -15,12 +15,14 @@ from collections.abc import Coroutine, Iterable, Mapping
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.client import Client, RPCError, TLSConfig, WorkflowQueryRejectedError
-from temporalio.common import QueryRejectCondition
+from temporalio.client import Client, RPCError, TLSConfig, WorkflowFailureError, WorkflowQueryRejectedError
+from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
 from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import (
+    OWNED_WORKFLOW_TYPE,
     QUERY_PROGRESS,
     SIGNAL_ACKNOWLEDGE_OUTCOMES,
     SIGNAL_CANCEL_TASK,
@@ -29,6 +31,8 @@ from airflow_temporal.wire import (
     CONTRACT_VERSION,
     DagRunProgress,
     DagRunWorkflowInput,
+    OwnedDagRunProgress,
+    OwnedDagRunRequest,
     TaskCancellation,
     TaskSubmission,
     workflow_id,
@@ -54,6 +58,13 @@ class WorkflowClosed(RuntimeError):
     def __init__(self, message: str, final_progress: DagRunProgress | None):
         super().__init__(message)
         self.final_progress = final_progress
+
+
+class RunAlreadyStarted(RuntimeError):
+    """A run's workflow id is taken: that run was started before (and may have ended since)."""
+
+    def __init__(self, dag_id: str, run_id: str, workflow: str):
+        super().__init__(f"run {run_id} of DAG {dag_id} was already started (workflow {workflow})")
 
 
 def is_transient(error: BaseException) -> bool:
@@ -98,12 +109,26 @@ class DagRunWorkflowClient:
 
     def check(self) -> str:
         """Connect and describe the namespace; return a one-line summary or raise with the fix."""
-        result = self._gather([self._describe_namespace()])[0]
+        return self._call(self._describe_namespace())
+
+    def start_owned_run(self, request: OwnedDagRunRequest) -> str:
+        """Start the ``OwnedDagRun`` workflow of one run and return its id; raise RunAlreadyStarted if taken."""
+        return self._call(self._start_owned_run(request))
+
+    def owned_run_progress(self, dag_id: str, run_id: str) -> OwnedDagRunProgress:
+        """The run's progress; once its workflow completed, just the final state.
+
+        Raises WorkflowClosed when the workflow ended without a result (rejected, failed, terminated, ...).
+        """
+        return self._call(self._owned_run_progress(dag_id, run_id))
+
+    # -- coroutines, run on the client thread --
+
+    def _call(self, coro: Coroutine[Any, Any, T]) -> T:
+        result = self._gather([coro])[0]
         if isinstance(result, BaseException):
             raise result
         return result
-
-    # -- coroutines, run on the client thread --
 
     def _gather(self, coros: Iterable[Coroutine[Any, Any, T]]) -> list[T | BaseException]:
         coros = list(coros)
@@ -176,6 +201,46 @@ class DagRunWorkflowClient:
             except Exception:
                 final = None
             raise WorkflowClosed(f"workflow {wid} is {e.status.name if e.status else 'closed'}", final) from e
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowClosed(f"workflow {wid} does not exist in namespace {self.settings.namespace!r}",
+                                     None) from e
+            raise
+
+    async def _start_owned_run(self, request: OwnedDagRunRequest) -> str:
+        wid = workflow_id(request.dag_id, request.run_id)
+        client = await self._connected()
+        try:
+            await client.start_workflow(
+                OWNED_WORKFLOW_TYPE,
+                args=[request, None],  # no carried state: only the workflow itself continues as new
+                id=wid,
+                task_queue=self.settings.task_queue,
+                # A closed workflow keeps its id too: a run id is used once, so nothing is created twice.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                static_summary=f"Temporal-owned DagRun {request.dag_id} / {request.run_id}",
+                rpc_timeout=self._rpc_timeout(),
+            )
+        except WorkflowAlreadyStartedError as e:
+            raise RunAlreadyStarted(request.dag_id, request.run_id, wid) from e
+        return wid
+
+    async def _owned_run_progress(self, dag_id: str, run_id: str) -> OwnedDagRunProgress:
+        wid = workflow_id(dag_id, run_id)
+        client = await self._connected()
+        handle = client.get_workflow_handle(wid, result_type=str)
+        try:
+            return await handle.query(QUERY_PROGRESS, result_type=OwnedDagRunProgress,
+                                      reject_condition=QueryRejectCondition.NOT_OPEN, rpc_timeout=self._rpc_timeout())
+        except WorkflowQueryRejectedError:
+            # Closed: a completed workflow's result is the DagRun's final state, a failed one's failure says why.
+            try:
+                state = await handle.result(rpc_timeout=self._rpc_timeout())
+            except WorkflowFailureError as e:
+                raise WorkflowClosed(f"workflow {wid} ended without a result: {e.cause or e}", None) from e
+            return OwnedDagRunProgress(contract_version=CONTRACT_VERSION, dag_id=dag_id, run_id=run_id, state=state,
+                                       error=None, task_states={}, running=[])
         except RPCError as e:
             if e.status == RPCStatusCode.NOT_FOUND:
                 raise WorkflowClosed(f"workflow {wid} does not exist in namespace {self.settings.namespace!r}",

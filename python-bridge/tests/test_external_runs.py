@@ -421,3 +421,32 @@ def test_real_task_runner_starts_a_ti_of_an_external_run(airflow_up, overlay, tm
     assert state == "running"  # closing the run is the workflow's job, not the scheduler's
     log = stack.airflow.log_text(DAG_ID, run_id, "first", 1)
     assert "first ran" in log
+
+
+def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp_path):
+    """What the worker's activity does in Temporal-owned mode: airflow_temporal.task_runner gets the token-free
+    OwnedTaskWorkload, mints the token itself and runs the attempt through the real api-server."""
+    stack = airflow_up
+    run_id = "external__probe_owned_runner"
+    _insert_external_run(stack, run_id, ti_state="queued")
+    ((ti_id, dag_version_id),) = _sql(stack, "SELECT id, dag_version_id FROM task_instance WHERE run_id = :r AND "
+                                             "task_id = 'first'", {"r": run_id}, fetch=True)
+    workload = tmp_path / "owned_task_workload.json"
+    workload.write_text(json.dumps({
+        "contract_version": 1,
+        "ti": {"id": str(ti_id), "dag_version_id": str(dag_version_id), "task_id": "first", "dag_id": DAG_ID,
+               "run_id": run_id, "try_number": 1, "map_index": -1, "pool_slots": 1, "queue": "default",
+               "priority_weight": 1},
+        "dag_rel_path": f"{DAG_ID}.py",
+        "bundle_info": {"name": "dags-folder", "version": None},
+    }))
+    runner = subprocess.run(
+        [str(overlay.python), "-m", "airflow_temporal.task_runner", "--json-path", str(workload)],
+        capture_output=True, text=True, env=stack.airflow_env(), timeout=300, cwd=str(stack.state_dir))
+    api = stack.airflow
+    states = api.ti_states(DAG_ID, run_id)
+    assert runner.returncode == 0, f"{states}\n{runner.stdout[-3000:]}\n{runner.stderr[-5000:]}"
+    assert states == {"first": "success", "second": None}
+    assert api.run(DAG_ID, run_id)["state"] == "running"  # closing the run is the workflow's job
+    assert "first ran" in api.log_text(DAG_ID, run_id, "first", 1)
+    assert "eyJ" not in runner.stdout + runner.stderr  # no JWT (their header starts so) in the output

