@@ -105,6 +105,9 @@ if [[ -f "$BRIDGE_PYPROJECT" ]]; then
         log "pointing the venv's airflow_temporal at $BRIDGE (was: ${installed_from:-not installed})"
         "$AT_VENV/bin/python" -m pip install -q --no-deps -e "$BRIDGE" >&2
     fi
+    # An editable install does not ship the wheel's .pth hook that lets every Airflow process of
+    # this venv accept run_type='external' (Temporal-owned runs): write it (idempotent).
+    "$AT_VENV/bin/python" -m airflow_temporal.external_runs install-pth >/dev/null
 fi
 
 # ---------------------------------------------------------------- PostgreSQL

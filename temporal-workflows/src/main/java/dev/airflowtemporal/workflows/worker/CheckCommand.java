@@ -15,7 +15,7 @@ final class CheckCommand implements Callable<Integer> {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
     StartupChecks.database(settings, 1).close();
-    StartupChecks.temporal(StartupChecks.temporalProfile(settings)).shutdownNow();
+    StartupChecks.temporal(StartupChecks.temporalProfile(settings.temporal)).shutdownNow();
     System.out.println("ok: Python runner, Airflow metadata DB and Temporal are usable");
     return 0;
   }

@@ -30,7 +30,7 @@ final class StartupChecks {
   private StartupChecks() {}
 
   static void options(WorkerSettings settings) {
-    if (settings.taskQueue == null || settings.taskQueue.isBlank()) {
+    if (settings.temporal.taskQueue == null || settings.temporal.taskQueue.isBlank()) {
       throw new StartupException("--task-queue is empty: set it to [temporal] task_queue of airflow.cfg");
     }
     if (settings.queues == null || settings.queues.isEmpty() || settings.queues.stream().anyMatch(String::isBlank)) {
@@ -83,7 +83,7 @@ final class StartupChecks {
     }
   }
 
-  static ClientConfigProfile temporalProfile(WorkerSettings settings) {
+  static ClientConfigProfile temporalProfile(TemporalOptions settings) {
     ClientConfigProfile profile;
     try {
       LoadClientConfigProfileOptions.Builder options = LoadClientConfigProfileOptions.newBuilder();

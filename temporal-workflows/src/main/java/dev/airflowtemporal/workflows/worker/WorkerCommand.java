@@ -1,11 +1,9 @@
 package dev.airflowtemporal.workflows.worker;
 
 import dev.airflowtemporal.workflows.DagRunWorker;
-import dev.airflowtemporal.workflows.WireDataConverter;
-import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.workflows.task.RunnerSettings;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.worker.WorkerFactory;
@@ -32,17 +30,12 @@ final class WorkerCommand implements Callable<Integer> {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
     AirflowDatabase database = StartupChecks.database(settings, DB_POOL_SIZE);
-    ClientConfigProfile profile = StartupChecks.temporalProfile(settings);
+    ClientConfigProfile profile = StartupChecks.temporalProfile(settings.temporal);
     WorkflowServiceStubs service = StartupChecks.temporal(profile);
 
-    WorkflowClientOptions.Builder clientOptions = WorkflowClientOptions.newBuilder(profile.toWorkflowClientOptions())
-        .setDataConverter(WireDataConverter.create());
-    if (settings.identity != null) {
-      clientOptions.setIdentity(settings.identity);
-    }
-    WorkflowClient client = WorkflowClient.newInstance(service, clientOptions.build());
+    WorkflowClient client = settings.temporal.client(service, profile);
     WorkerFactory factory = WorkerFactory.newInstance(client);
-    DagRunWorker.register(factory, settings.taskQueue, settings.queues,
+    DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues,
         RunnerSettings.forPython(settings.python, settings.resolvedLogFolder()), settings.maxConcurrentTasks, database);
 
     CountDownLatch stopped = new CountDownLatch(1);
@@ -58,7 +51,7 @@ final class WorkerCommand implements Callable<Integer> {
     }, "worker-shutdown"));
     factory.start();
     log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={}",
-        profile.getNamespace(), profile.getAddress(), settings.taskQueue, settings.queues, settings.python);
+        profile.getNamespace(), profile.getAddress(), settings.temporal.taskQueue, settings.queues, settings.python);
     stopped.await();
     return 0;
   }

@@ -8,8 +8,8 @@ import picocli.CommandLine.Command;
     name = "airflow-temporal-worker",
     mixinStandardHelpOptions = true,
     versionProvider = WorkerMain.Version.class,
-    description = "Runs Airflow tasks for the TemporalExecutor as Temporal activities.",
-    subcommands = {WorkerCommand.class, CheckCommand.class, CommandLine.HelpCommand.class})
+    description = "Runs Airflow tasks for the TemporalExecutor as Temporal activities, and drives Temporal-owned DagRuns.",
+    subcommands = {WorkerCommand.class, CheckCommand.class, TriggerCommand.class, CommandLine.HelpCommand.class})
 public final class WorkerMain {
 
   public static void main(String[] args) {

@@ -3,23 +3,13 @@ package dev.airflowtemporal.workflows.worker;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Options shared by {@code worker} and {@code check}; each falls back to the environment Airflow uses. */
+/** Options of {@code worker} and {@code check}; each falls back to the environment Airflow uses. */
 final class WorkerSettings {
-  @Option(names = "--address", description = "Temporal frontend host:port. Default: TEMPORAL_ADDRESS, a temporal.toml profile, or localhost:7233.")
-  String address;
-
-  @Option(names = "--namespace", description = "Temporal namespace. Default: TEMPORAL_NAMESPACE, a temporal.toml profile, or 'default'.")
-  String namespace;
-
-  @Option(names = "--profile", description = "temporal.toml profile to load (TLS, API key, address). Default: TEMPORAL_PROFILE or 'default'. "
-      + "TEMPORAL_API_KEY and TEMPORAL_TLS_* variables are honoured too.")
-  String profile;
-
-  @Option(names = "--task-queue", defaultValue = "${env:AIRFLOW__TEMPORAL__TASK_QUEUE:-airflow}",
-      description = "Base task queue; must equal [temporal] task_queue in airflow.cfg. Default: ${DEFAULT-VALUE}.")
-  String taskQueue;
+  @Mixin
+  TemporalOptions temporal;
 
   @Option(names = "--queues", split = ",", defaultValue = "default",
       description = "Airflow queues whose tasks this host runs ('default' is Airflow's default queue); "
@@ -41,9 +31,6 @@ final class WorkerSettings {
   @Option(names = "--max-concurrent-tasks", defaultValue = "16",
       description = "Task attempts run at once per queue on this host. Default: ${DEFAULT-VALUE}.")
   int maxConcurrentTasks;
-
-  @Option(names = "--identity", description = "Worker identity shown in the Temporal UI. Default: pid@hostname.")
-  String identity;
 
   Path resolvedLogFolder() {
     if (logFolder != null) {
