@@ -50,6 +50,7 @@ public final class AirflowDatabase implements AutoCloseable {
     SessionFactory sessionFactory = new Configuration()
         .addAnnotatedClass(AlembicVersion.class)
         .addAnnotatedClass(DagRow.class)
+        .addAnnotatedClass(DagTagRow.class)
         .addAnnotatedClass(DagVersionRow.class)
         .addAnnotatedClass(SerializedDagRow.class)
         .addAnnotatedClass(DagRunRow.class)

@@ -5,7 +5,7 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 
-/** Airflow's {@code dag} row (read only): where a DAG's file lives and whether it is paused. */
+/** Airflow's {@code dag} row (read only): where a DAG's file lives, whether it is paused or stale. */
 @Entity
 @Table(name = "dag")
 class DagRow {
@@ -15,6 +15,10 @@ class DagRow {
 
   @Column(name = "is_paused")
   Boolean paused;
+
+  /** Set by the dag-processor when the DAG's file no longer defines it. */
+  @Column(name = "is_stale")
+  Boolean stale;
 
   @Column(name = "bundle_name")
   String bundleName;

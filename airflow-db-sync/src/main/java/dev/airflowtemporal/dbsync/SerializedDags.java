@@ -54,11 +54,13 @@ public final class SerializedDags {
     SerializedDagRow serialized = (SerializedDagRow) row[0];
     DagVersionRow version = (DagVersionRow) row[1];
     DagRow dag = (DagRow) row[2];
-    byte[] json = serialized.data != null
-        ? serialized.data.getBytes(StandardCharsets.UTF_8)
-        : inflate(serialized.dataCompressed);
-    return new SerializedDag(dagId, version.id, version.versionNumber, json, version.bundleName,
+    return new SerializedDag(dagId, version.id, version.versionNumber, json(serialized), version.bundleName,
         version.bundleVersion, dag.relativeFileloc, Boolean.TRUE.equals(dag.paused));
+  }
+
+  /** The row's JSON as UTF-8, from {@code data} or, decompressed, from {@code data_compressed}. */
+  static byte[] json(SerializedDagRow serialized) {
+    return serialized.data != null ? serialized.data.getBytes(StandardCharsets.UTF_8) : inflate(serialized.dataCompressed);
   }
 
   /** Airflow compresses with Python's {@code zlib.compress}: a zlib stream, not raw deflate nor gzip. */

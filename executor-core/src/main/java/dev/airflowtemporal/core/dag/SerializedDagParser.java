@@ -274,10 +274,30 @@ public final class SerializedDagParser {
     }
     JsonNode spec = timetable.path("__var");
     JsonNode expression = spec.path("expression");
-    if (!expression.isTextual()) {
-      return new Timetable(type, Optional.empty(), Optional.empty());
+    List<String> expressions = new ArrayList<>();
+    if (expression.isTextual()) {
+      expressions.add(expression.asText());
     }
-    return new Timetable(type, Optional.of(expression.asText()), Optional.of(zone(where, spec.path("timezone"))));
+    for (JsonNode each : spec.path("expressions")) { // MultipleCronTriggerTimetable
+      expressions.add(each.asText());
+    }
+    return new Timetable(type,
+        expression.isTextual() ? Optional.of(expression.asText()) : Optional.empty(),
+        expressions.isEmpty() ? Optional.empty() : Optional.of(zone(where, spec.path("timezone"))),
+        expressions,
+        fixedDuration(where + ": timetable delta", spec.get("delta")),
+        spec.has("interval") ? fixedDuration(where + ": timetable interval", spec.get("interval")) : Optional.of(Duration.ZERO));
+  }
+
+  /**
+   * Airflow writes a {@code timedelta} as its seconds and a {@code relativedelta} as an object of
+   * its non-zero fields; only the former has a fixed length.
+   */
+  private static Optional<Duration> fixedDuration(String what, JsonNode value) {
+    if (value == null || value.isNull() || value.isObject()) {
+      return Optional.empty();
+    }
+    return Optional.of(seconds(what, value));
   }
 
   /** Airflow writes a named timezone as its name and a fixed offset as seconds east of UTC. */

@@ -153,6 +153,34 @@ class SerializedDagParserTest {
   }
 
   @Test
+  void deltasIntervalsAndMultipleCronsAreReadWhenTheyHaveAFixedLength() {
+    Timetable multiple = parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.trigger.MultipleCronTriggerTimetable", "__var": {"expressions":
+         ["0 1 * * *", "30 2 * * 1"], "timezone": "UTC", "interval": 3600.0, "run_immediately": false}}""")).timetable();
+    assertThat(multiple.cronExpression()).as("not a single-cron timetable").isEmpty();
+    assertThat(multiple.cronExpressions()).containsExactly("0 1 * * *", "30 2 * * 1");
+    assertThat(multiple.timezone()).contains(ZoneId.of("UTC"));
+    assertThat(multiple.interval()).contains(Duration.ofHours(1));
+
+    Timetable delta = parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.interval.DeltaDataIntervalTimetable", "__var": {"delta": 86400.0}}""")).timetable();
+    assertThat(delta.delta()).contains(Duration.ofDays(1));
+    assertThat(delta.interval()).as("no interval field: zero").contains(Duration.ZERO);
+
+    Timetable monthly = parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.trigger.DeltaTriggerTimetable", "__var": {"delta": {"months": 1},
+         "interval": {"days": 1}}}""")).timetable();
+    assertThat(monthly.delta()).as("a relativedelta has no fixed length").isEmpty();
+    assertThat(monthly.interval()).isEmpty();
+  }
+
+  private static String dagWithTimetable(String timetable) {
+    return """
+        {"__version": 3, "dag": {"dag_id": "scheduled", "fileloc": "f.py", "timetable": %s,
+          "tasks": [{"__type": "operator", "__var": {"task_id": "only"}}]}}""".formatted(timetable);
+  }
+
+  @Test
   void aCycleIsRefusedNamingItsTasks() {
     assertThatThrownBy(() -> parseJson(dagWithTasks("""
         {"__type": "operator", "__var": {"task_id": "start", "downstream_task_ids": ["a"]}},
