@@ -39,10 +39,16 @@ final class StartupChecks {
     if (settings.maxConcurrentTasks < 1) {
       throw new StartupException("--max-concurrent-tasks must be at least 1 but was " + settings.maxConcurrentTasks);
     }
+    if (settings.scheduleSyncIntervalSeconds < 1) {
+      throw new StartupException("--schedule-sync-interval must be at least 1 second but was "
+          + settings.scheduleSyncIntervalSeconds);
+    }
   }
 
   static void pythonRunner(WorkerSettings settings) {
-    List<String> command = List.of(settings.python, "-c", "import " + RunnerSettings.RUNNER_MODULE);
+    // Executor mode runs Airflow's runner; Temporal-owned runs ours, which also needs airflow-temporal installed.
+    List<String> command = List.of(settings.python, "-c",
+        "import " + RunnerSettings.RUNNER_MODULE + ", " + RunnerSettings.OWNED_RUNNER_MODULE);
     String problem;
     try {
       Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
@@ -63,7 +69,8 @@ final class StartupChecks {
       throw new StartupException("interrupted while checking --python");
     }
     throw new StartupException("--python '" + settings.python + "' cannot run Airflow's task runner ("
-        + problem + "): point --python or AIRFLOW_TEMPORAL_PYTHON at the interpreter of the Airflow 3.3 installation");
+        + problem + "): point --python or AIRFLOW_TEMPORAL_PYTHON at the interpreter of the Airflow 3.3 installation "
+        + "that has airflow-temporal installed");
   }
 
   /** Opens Airflow's DB after checking its schema; the caller closes it. */

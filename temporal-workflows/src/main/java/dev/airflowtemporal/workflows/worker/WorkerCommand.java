@@ -1,12 +1,15 @@
 package dev.airflowtemporal.workflows.worker;
 
 import dev.airflowtemporal.workflows.DagRunWorker;
+import dev.airflowtemporal.workflows.ScheduleWorker;
+import dev.airflowtemporal.workflows.schedule.ScheduleSyncSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import io.temporal.client.WorkflowClient;
 import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.worker.WorkerFactory;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +40,7 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerFactory factory = WorkerFactory.newInstance(client);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues,
         RunnerSettings.forPython(settings.python, settings.resolvedLogFolder()), settings.maxConcurrentTasks, database);
+    ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -50,6 +54,12 @@ final class WorkerCommand implements Callable<Integer> {
       stopped.countDown();
     }, "worker-shutdown"));
     factory.start();
+    if (settings.schedules) {
+      ScheduleWorker.startSync(client, settings.temporal.taskQueue, new ScheduleSyncSettings(settings.scheduleTag,
+          settings.scheduledDags, Duration.ofSeconds(settings.scheduleSyncIntervalSeconds)));
+      log.info("Schedule sync on: tag '{}', dags {}, every {} s", settings.scheduleTag, settings.scheduledDags,
+          settings.scheduleSyncIntervalSeconds);
+    }
     log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={}",
         profile.getNamespace(), profile.getAddress(), settings.temporal.taskQueue, settings.queues, settings.python);
     stopped.await();

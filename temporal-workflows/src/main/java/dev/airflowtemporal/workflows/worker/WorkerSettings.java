@@ -28,6 +28,24 @@ final class WorkerSettings {
       description = "Airflow's metadata DB (SQLAlchemy or JDBC PostgreSQL URL). Default: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN.")
   String dbUrl;
 
+  @Option(names = "--schedules", negatable = true, defaultValue = "${env:AIRFLOW__TEMPORAL__SCHEDULES:-false}",
+      description = "Mirror the timetables of opted-in DAGs as Temporal Schedules (Temporal-owned runs); must equal "
+          + "[temporal] schedules, which keeps Airflow's scheduler from creating their runs too. Default: ${DEFAULT-VALUE}.")
+  boolean schedules;
+
+  @Option(names = "--schedule-tag", defaultValue = "${env:AIRFLOW__TEMPORAL__SCHEDULE_TAG:-temporal}",
+      description = "DAGs with this tag opt in to Temporal Schedules ('' for none); must equal [temporal] schedule_tag. "
+          + "Default: ${DEFAULT-VALUE}.")
+  String scheduleTag;
+
+  @Option(names = "--scheduled-dags", split = ",", defaultValue = "${env:AIRFLOW__TEMPORAL__SCHEDULED_DAGS:-}",
+      description = "DAG ids that opt in to Temporal Schedules whatever their tags; must equal [temporal] scheduled_dags.")
+  List<String> scheduledDags = List.of();
+
+  @Option(names = "--schedule-sync-interval", defaultValue = "30",
+      description = "Seconds between two schedule syncs. Default: ${DEFAULT-VALUE}.")
+  int scheduleSyncIntervalSeconds;
+
   @Option(names = "--max-concurrent-tasks", defaultValue = "16",
       description = "Task attempts run at once per queue on this host. Default: ${DEFAULT-VALUE}.")
   int maxConcurrentTasks;
