@@ -10,6 +10,7 @@ import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.worker.WorkerFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -55,9 +56,11 @@ final class WorkerCommand implements Callable<Integer> {
     }, "worker-shutdown"));
     factory.start();
     if (settings.schedules) {
+      // An empty AIRFLOW__TEMPORAL__SCHEDULED_DAGS splits into one blank name.
+      List<String> scheduledDags = settings.scheduledDags.stream().filter(id -> !id.isBlank()).toList();
       ScheduleWorker.startSync(client, settings.temporal.taskQueue, new ScheduleSyncSettings(settings.scheduleTag,
-          settings.scheduledDags, Duration.ofSeconds(settings.scheduleSyncIntervalSeconds)));
-      log.info("Schedule sync on: tag '{}', dags {}, every {} s", settings.scheduleTag, settings.scheduledDags,
+          scheduledDags, Duration.ofSeconds(settings.scheduleSyncIntervalSeconds)));
+      log.info("Schedule sync on: tag '{}', dags {}, every {} s", settings.scheduleTag, scheduledDags,
           settings.scheduleSyncIntervalSeconds);
     }
     log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={}",
