@@ -281,6 +281,13 @@ public final class SerializedDagParser {
     for (JsonNode each : spec.path("expressions")) { // MultipleCronTriggerTimetable
       expressions.add(each.asText());
     }
+    for (String cron : expressions) {
+      // Airflow refuses such a DAG when it parses it; one written to the DB by other means is refused here.
+      String problem = CronSyntax.problem(cron);
+      if (problem != null) {
+        throw new InvalidDagException(where + ": timetable cron expression '" + cron + "' is invalid: " + problem);
+      }
+    }
     return new Timetable(type,
         expression.isTextual() ? Optional.of(expression.asText()) : Optional.empty(),
         expressions.isEmpty() ? Optional.empty() : Optional.of(zone(where, spec.path("timezone"))),

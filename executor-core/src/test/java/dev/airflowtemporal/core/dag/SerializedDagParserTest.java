@@ -174,6 +174,43 @@ class SerializedDagParserTest {
     assertThat(monthly.interval()).isEmpty();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"61 * * * *", "0 24 * * *", "0 0 32 * *", "0 0 * 13 *", "0 0 * * 8", "*/0 * * * *",
+      "not a cron", "* * * *", "0 0 * * * * * *", "H * * * *", "0 0 * * 5L", "0 0 * * * 60"})
+  void aCronExpressionAirflowWouldRefuseIsRefusedNamingIt(String cron) {
+    assertThatThrownBy(() -> parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.trigger.CronTriggerTimetable", "__var": {"expression": "%s",
+         "timezone": "UTC", "interval": 0.0, "run_immediately": false}}""".formatted(cron))))
+        .isInstanceOf(InvalidDagException.class)
+        .hasMessageStartingWith("DAG 'scheduled': timetable cron expression '" + cron + "' is invalid: ");
+  }
+
+  @Test
+  void anInvalidCronAmongSeveralIsRefusedWithWhatIsWrong() {
+    assertThatThrownBy(() -> parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.trigger.MultipleCronTriggerTimetable", "__var": {"expressions":
+         ["0 1 * * *", "75 2 * * 1"], "timezone": "UTC", "interval": 0.0, "run_immediately": false}}""")))
+        .isInstanceOf(InvalidDagException.class)
+        .hasMessage("DAG 'scheduled': timetable cron expression '75 2 * * 1' is invalid: Value 75 not in range [0, 59]");
+    assertThatThrownBy(() -> parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.interval.CronDataIntervalTimetable", "__var": {"expression": "0 0 * *",
+         "timezone": "UTC"}}""")))
+        .isInstanceOf(InvalidDagException.class)
+        .hasMessageContaining("'0 0 * *' is invalid: it has 4 fields; a cron expression has 5");
+  }
+
+  /** Each accepted by croniter 7.0 (Airflow 3.3's), so a DAG Airflow runs is never refused for its cron. */
+  @ParameterizedTest
+  @ValueSource(strings = {"0 0 * * *", "*/5 1-5/2 * * *", "0 0 L * *", "0 0 l * *", "0 0 15W * *", "0 0 ? * ?",
+      "0 0 * * 1#2", "0 0 * * 7", "0 0 * * 0-7", "0 0 * * MON-FRI", "0 0 * * sun", "0 0 1 JAN *", "0 0 * jan-mar *",
+      "22-2 * * * *", "0 0 * * * 30", "0 0 * * * * *", "@daily", "@hourly"})
+  void everyCronSyntaxAirflowAcceptsIsAccepted(String cron) {
+    Timetable timetable = parseJson(dagWithTimetable("""
+        {"__type": "airflow.timetables.trigger.CronTriggerTimetable", "__var": {"expression": "%s",
+         "timezone": "UTC", "interval": 0.0, "run_immediately": false}}""".formatted(cron))).timetable();
+    assertThat(timetable.cronExpression()).contains(cron);
+  }
+
   private static String dagWithTimetable(String timetable) {
     return """
         {"__version": 3, "dag": {"dag_id": "scheduled", "fileloc": "f.py", "timetable": %s,
