@@ -38,6 +38,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -186,20 +187,25 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     }
   }
 
-  /** Every pool exists and can hold each of its tasks; otherwise the run could never finish. */
+  /**
+   * Every pool exists and can hold each of its tasks; otherwise the run could never finish. Each
+   * problem names the tasks it concerns.
+   */
   private void checkPools(DagPlan plan) {
-    Map<String, Integer> largestRequest = new TreeMap<>();
-    plan.tasks().forEach(t -> largestRequest.merge(t.pool(), t.poolSlots(), Math::max));
+    Map<String, List<TaskPlan>> tasksByPool = new TreeMap<>();
+    plan.tasks().forEach(t -> tasksByPool.computeIfAbsent(t.pool(), pool -> new ArrayList<>()).add(t));
     List<String> problems = new ArrayList<>();
-    largestRequest.forEach((pool, slots) -> {
+    tasksByPool.forEach((pool, tasks) -> {
       try {
         int total = pools.slots(pool);
-        if (total != Pools.UNLIMITED && total < slots) {
-          problems.add("pool '" + pool + "' has " + total + " slots but a task of the DAG needs " + slots
-              + ": enlarge the pool (Admin > Pools) or lower the task's pool_slots");
+        if (total != Pools.UNLIMITED) {
+          tasks.stream().filter(t -> t.poolSlots() > total).forEach(t -> problems.add("task '" + t.taskId()
+              + "' needs " + t.poolSlots() + " slots (pool_slots) but pool '" + pool + "' has " + total
+              + ": enlarge the pool (Admin > Pools) or lower the task's pool_slots"));
         }
       } catch (UnknownPoolException e) {
-        problems.add(e.getMessage());
+        problems.add("task" + (tasks.size() == 1 ? " " : "s ") + tasks.stream().map(t -> "'" + t.taskId() + "'")
+            .collect(Collectors.joining(", ")) + ": " + e.getMessage());
       }
     });
     if (!problems.isEmpty()) {
