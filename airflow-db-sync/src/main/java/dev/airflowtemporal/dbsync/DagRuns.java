@@ -9,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.hibernate.Session;
 import org.hibernate.SessionFactory;
@@ -66,6 +67,11 @@ public final class DagRuns {
             + " (Airflow allows one run per logical date)");
       });
     }
+  }
+
+  /** The run with this id, if Airflow's DB has it. */
+  public Optional<DagRun> find(String dagId, String runId) {
+    return Optional.ofNullable(sessionFactory.fromTransaction(session -> find(session, dagId, runId))).map(DagRun::of);
   }
 
   /**

@@ -31,8 +31,11 @@ public final class TaskInstances {
   /** RFC 9562 UUIDv7, as Airflow's {@code uuid6.uuid7}: ids sort by creation. */
   public static final Supplier<UUID> UUID_V7 = UuidCreator::getTimeOrderedEpoch;
 
-  /** The states trigger rules settle a TaskInstance in without running it ({@link #markAll}). */
-  private static final Set<String> SETTLED_WITHOUT_RUNNING = Set.of("skipped", "upstream_failed", "removed");
+  /**
+   * The states a TaskInstance is settled in without running it ({@link #markAll}): those of the
+   * trigger rules, and success for a plain EmptyOperator.
+   */
+  private static final Set<String> SETTLED_WITHOUT_RUNNING = Set.of("skipped", "upstream_failed", "removed", "success");
 
   /** Airflow's {@code State.unfinished}, less None (SQL NULL). */
   private static final List<String> UNFINISHED = List.of("scheduled", "queued", "running", "restarting",
@@ -351,7 +354,9 @@ public final class TaskInstances {
   /**
    * Settles TaskInstances the trigger rules decided will not run (skipped, upstream_failed, removed),
    * as {@code TaskInstance.set_state} does: start and end date now unless already set, duration
-   * between them. Only TaskInstances still in state None change, in one transaction.
+   * between them. Success is for a plain EmptyOperator, which Airflow's {@code DagRun.schedule_tis}
+   * marks so without running it, counting it as a try. Only TaskInstances still in state None
+   * change, in one transaction.
    *
    * @return how many changed
    */
@@ -372,6 +377,7 @@ public final class TaskInstances {
         changed += session.createNativeMutationQuery("""
                 update task_instance set
                   state = :state,
+                  try_number = try_number + case when :state = 'success' then 1 else 0 end,
                   start_date = coalesce(start_date, cast(:now as timestamptz)),
                   end_date = coalesce(end_date, cast(:now as timestamptz)),
                   duration = extract(epoch from coalesce(end_date, cast(:now as timestamptz))

@@ -265,8 +265,17 @@ class TemporalOwnedAttemptsTest {
     assertThat(status(run, LOAD).state()).isEqualTo("upstream_failed");
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? "
         + "AND task_id IN ('validate', 'load') AND start_date = end_date AND duration = 0", run.runId())).isEqualTo(2);
-    assertThatThrownBy(() -> taskInstances.markAll(run, Map.of(TRANSFORM, "success")))
-        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 'success'");
+    assertThatThrownBy(() -> taskInstances.markAll(run, Map.of(TRANSFORM, "failed")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 'failed'");
+  }
+
+  @Test
+  void markingAnEmptyOperatorSuccessCountsItAsItsFirstTryAsAirflowDoes() throws SQLException {
+    DagRunKey run = newRunWithChain("default_pool", 1);
+    assertThat(taskInstances.markAll(run, Map.of(TRANSFORM, "success"))).isEqualTo(1);
+    assertThat(taskInstances.markAll(run, Map.of(TRANSFORM, "success"))).as("repeated").isZero();
+    assertThat(status(run, TRANSFORM).state()).isEqualTo("success");
+    assertThat(status(run, TRANSFORM).tryNumber()).isEqualTo(1);
   }
 
   @Test

@@ -1,6 +1,7 @@
 package dev.airflowtemporal.core.dag;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -9,18 +10,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * What Airflow's scheduler would do next for one DagRun, decided from its plan and the current
- * task states alone: which tasks to start (highest priority first), which to mark skipped or
- * upstream_failed, and whether the run is over. Pure and deterministic, so a workflow can call it
- * on every replay.
+ * state of each of its task instances alone: which to start (highest priority first), which mapped
+ * tasks to expand, which instances to mark skipped or upstream_failed, and whether the run is over.
+ * Pure and deterministic, so a workflow can call it on every replay.
  *
- * <p>It applies {@link TriggerRules} to every task that has not started and follows the marks it
- * makes downstream in the same call (Airflow reaches the same states over several scheduler
- * loops). The run's final state follows {@code DagRun.update_state} in Airflow 3.3: once nothing
- * is unfinished, failed if any effective leaf failed, else success when every leaf succeeded or
- * was skipped; failed as a deadlock when unfinished tasks remain and none can ever run.
+ * <p>It applies {@link TriggerRules} to every instance that has not started, counting upstream
+ * task instances as Airflow's {@code TriggerRuleDep} does (each instance of a mapped upstream counts),
+ * and follows the marks it makes downstream in the same call (Airflow reaches the same states over
+ * several scheduler loops). A mapped task is one instance (map index -1) until its trigger rule is
+ * met; then it is to be expanded, and its instances are decided like any other. The run's final
+ * state follows {@code DagRun.update_state} in Airflow 3.3: once nothing is unfinished, failed if
+ * any instance of an effective leaf failed, else success when every one succeeded or was skipped;
+ * failed as a deadlock when unfinished instances remain and none can ever run.
  *
  * <p>Built once per plan (it indexes the tasks and computes priority weights), then asked again
  * after every state change.
@@ -30,12 +35,7 @@ public final class DagRunDecider {
   private final Map<String, TaskPlan> byId = new HashMap<>();
   private final Map<String, Integer> weights;
 
-  /** @throws UnsupportedOperationException for a plan with mapped tasks (not decided here yet) */
   public DagRunDecider(DagPlan plan) {
-    if (plan.tasks().stream().anyMatch(TaskPlan::mapped)) {
-      throw new UnsupportedOperationException("DAG '" + plan.dagId() + "' has mapped tasks, which Temporal-owned "
-          + "runs do not support yet");
-    }
     this.plan = plan;
     plan.tasks().forEach(task -> byId.put(task.taskId(), task));
     this.weights = priorityWeights();
@@ -50,74 +50,107 @@ public final class DagRunDecider {
     return weight;
   }
 
-  /** @param states the state of every task that has one; absent tasks have not started */
-  public DagRunDecisions decide(Map<String, TaskState> states) {
-    Map<String, TaskState> current = new HashMap<>(states);
-    Map<String, TaskState> mark = new LinkedHashMap<>();
-    List<TaskPlan> ready = new ArrayList<>();
+  /**
+   * @param states the state of every task instance that exists; a task with none is one unmapped
+   *     instance that has not started
+   */
+  public DagRunDecisions decide(Map<TaskInstanceRef, TaskState> states) {
+    Map<String, Map<Integer, TaskState>> current = new HashMap<>();
+    states.forEach((ref, state) -> current.computeIfAbsent(ref.taskId(), k -> new TreeMap<>()).put(ref.mapIndex(), state));
+    Map<TaskInstanceRef, TaskState> mark = new LinkedHashMap<>();
+    List<TaskInstanceRef> ready = new ArrayList<>();
+    List<String> expand = new ArrayList<>();
     // Plan order is topological, so one pass sees every upstream's mark before its downstreams.
     for (TaskPlan task : plan.tasks()) {
-      if (stateOf(current, task.taskId()) != TaskState.NONE) {
-        continue;
+      Map<Integer, TaskState> instances = current.computeIfAbsent(task.taskId(), k -> new TreeMap<>());
+      if (instances.isEmpty()) {
+        instances.put(TaskInstanceRef.UNMAPPED, TaskState.NONE);
       }
-      switch (TriggerRules.evaluate(task.triggerRule(), countUpstreams(task, current), -1)) {
-        case READY -> ready.add(task);
-        case SKIP -> markAs(task, TaskState.SKIPPED, current, mark);
-        case UPSTREAM_FAILED -> markAs(task, TaskState.UPSTREAM_FAILED, current, mark);
-        case REMOVED -> markAs(task, TaskState.REMOVED, current, mark);
-        case WAIT -> { }
+      UpstreamCounts counts = null;
+      for (Map.Entry<Integer, TaskState> instance : instances.entrySet()) {
+        if (instance.getValue() != TaskState.NONE) {
+          continue;
+        }
+        if (counts == null) {
+          counts = countUpstreams(task, current);
+        }
+        TaskInstanceRef ref = new TaskInstanceRef(task.taskId(), instance.getKey());
+        switch (TriggerRules.evaluate(task.triggerRule(), counts, ref.mapIndex())) {
+          case READY -> {
+            if (task.mapped() && ref.mapIndex() == TaskInstanceRef.UNMAPPED) {
+              expand.add(task.taskId());
+            } else {
+              ready.add(ref);
+            }
+          }
+          case SKIP -> markAs(ref, TaskState.SKIPPED, instance, mark);
+          case UPSTREAM_FAILED -> markAs(ref, TaskState.UPSTREAM_FAILED, instance, mark);
+          case REMOVED -> markAs(ref, TaskState.REMOVED, instance, mark);
+          case WAIT -> { }
+        }
       }
     }
-    List<String> start = ready.stream()
-        .sorted(Comparator.comparing((TaskPlan t) -> -weights.get(t.taskId())).thenComparing(TaskPlan::taskId))
-        .map(TaskPlan::taskId)
+    List<TaskInstanceRef> start = ready.stream()
+        .sorted(Comparator.comparing((TaskInstanceRef r) -> -weights.get(r.taskId())).thenComparing(r -> r))
         .toList();
-    return new DagRunDecisions(start, mark, start.isEmpty() ? runState(current) : Optional.empty());
+    boolean nothingToDo = start.isEmpty() && expand.isEmpty();
+    return new DagRunDecisions(start, expand, mark, nothingToDo ? runState(current) : Optional.empty());
   }
 
-  private static void markAs(TaskPlan task, TaskState state, Map<String, TaskState> current, Map<String, TaskState> mark) {
-    current.put(task.taskId(), state);
-    mark.put(task.taskId(), state);
+  private static void markAs(TaskInstanceRef ref, TaskState state, Map.Entry<Integer, TaskState> instance,
+                             Map<TaskInstanceRef, TaskState> mark) {
+    instance.setValue(state);
+    mark.put(ref, state);
   }
 
-  private static TaskState stateOf(Map<String, TaskState> states, String taskId) {
-    return states.getOrDefault(taskId, TaskState.NONE);
-  }
-
-  private UpstreamCounts countUpstreams(TaskPlan task, Map<String, TaskState> states) {
-    int success = 0, skipped = 0, failed = 0, upstreamFailed = 0, removed = 0;
+  private UpstreamCounts countUpstreams(TaskPlan task, Map<String, Map<Integer, TaskState>> states) {
+    int total = 0, success = 0, skipped = 0, failed = 0, upstreamFailed = 0, removed = 0;
     int setup = 0, successSetup = 0, skippedSetup = 0;
     for (String upstreamId : task.upstreamIds()) {
-      TaskState state = stateOf(states, upstreamId);
       boolean isSetup = byId.get(upstreamId).setup();
-      switch (state) {
-        case SUCCESS -> success++;
-        case SKIPPED -> skipped++;
-        case FAILED -> failed++;
-        case UPSTREAM_FAILED -> upstreamFailed++;
-        case REMOVED -> removed++;
-        default -> { }
-      }
-      if (isSetup) {
-        setup++;
-        if (state == TaskState.SUCCESS) successSetup++;
-        if (state == TaskState.SKIPPED) skippedSetup++;
+      for (TaskState state : instancesOf(upstreamId, states)) {
+        total++;
+        switch (state) {
+          case SUCCESS -> success++;
+          case SKIPPED -> skipped++;
+          case FAILED -> failed++;
+          case UPSTREAM_FAILED -> upstreamFailed++;
+          case REMOVED -> removed++;
+          default -> { }
+        }
+        if (isSetup) {
+          setup++;
+          if (state == TaskState.SUCCESS) successSetup++;
+          if (state == TaskState.SKIPPED) skippedSetup++;
+        }
       }
     }
-    return new UpstreamCounts(task.upstreamIds().size(), success, skipped, failed, upstreamFailed, removed,
-        setup, successSetup, skippedSetup);
+    return new UpstreamCounts(total, success, skipped, failed, upstreamFailed, removed, setup, successSetup, skippedSetup);
   }
 
-  /** The run's final state once nothing can start any more; empty while tasks are still running. */
-  private Optional<TaskState> runState(Map<String, TaskState> states) {
-    List<TaskPlan> unfinished = plan.tasks().stream().filter(t -> !stateOf(states, t.taskId()).finished()).toList();
-    if (!unfinished.isEmpty()) {
-      boolean inFlight = unfinished.stream().anyMatch(t -> stateOf(states, t.taskId()) != TaskState.NONE);
-      // Not-started tasks whose rules wait on finished upstreams only can never run: a deadlock.
+  private static Collection<TaskState> instancesOf(String taskId, Map<String, Map<Integer, TaskState>> states) {
+    Map<Integer, TaskState> instances = states.get(taskId);
+    return instances == null || instances.isEmpty() ? List.of(TaskState.NONE) : instances.values();
+  }
+
+  /** The run's final state once nothing can start any more; empty while instances are still running. */
+  private Optional<TaskState> runState(Map<String, Map<Integer, TaskState>> states) {
+    boolean unfinished = false;
+    boolean inFlight = false;
+    for (TaskPlan task : plan.tasks()) {
+      for (TaskState state : instancesOf(task.taskId(), states)) {
+        if (!state.finished()) {
+          unfinished = true;
+          inFlight |= state != TaskState.NONE;
+        }
+      }
+    }
+    if (unfinished) {
+      // Not-started instances whose rules wait on finished upstreams only can never run: a deadlock.
       return inFlight ? Optional.empty() : Optional.of(TaskState.FAILED);
     }
     List<TaskState> leafStates = effectiveLeaves().stream()
-        .map(t -> stateOf(states, t.taskId()))
+        .flatMap(t -> instancesOf(t.taskId(), states).stream())
         .filter(s -> s != TaskState.REMOVED)
         .toList();
     if (leafStates.stream().anyMatch(TaskState.FAILED_STATES::contains)) {

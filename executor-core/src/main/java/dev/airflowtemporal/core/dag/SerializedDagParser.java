@@ -12,10 +12,12 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.zip.DataFormatException;
@@ -71,7 +73,8 @@ public final class SerializedDagParser {
     String where = "DAG '" + dagId + "'";
     JsonNode clientDefaults = root.path("client_defaults").path("tasks");
     Map<String, String> groupOfTask = new HashMap<>();
-    collectTaskGroups(dag.path("task_group"), groupOfTask);
+    Set<String> inMappedGroups = new HashSet<>();
+    collectTaskGroups(dag.path("task_group"), false, groupOfTask, inMappedGroups);
 
     Map<String, JsonNode> operators = new LinkedHashMap<>();
     for (JsonNode wrapped : dag.path("tasks")) {
@@ -109,7 +112,8 @@ public final class SerializedDagParser {
     List<TaskPlan> tasks = new ArrayList<>();
     for (String taskId : topologicalOrder(where, downstream, upstream)) {
       tasks.add(taskPlan(where, operators.get(taskId), clientDefaults,
-          List.copyOf(upstream.get(taskId)), List.copyOf(downstream.get(taskId)), groupOfTask.get(taskId)));
+          List.copyOf(upstream.get(taskId)), List.copyOf(downstream.get(taskId)), groupOfTask.get(taskId),
+          inMappedGroups.contains(taskId)));
     }
     int maxActiveTasks = dag.has("max_active_tasks")
         ? integer(dag.get("max_active_tasks"), where + ": max_active_tasks")
@@ -149,17 +153,26 @@ public final class SerializedDagParser {
     }
   }
 
-  /** Records, for every task, the innermost TaskGroup around it; the root group has no id. */
-  private static void collectTaskGroups(JsonNode group, Map<String, String> groupOfTask) {
+  /**
+   * Records, for every task, the innermost TaskGroup around it (the root group has no id), and
+   * which tasks sit inside a mapped TaskGroup at any depth.
+   */
+  private static void collectTaskGroups(JsonNode group, boolean insideMapped, Map<String, String> groupOfTask,
+                                        Set<String> inMappedGroups) {
     JsonNode groupId = group.path("_group_id");
+    boolean mapped = insideMapped || group.path("is_mapped").asBoolean(false);
     for (JsonNode child : group.path("children")) {
       String kind = child.path(0).asText();
       if ("operator".equals(kind)) {
+        String taskId = child.path(1).asText();
         if (groupId.isTextual()) {
-          groupOfTask.put(child.path(1).asText(), groupId.asText());
+          groupOfTask.put(taskId, groupId.asText());
+        }
+        if (mapped) {
+          inMappedGroups.add(taskId);
         }
       } else if ("taskgroup".equals(kind)) {
-        collectTaskGroups(child.path(1), groupOfTask);
+        collectTaskGroups(child.path(1), mapped, groupOfTask, inMappedGroups);
       }
     }
   }
@@ -218,7 +231,7 @@ public final class SerializedDagParser {
   }
 
   private static TaskPlan taskPlan(String dagWhere, JsonNode operator, JsonNode clientDefaults,
-      List<String> upstreamIds, List<String> downstreamIds, String taskGroupId) {
+      List<String> upstreamIds, List<String> downstreamIds, String taskGroupId, boolean inMappedTaskGroup) {
     String taskId = operator.get("task_id").asText();
     String where = dagWhere + ", task '" + taskId + "'";
     boolean mapped = operator.path("_is_mapped").asBoolean(false);
@@ -244,9 +257,61 @@ public final class SerializedDagParser {
         fields.integer(where, "priority_weight", DEFAULT_PRIORITY_WEIGHT),
         fields.text("weight_rule", DEFAULT_WEIGHT_RULE),
         Optional.ofNullable(taskGroupId),
-        mapped,
+        mapped ? Optional.of(expandInput(where, operator)) : Optional.empty(),
+        inMappedTaskGroup,
         fields.bool("is_setup"),
-        fields.bool("is_teardown"));
+        fields.bool("is_teardown"),
+        succeedsWithoutRunning(operator, fields));
+  }
+
+  /**
+   * Airflow's {@code TaskInstance.needs_scheduling} is false for an EmptyOperator without
+   * execute/success callbacks, inlets or outlets: the scheduler marks it success at once.
+   */
+  private static boolean succeedsWithoutRunning(JsonNode operator, OperatorFields fields) {
+    return operator.path("_is_empty").asBoolean(false)
+        && !fields.bool("has_on_execute_callback")
+        && !fields.bool("has_on_success_callback")
+        && isEmptyList(fields.get("outlets"))
+        && isEmptyList(fields.get("inlets"));
+  }
+
+  private static boolean isEmptyList(JsonNode value) {
+    return value == null || value.isNull() || (value.isArray() && value.isEmpty());
+  }
+
+  /**
+   * The expansion input of a mapped task, under the attribute {@code _expand_input_attr} names
+   * ({@code op_kwargs_expand_input} for TaskFlow tasks) or {@code expand_input}: a
+   * {@code dict-of-lists} maps over each value, a {@code list-of-dicts} over one list.
+   */
+  private static ExpandInput expandInput(String where, JsonNode operator) {
+    JsonNode input = operator.path(operator.path("_expand_input_attr").asText("expand_input"));
+    String type = input.path("type").asText();
+    List<Integer> literalLengths = new ArrayList<>();
+    List<String> upstreamTaskIds = new ArrayList<>();
+    switch (type) {
+      case "dict-of-lists" -> input.path("value").path("__var").fields().forEachRemaining(arg ->
+          mapSource(where + ", argument '" + arg.getKey() + "'", arg.getValue(), literalLengths, upstreamTaskIds));
+      case "list-of-dicts" -> mapSource(where, input.path("value"), literalLengths, upstreamTaskIds);
+      default -> throw new InvalidDagException(where + " is mapped but its expand input has unknown type '" + type + "'");
+    }
+    return new ExpandInput(literalLengths, upstreamTaskIds);
+  }
+
+  private static void mapSource(String where, JsonNode value, List<Integer> literalLengths, List<String> upstreamTaskIds) {
+    if (value.isArray()) {
+      literalLengths.add(value.size());
+      return;
+    }
+    String type = value.path("__type").asText();
+    JsonNode var = value.path("__var");
+    switch (type) {
+      case "xcomref" -> upstreamTaskIds.add(requiredText(var, "task_id", where + ": xcomref"));
+      case "dict", "list", "tuple", "set" -> literalLengths.add(var.size());
+      default -> throw new InvalidDagException(where + ": cannot tell how many instances mapping over "
+          + (type.isEmpty() ? value.getNodeType().toString().toLowerCase() : type) + " gives");
+    }
   }
 
   /**

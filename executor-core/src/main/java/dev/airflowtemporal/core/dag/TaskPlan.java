@@ -22,8 +22,11 @@ import java.util.Optional;
  * @param weightRule how priority_weight is aggregated: downstream, upstream, absolute, or a custom
  *     strategy's import path
  * @param taskGroupId the innermost TaskGroup holding the task; empty for the DAG's root group
- * @param mapped whether the task is dynamically mapped ({@code .expand}), i.e. runs as many task
- *     instances as its expansion input has elements
+ * @param expandInput for a dynamically mapped task ({@code .expand}), what it maps over: it runs as
+ *     many task instances as that has elements
+ * @param inMappedTaskGroup whether the task sits in a mapped (expanded) TaskGroup
+ * @param succeedsWithoutRunning a plain EmptyOperator (no callbacks, inlets or outlets): Airflow marks it
+ *     success without running it ({@code TaskInstance.needs_scheduling} is false)
  */
 public record TaskPlan(
     String taskId,
@@ -42,9 +45,11 @@ public record TaskPlan(
     int priorityWeight,
     String weightRule,
     Optional<String> taskGroupId,
-    boolean mapped,
+    Optional<ExpandInput> expandInput,
+    boolean inMappedTaskGroup,
     boolean setup,
-    boolean teardown) {
+    boolean teardown,
+    boolean succeedsWithoutRunning) {
 
   public TaskPlan {
     Objects.requireNonNull(taskId, "taskId");
@@ -59,5 +64,11 @@ public record TaskPlan(
     Objects.requireNonNull(queue, "queue");
     Objects.requireNonNull(weightRule, "weightRule");
     Objects.requireNonNull(taskGroupId, "taskGroupId");
+    Objects.requireNonNull(expandInput, "expandInput");
+  }
+
+  /** Whether the task is dynamically mapped. */
+  public boolean mapped() {
+    return expandInput.isPresent();
   }
 }

@@ -19,11 +19,11 @@ class DagRunDeciderTest {
   @Test
   void aChainStartsWithItsRootAndSucceedsWhenEveryTaskDid() {
     DagRunDecider decider = decider("chain_defaults.json");
-    assertThat(decider.decide(Map.of()).start()).containsExactly("extract");
-    assertThat(decider.decide(Map.of("extract", TaskState.RUNNING)))
-        .isEqualTo(new DagRunDecisions(List.of(), Map.of(), Optional.empty()));
-    assertThat(decider.decide(Map.of("extract", TaskState.SUCCESS)).start()).containsExactly("transform");
-    assertThat(simulate(decider, Set.of())).containsEntry("load", TaskState.SUCCESS);
+    assertThat(labels(decider.decide(Map.of()).start())).containsExactly("extract");
+    assertThat(decider.decide(states(Map.of("extract", TaskState.RUNNING))))
+        .isEqualTo(new DagRunDecisions(List.of(), List.of(), Map.of(), Optional.empty()));
+    assertThat(labels(decider.decide(states(Map.of("extract", TaskState.SUCCESS))).start())).containsExactly("transform");
+    assertThat(simulate(decider, Set.of())).containsEntry(TaskInstanceRef.of("load"), TaskState.SUCCESS);
     assertThat(decider.decide(allSuccess("extract", "transform", "load")).runState()).contains(TaskState.SUCCESS);
   }
 
@@ -37,47 +37,48 @@ class DagRunDeciderTest {
 
   @Test
   void aFailureMarksEveryDownstreamUpstreamFailedAndFailsTheRunInOneDecision() {
-    DagRunDecisions decisions = decider("chain_defaults.json").decide(Map.of("extract", TaskState.FAILED));
+    DagRunDecisions decisions = decider("chain_defaults.json").decide(states(Map.of("extract", TaskState.FAILED)));
     assertThat(decisions.start()).isEmpty();
     assertThat(decisions.mark()).containsExactly(
-        Map.entry("transform", TaskState.UPSTREAM_FAILED), Map.entry("load", TaskState.UPSTREAM_FAILED));
+        Map.entry(TaskInstanceRef.of("transform"), TaskState.UPSTREAM_FAILED),
+        Map.entry(TaskInstanceRef.of("load"), TaskState.UPSTREAM_FAILED));
     assertThat(decisions.runState()).contains(TaskState.FAILED);
   }
 
   @Test
   void eachTriggerRuleDecidesAsAirflowWithOneUpstreamFailedAndOneSucceeded() {
     DagRunDecisions decisions = decider("trigger_rules.json")
-        .decide(Map.of("up_a", TaskState.SUCCESS, "up_b", TaskState.FAILED));
-    assertThat(decisions.start()).containsExactlyInAnyOrder("rule_all_done", "rule_always", "rule_one_done",
+        .decide(states(Map.of("up_a", TaskState.SUCCESS, "up_b", TaskState.FAILED)));
+    assertThat(labels(decisions.start())).containsExactlyInAnyOrder("rule_all_done", "rule_always", "rule_one_done",
         "rule_one_failed", "rule_one_success", "rule_none_skipped", "rule_all_done_min_one_success",
         "rule_all_done_setup_success");
-    assertThat(decisions.mark()).containsEntry("rule_all_success", TaskState.UPSTREAM_FAILED)
-        .containsEntry("rule_none_failed", TaskState.UPSTREAM_FAILED)
-        .containsEntry("rule_none_failed_min_one_success", TaskState.UPSTREAM_FAILED)
-        .containsEntry("rule_all_failed", TaskState.SKIPPED)
-        .containsEntry("rule_all_skipped", TaskState.SKIPPED);
+    assertThat(decisions.mark()).containsEntry(TaskInstanceRef.of("rule_all_success"), TaskState.UPSTREAM_FAILED)
+        .containsEntry(TaskInstanceRef.of("rule_none_failed"), TaskState.UPSTREAM_FAILED)
+        .containsEntry(TaskInstanceRef.of("rule_none_failed_min_one_success"), TaskState.UPSTREAM_FAILED)
+        .containsEntry(TaskInstanceRef.of("rule_all_failed"), TaskState.SKIPPED)
+        .containsEntry(TaskInstanceRef.of("rule_all_skipped"), TaskState.SKIPPED);
     assertThat(decisions.runState()).isEmpty();
   }
 
   @Test
   void aRunWhoseFailedLeavesAreUpstreamFailedEndsFailedEvenIfOtherLeavesSucceeded() {
-    Map<String, TaskState> end = simulate(decider("trigger_rules.json"), Set.of("up_b"));
-    assertThat(end).containsEntry("rule_all_success", TaskState.UPSTREAM_FAILED)
-        .containsEntry("rule_always", TaskState.SUCCESS);
+    Map<TaskInstanceRef, TaskState> end = simulate(decider("trigger_rules.json"), Set.of("up_b"));
+    assertThat(end).containsEntry(TaskInstanceRef.of("rule_all_success"), TaskState.UPSTREAM_FAILED)
+        .containsEntry(TaskInstanceRef.of("rule_always"), TaskState.SUCCESS);
     assertThat(decider("trigger_rules.json").decide(end).runState()).contains(TaskState.FAILED);
   }
 
   @Test
   void tasksThatCanNeverRunDeadlockTheRunIntoFailed() {
     // all_skipped waits forever on removed upstreams (trigger_rule_dep.py): nothing else can move it.
-    Map<String, TaskState> states = new HashMap<>(Map.of("up_a", TaskState.REMOVED, "up_b", TaskState.REMOVED));
+    Map<TaskInstanceRef, TaskState> states = states(Map.of("up_a", TaskState.REMOVED, "up_b", TaskState.REMOVED));
     DagRunDecider decider = decider("trigger_rules.json");
-    for (String id : decider.decide(states).start()) {
-      states.put(id, TaskState.SUCCESS);
+    for (TaskInstanceRef ref : decider.decide(states).start()) {
+      states.put(ref, TaskState.SUCCESS);
     }
     decider.decide(states).mark().forEach(states::put);
     DagRunDecisions last = decider.decide(states);
-    assertThat(states).doesNotContainKey("rule_all_skipped");
+    assertThat(states).doesNotContainKey(TaskInstanceRef.of("rule_all_skipped"));
     assertThat(last.start()).isEmpty();
     assertThat(last.runState()).contains(TaskState.FAILED);
   }
@@ -86,38 +87,82 @@ class DagRunDeciderTest {
   void readyTasksStartByPriorityWeightTotalThenTaskId() {
     DagRunDecider decider = decider("retries_and_resources.json");
     // Both carry `heavy` (absolute weight 10) downstream: equal totals, so task id breaks the tie.
-    assertThat(decider.decide(Map.of("inherits_default_args", TaskState.SUCCESS)).start())
+    assertThat(labels(decider.decide(states(Map.of("inherits_default_args", TaskState.SUCCESS))).start()))
         .containsExactly("backoff", "legacy_bool_backoff");
   }
 
   @Test
-  void mappedTasksAreRefusedUntilTheyAreSupported() {
-    assertThatThrownBy(() -> decider("grouped_mapped_branch.json"))
-        .isInstanceOf(UnsupportedOperationException.class).hasMessageContaining("mapped tasks");
+  void aMappedTaskIsExpandedOnceItsUpstreamsAreDoneThenItsInstancesRun() {
+    DagRunDecider decider = decider("grouped_mapped_branch.json");
+    Map<TaskInstanceRef, TaskState> states = states(Map.of("choose", TaskState.SUCCESS, "numbers", TaskState.RUNNING));
+    assertThat(decider.decide(states).expand()).isEmpty();
+    states.put(TaskInstanceRef.of("numbers"), TaskState.SUCCESS);
+    assertThat(decider.decide(states).expand()).containsExactly("double");
+    assertThat(labels(decider.decide(states).start())).doesNotContain("double");
+    // Expanded into three instances: each runs, and the downstream waits for all of them.
+    states.remove(TaskInstanceRef.of("double"));
+    for (int i = 0; i < 3; i++) {
+      states.put(new TaskInstanceRef("double", i), TaskState.NONE);
+    }
+    assertThat(labels(decider.decide(states).start())).contains("double[0]", "double[1]", "double[2]");
+  }
+
+  @Test
+  void aDownstreamOfAMappedTaskWaitsForEveryInstanceAndCountsEachOne() {
+    DagRunDecider decider = decider("grouped_mapped_branch.json");
+    Map<TaskInstanceRef, TaskState> states = states(Map.of("choose", TaskState.SUCCESS, "numbers", TaskState.SUCCESS,
+        "work.prepare", TaskState.SUCCESS, "work.finish", TaskState.SUCCESS));
+    states.put(new TaskInstanceRef("double", 0), TaskState.SUCCESS);
+    states.put(new TaskInstanceRef("double", 1), TaskState.RUNNING);
+    assertThat(decider.decide(states).mark()).isEmpty();
+    assertThat(decider.decide(states).start()).isEmpty();
+    states.put(new TaskInstanceRef("double", 1), TaskState.FAILED);
+    assertThat(decider.decide(states).mark()).containsExactly(Map.entry(TaskInstanceRef.of("join"), TaskState.UPSTREAM_FAILED));
+    assertThat(decider.decide(states).runState()).contains(TaskState.FAILED);
+  }
+
+  @Test
+  void aMappedTaskExpandedToNothingIsSkippedAndItsDownstreamsFollowTheirRules() {
+    DagRunDecider decider = decider("grouped_mapped_branch.json");
+    Map<TaskInstanceRef, TaskState> states = states(Map.of("choose", TaskState.SUCCESS, "numbers", TaskState.SUCCESS,
+        "double", TaskState.SKIPPED));
+    DagRunDecisions decisions = decider.decide(states);
+    assertThat(decisions.expand()).isEmpty();
+    assertThat(decisions.start()).doesNotContain(TaskInstanceRef.of("double"));
   }
 
   // -- helpers --
 
   /** Runs the DAG to its end as a workflow would: start what is ready, fail `failing`, apply marks. */
-  private static Map<String, TaskState> simulate(DagRunDecider decider, Set<String> failing) {
-    Map<String, TaskState> states = new HashMap<>();
+  private static Map<TaskInstanceRef, TaskState> simulate(DagRunDecider decider, Set<String> failing) {
+    Map<TaskInstanceRef, TaskState> states = new HashMap<>();
     for (int step = 0; step < 100; step++) {
       DagRunDecisions decisions = decider.decide(states);
       decisions.mark().forEach(states::put);
       if (decisions.runState().isPresent()) {
         return states;
       }
-      decisions.start().forEach(id -> states.put(id, failing.contains(id) ? TaskState.FAILED : TaskState.SUCCESS));
+      decisions.start().forEach(ref -> states.put(ref, failing.contains(ref.taskId()) ? TaskState.FAILED : TaskState.SUCCESS));
     }
     throw new AssertionError("the run did not end: " + states);
   }
 
-  private static Map<String, TaskState> allSuccess(String... taskIds) {
-    Map<String, TaskState> states = new HashMap<>();
+  private static Map<TaskInstanceRef, TaskState> states(Map<String, TaskState> byTaskId) {
+    Map<TaskInstanceRef, TaskState> states = new HashMap<>();
+    byTaskId.forEach((taskId, state) -> states.put(TaskInstanceRef.of(taskId), state));
+    return states;
+  }
+
+  private static Map<TaskInstanceRef, TaskState> allSuccess(String... taskIds) {
+    Map<TaskInstanceRef, TaskState> states = new HashMap<>();
     for (String id : taskIds) {
-      states.put(id, TaskState.SUCCESS);
+      states.put(TaskInstanceRef.of(id), TaskState.SUCCESS);
     }
     return states;
+  }
+
+  private static List<String> labels(List<TaskInstanceRef> refs) {
+    return refs.stream().map(TaskInstanceRef::label).toList();
   }
 
   private static DagRunDecider decider(String fixture) {

@@ -62,7 +62,7 @@ class SerializedDagParserTest {
     assertThat(transform).isEqualTo(new TaskPlan("transform", "airflow.providers.standard.operators.bash.BashOperator",
         List.of("extract"), List.of("load"), TriggerRule.ALL_SUCCESS, 0, Duration.ofSeconds(300), 0.0,
         Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream", Optional.empty(),
-        false, false, false));
+        Optional.empty(), false, false, false, false));
     assertThat(plan.timetable().isManualOnly()).isTrue();
     assertThat(plan.timetable().cronExpression()).isEmpty();
     assertThat(plan.maxActiveTasks()).isEqualTo(16);
@@ -120,6 +120,9 @@ class SerializedDagParserTest {
 
     TaskPlan doubled = plan.task("double");
     assertThat(doubled.mapped()).isTrue();
+    assertThat(doubled.expandInput()).contains(new ExpandInput(List.of(), List.of("numbers")));
+    assertThat(plan.task("work.prepare").succeedsWithoutRunning()).as("a plain EmptyOperator").isTrue();
+    assertThat(plan.task("numbers").succeedsWithoutRunning()).isFalse();
     assertThat(doubled.retries()).as("from partial_kwargs").isEqualTo(1);
     assertThat(doubled.retryDelay()).isEqualTo(Duration.ofSeconds(300));
     assertThat(doubled.upstreamIds()).as("the branch and the XCom its expansion reads").containsExactly("choose", "numbers");

@@ -1,6 +1,6 @@
 package dev.airflowtemporal.workflows.owned;
 
-import dev.airflowtemporal.core.dag.DagPlan;
+import dev.airflowtemporal.core.dag.PackedPlan;
 
 /** Result of {@link DagRunSyncActivities#createDagRun}: the run in Airflow's DB and the plan it follows. */
-public record CreatedDagRun(OwnedRun run, DagPlan plan) {}
+public record CreatedDagRun(OwnedRun run, PackedPlan plan) {}

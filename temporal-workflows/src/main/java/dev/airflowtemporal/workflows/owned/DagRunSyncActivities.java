@@ -1,12 +1,12 @@
 package dev.airflowtemporal.workflows.owned;
 
-import dev.airflowtemporal.core.dag.DagPlan;
+import dev.airflowtemporal.core.dag.PackedPlan;
+import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import io.temporal.activity.ActivityInterface;
 import io.temporal.activity.ActivityMethod;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -31,7 +31,7 @@ public interface DagRunSyncActivities {
 
   /** The plan of a DAG version, for a workflow that continued as new. */
   @ActivityMethod(name = "load_plan")
-  DagPlan loadPlan(String dagId, UUID dagVersionId);
+  PackedPlan loadPlan(String dagId, UUID dagVersionId);
 
   /** Queues the attempts in the given (priority) order while their pools have open slots. */
   @ActivityMethod(name = "queue_attempts")
@@ -48,9 +48,24 @@ public interface DagRunSyncActivities {
   SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
                                boolean retryable);
 
-  /** Sets tasks the trigger rules settled (skipped, upstream_failed, removed) that have no state yet. */
+  /**
+   * Settles task instances that have no state yet without running them: skipped, upstream_failed
+   * or removed as the trigger rules decided, success (try 1) for a plain EmptyOperator.
+   */
   @ActivityMethod(name = "mark_tasks")
-  void markTasks(OwnedRun run, Map<String, String> statesByTaskId);
+  void markTasks(OwnedRun run, List<TaskInstanceMark> marks);
+
+  /**
+   * Expands a mapped task whose trigger rule is met into as many task instances as the lengths its
+   * upstreams recorded (and its literal inputs) give, as Airflow's {@code expand_mapped_task} does;
+   * no instance (skipped) for zero.
+   *
+   * @param priorityWeight what the new instances store as priority_weight
+   * @return how many instances it has, or -1 when an upstream it maps over recorded no length (it
+   *     then cannot run: the caller marks it upstream_failed)
+   */
+  @ActivityMethod(name = "expand_mapped_task")
+  int expandMappedTask(OwnedRun run, TaskPlan task, int priorityWeight);
 
   /** Ends the DagRun as {@code success} or {@code failed}; a run already ended is left alone. */
   @ActivityMethod(name = "finish_dag_run")

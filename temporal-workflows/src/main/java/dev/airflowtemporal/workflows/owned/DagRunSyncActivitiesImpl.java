@@ -3,14 +3,18 @@ package dev.airflowtemporal.workflows.owned;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunDecider;
+import dev.airflowtemporal.core.dag.ExpandInput;
 import dev.airflowtemporal.core.dag.InvalidDagException;
+import dev.airflowtemporal.core.dag.PackedPlan;
 import dev.airflowtemporal.core.dag.SerializedDagParser;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.WireJson;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.AttemptReadBack;
+import dev.airflowtemporal.dbsync.DagRun;
 import dev.airflowtemporal.dbsync.DagRunKey;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.NewDagRun;
@@ -22,6 +26,7 @@ import dev.airflowtemporal.dbsync.SerializedDag;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import dev.airflowtemporal.dbsync.TaskInstanceKey;
 import dev.airflowtemporal.dbsync.TaskInstances;
+import dev.airflowtemporal.dbsync.TaskMaps;
 import dev.airflowtemporal.dbsync.TransitionDates;
 import dev.airflowtemporal.dbsync.TriggeredBy;
 import dev.airflowtemporal.dbsync.UnknownDagException;
@@ -35,6 +40,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -55,12 +62,14 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private final DagRuns dagRuns;
   private final TaskInstances taskInstances;
   private final Pools pools;
+  private final TaskMaps taskMaps;
 
   public DagRunSyncActivitiesImpl(AirflowDatabase database) {
     this.serializedDags = new SerializedDags(database);
     this.dagRuns = new DagRuns(database);
     this.taskInstances = new TaskInstances(database);
     this.pools = new Pools(database);
+    this.taskMaps = new TaskMaps(database);
   }
 
   @Override
@@ -69,15 +78,20 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     if (!problems.isEmpty()) {
       throw rejected(String.join("; ", problems));
     }
+    // A retry after a crash finds the run it created: it keeps that run's DAG version, even if the
+    // DAG was re-parsed or paused since.
+    Optional<DagRun> existing = dagRuns.find(request.dagId(), request.runId());
     SerializedDag serialized;
     DagPlan plan;
     try {
-      serialized = serializedDags.latest(request.dagId());
+      serialized = existing.isPresent()
+          ? serializedDags.version(request.dagId(), existing.get().dagVersionId())
+          : serializedDags.latest(request.dagId());
       plan = SerializedDagParser.parse(serialized.json());
     } catch (UnknownDagException | InvalidDagException e) {
       throw rejected(e.getMessage());
     }
-    if (serialized.paused()) {
+    if (existing.isEmpty() && serialized.paused()) {
       throw rejected("DAG '" + request.dagId() + "' is paused: unpause it in Airflow (UI toggle, or "
           + "`airflow dags unpause " + request.dagId() + "`) to run it");
     }
@@ -95,21 +109,21 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     } catch (RunAlreadyExistsException | IllegalArgumentException e) {
       throw rejected(e.getMessage());
     }
-    List<NewTaskInstance> newTasks = plan.tasks().stream().map(task -> new NewTaskInstance(task.taskId(), -1,
-        task.pool(), task.poolSlots(), task.queue(), decider.priorityWeight(task.taskId()), task.retries(),
-        simpleName(task.operatorClass()), null, null, null)).toList();
+    List<NewTaskInstance> newTasks = plan.tasks().stream()
+        .map(task -> newTaskInstance(task, TaskInstanceRef.UNMAPPED, decider.priorityWeight(task.taskId())))
+        .toList();
     int inserted = taskInstances.createAll(key, serialized.dagVersionId(), newTasks);
     log.info("Created DagRun {} of {} (dag version {}) with {} task instances", request.runId(), request.dagId(),
         serialized.versionNumber(), inserted);
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS));
-    return new CreatedDagRun(run, plan);
+    return new CreatedDagRun(run, PackedPlan.pack(plan));
   }
 
   @Override
-  public DagPlan loadPlan(String dagId, UUID dagVersionId) {
-    return SerializedDagParser.parse(serializedDags.version(dagId, dagVersionId).json());
+  public PackedPlan loadPlan(String dagId, UUID dagVersionId) {
+    return PackedPlan.pack(SerializedDagParser.parse(serializedDags.version(dagId, dagVersionId).json()));
   }
 
   @Override
@@ -159,16 +173,34 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
       state = taskState(readBack.state());
     }
-    List<String> skipped = readBack.skippedByOthers().stream().map(TaskInstanceKey::taskId).distinct().toList();
-    return new SettledAttempt(taskId, mapIndex, readBack.tryNumber(), state,
+    List<TaskInstanceRef> skipped = readBack.skippedByOthers().stream()
+        .map(key -> new TaskInstanceRef(key.taskId(), key.mapIndex())).toList();
+    return new SettledAttempt(new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), state,
         readBack.endDate() != null ? readBack.endDate() : Instant.now(), readBack.retryDelayOverrideSeconds(), skipped);
   }
 
   @Override
-  public void markTasks(OwnedRun run, Map<String, String> statesByTaskId) {
+  public void markTasks(OwnedRun run, List<TaskInstanceMark> marks) {
     Map<TaskInstanceKey, String> states = new LinkedHashMap<>();
-    statesByTaskId.forEach((taskId, state) -> states.put(new TaskInstanceKey(taskId, -1), state));
+    marks.forEach(mark -> states.put(new TaskInstanceKey(mark.ref().taskId(), mark.ref().mapIndex()),
+        mark.state().airflowName()));
     taskInstances.markAll(key(run), states);
+  }
+
+  @Override
+  public int expandMappedTask(OwnedRun run, TaskPlan task, int priorityWeight) {
+    ExpandInput input = task.expandInput().orElseThrow(() ->
+        new IllegalArgumentException("task '" + task.taskId() + "' is not mapped"));
+    Map<String, Integer> lengths = new LinkedHashMap<>();
+    for (String upstream : input.upstreamTaskIds()) {
+      taskMaps.length(key(run), upstream).ifPresent(length -> lengths.put(upstream, length));
+    }
+    OptionalInt count = input.totalLength(lengths);
+    if (count.isEmpty()) {
+      return -1;
+    }
+    taskInstances.expandMapped(key(run), newTaskInstance(task, TaskInstanceRef.UNMAPPED, priorityWeight), count.getAsInt());
+    return count.getAsInt();
   }
 
   @Override
@@ -178,13 +210,31 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     }
   }
 
-  /** Mapped tasks expand at run time from their upstreams' XComs; that is not built yet. */
+  /**
+   * Mapped tasks expand when their upstreams are done; mapping over a mapped task's output and
+   * mapped TaskGroups need per-index upstream bookkeeping that owned runs do not do yet.
+   */
   private static void checkSupported(DagPlan plan) {
-    List<String> mapped = plan.tasks().stream().filter(TaskPlan::mapped).map(TaskPlan::taskId).toList();
-    if (!mapped.isEmpty()) {
-      throw rejected("DAG '" + plan.dagId() + "' has mapped tasks " + mapped + ", which Temporal-owned runs do not "
-          + "support yet: run it with the TemporalExecutor (executor mode) instead");
+    List<String> unsupported = new ArrayList<>();
+    for (TaskPlan task : plan.tasks()) {
+      if (task.inMappedTaskGroup()) {
+        unsupported.add("task '" + task.taskId() + "' is in a mapped TaskGroup");
+      }
+      task.expandInput().ifPresent(input -> input.upstreamTaskIds().stream()
+          .filter(upstream -> plan.task(upstream).mapped())
+          .forEach(upstream -> unsupported.add("task '" + task.taskId() + "' maps over the output of mapped task '"
+              + upstream + "'")));
     }
+    if (!unsupported.isEmpty()) {
+      throw rejected("DAG '" + plan.dagId() + "' cannot run as a Temporal-owned run: " + String.join("; ", unsupported)
+          + ". Run it with the TemporalExecutor (executor mode) instead");
+    }
+  }
+
+  /** What Airflow's {@code TaskInstance.insert_mapping} copies from the task into a new TI. */
+  private static NewTaskInstance newTaskInstance(TaskPlan task, int mapIndex, int priorityWeight) {
+    return new NewTaskInstance(task.taskId(), mapIndex, task.pool(), task.poolSlots(), task.queue(), priorityWeight,
+        task.retries(), simpleName(task.operatorClass()), null, null, null);
   }
 
   /**

@@ -5,6 +5,7 @@ import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunDecider;
 import dev.airflowtemporal.core.dag.DagRunDecisions;
 import dev.airflowtemporal.core.dag.RetryDelays;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.ContractVersion;
@@ -25,22 +26,22 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import org.slf4j.Logger;
 
 /**
  * Drives one Temporal-owned DagRun. The loop asks {@link DagRunDecider} what Airflow's scheduler
- * would do, writes the marks it makes, queues ready tasks (in priority order, within the DAG's
- * max_active_tasks and the pools' open slots across all runs), and runs each queued try as a
- * {@code run_owned_task} activity on its queue's task queue. After each try it reads back what the
- * runner wrote through Airflow's Execution API (success, failed, up_for_retry, skips of branches)
- * and decides again; retries wait Airflow's own delay. Database steps are local activities: short,
- * on this worker, one marker each in history.
+ * would do, writes the marks it makes, expands mapped tasks whose upstreams are done, settles plain
+ * EmptyOperators as success (Airflow never runs them), queues ready task instances (in priority
+ * order, within the DAG's max_active_tasks and the pools' open slots across all runs), and runs each
+ * queued try as a {@code run_owned_task} activity on its queue's task queue. After each try it
+ * reads back what the runner wrote through Airflow's Execution API (success, failed, up_for_retry,
+ * skips of branches) and decides again; retries wait Airflow's own delay. Database steps are local
+ * activities: short, on this worker, one marker each in history.
  */
 public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   /** Leaves room below Temporal's 51,200-event limit for the tries still running at that point. */
@@ -87,11 +88,11 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private String error;
   private OwnedRun run;
   private DagPlan plan;
-  /** Plan order, so that every iteration over tasks is the same on replay. */
-  private final Map<String, TaskProgress> tasks = new LinkedHashMap<>();
-  private final Set<String> inFlight = new LinkedHashSet<>();
-  private final Map<String, Instant> poolRecheckAt = new TreeMap<>();
-  private final Map<String, Duration> poolBackoff = new TreeMap<>();
+  /** Every task instance, sorted, so that every iteration is the same on replay. */
+  private final Map<TaskInstanceRef, TaskProgress> instances = new TreeMap<>();
+  private final Set<TaskInstanceRef> inFlight = new TreeSet<>();
+  private final Map<TaskInstanceRef, Instant> poolRecheckAt = new TreeMap<>();
+  private final Map<TaskInstanceRef, Duration> poolBackoff = new TreeMap<>();
   private boolean changed;
   /** A step that failed for good (a bug or a non-retryable DB error) inside a try's procedure. */
   private RuntimeException fatal;
@@ -121,8 +122,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       create();
     } else {
       run = carried.run();
-      plan = db.loadPlan(run.dagId(), run.dagVersionId());
-      plan.tasks().forEach(t -> tasks.put(t.taskId(), carried.tasks().getOrDefault(t.taskId(), TaskProgress.NOT_STARTED)));
+      plan = db.loadPlan(run.dagId(), run.dagVersionId()).unpack();
+      carried.taskInstances().forEach(p -> instances.put(p.ref(), p));
     }
     phase = "running";
     DagRunDecider decider = new DagRunDecider(plan);
@@ -131,21 +132,34 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
         throw fatal;
       }
       DagRunDecisions decisions = decider.decide(states());
-      if (!decisions.mark().isEmpty()) {
-        Map<String, String> marks = new LinkedHashMap<>();
-        decisions.mark().forEach((taskId, state) -> marks.put(taskId, state.airflowName()));
+      List<TaskInstanceMark> marks = new ArrayList<>();
+      decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
+      // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
+      decisions.start().stream().filter(ref -> plan.task(ref.taskId()).succeedsWithoutRunning())
+          .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
+      if (!marks.isEmpty()) {
         db.markTasks(run, marks);
-        decisions.mark().forEach((taskId, state) -> tasks.put(taskId, new TaskProgress(state, tasks.get(taskId).tryNumber(), null)));
+        marks.forEach(mark -> instances.put(mark.ref(), new TaskProgress(mark.ref(), mark.state(),
+            progressOf(mark.ref()).tryNumber() + (mark.state() == TaskState.SUCCESS ? 1 : 0), null)));
       }
       if (decisions.runState().isPresent()) {
         return finish(decisions.runState().get());
       }
+      if (!decisions.expand().isEmpty()) {
+        decisions.expand().forEach(taskId -> expand(decider, taskId));
+        continue;
+      }
+      List<TaskInstanceRef> toRun = decisions.start().stream()
+          .filter(ref -> !plan.task(ref.taskId()).succeedsWithoutRunning()).toList();
+      if (!marks.isEmpty()) {
+        continue;
+      }
       if (continueAsNewDue()) {
         if (inFlight.isEmpty()) {
           log.info("Continuing {} as new after {} history events", run.runId(), Workflow.getInfo().getHistoryLength());
-          Workflow.continueAsNew(request, new OwnedDagRunCarry(run, new LinkedHashMap<>(tasks)));
+          Workflow.continueAsNew(request, new OwnedDagRunCarry(run, List.copyOf(instances.values())));
         }
-      } else if (queueReadyTasks(decisions.start())) {
+      } else if (queueReadyTasks(toRun)) {
         continue;
       }
       changed = false;
@@ -161,9 +175,23 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   @Override
   public OwnedDagRunProgress progress() {
     Map<String, Integer> counts = new TreeMap<>();
-    tasks.values().forEach(p -> counts.merge(p.state().airflowName(), 1, Integer::sum));
-    List<String> running = inFlight.stream().map(id -> id + " try " + tasks.get(id).tryNumber()).toList();
+    instances.values().forEach(p -> counts.merge(p.state().airflowName(), 1, Integer::sum));
+    countTasksWithoutInstances(counts);
+    List<String> running = inFlight.stream().map(ref -> ref.label() + " try " + progressOf(ref).tryNumber()).toList();
     return new OwnedDagRunProgress(ContractVersion.CURRENT, request.dagId(), request.runId(), phase, error, counts, running);
+  }
+
+  /** Tasks not yet in {@link #instances} have one instance that has not started. */
+  private void countTasksWithoutInstances(Map<String, Integer> counts) {
+    if (plan == null) {
+      return;
+    }
+    Set<String> known = new TreeSet<>();
+    instances.keySet().forEach(ref -> known.add(ref.taskId()));
+    long missing = plan.tasks().stream().filter(t -> !known.contains(t.taskId())).count();
+    if (missing > 0) {
+      counts.merge(TaskState.NONE.airflowName(), (int) missing, Integer::sum);
+    }
   }
 
   private void create() {
@@ -181,8 +209,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       throw e;
     }
     run = created.run();
-    plan = created.plan();
-    plan.tasks().forEach(t -> tasks.put(t.taskId(), TaskProgress.NOT_STARTED));
+    plan = created.plan().unpack();
   }
 
   private ApplicationFailure reject(String reason) {
@@ -191,18 +218,42 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     return ApplicationFailure.newNonRetryableFailure(reason, DagRunSyncActivities.REJECTED);
   }
 
-  /** @return whether any task changed state (the caller decides again at once) */
-  private boolean queueReadyTasks(List<String> newlyReady) {
+  /** Replaces a mapped task's unexpanded instance by its map indexes (or skips it, for none). */
+  private void expand(DagRunDecider decider, String taskId) {
+    TaskPlan task = plan.task(taskId);
+    int count = db.expandMappedTask(run, task, decider.priorityWeight(taskId));
+    TaskInstanceRef unexpanded = TaskInstanceRef.of(taskId);
+    if (count < 0) {
+      log.warn("{} cannot expand: an upstream it maps over recorded no length; marking it upstream_failed", taskId);
+      db.markTasks(run, List.of(new TaskInstanceMark(unexpanded, TaskState.UPSTREAM_FAILED)));
+      instances.put(unexpanded, progressOf(unexpanded).settled(TaskState.UPSTREAM_FAILED));
+    } else if (count == 0) {
+      instances.put(unexpanded, progressOf(unexpanded).settled(TaskState.SKIPPED));
+    } else {
+      instances.remove(unexpanded);
+      for (int i = 0; i < count; i++) {
+        TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
+        instances.put(ref, TaskProgress.notStarted(ref));
+      }
+    }
+    log.info("Expanded {} into {} task instances", taskId, Math.max(count, 0));
+  }
+
+  /** @return whether any task instance changed state (the caller decides again at once) */
+  private boolean queueReadyTasks(List<TaskInstanceRef> newlyReady) {
     Instant now = now();
     List<AttemptToQueue> wanted = new ArrayList<>();
     // Tries due for a retry go first: Airflow's scheduler treats them as ready as any other task.
-    tasks.forEach((taskId, progress) -> {
+    instances.forEach((ref, progress) -> {
       if (progress.state() == TaskState.UP_FOR_RETRY && !progress.retryAt().isAfter(now)) {
-        wanted.add(new AttemptToQueue(taskId, -1, progress.tryNumber() + 1));
+        wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progress.tryNumber() + 1));
       }
     });
-    newlyReady.forEach(taskId -> wanted.add(new AttemptToQueue(taskId, -1, tasks.get(taskId).tryNumber() + 1)));
-    wanted.removeIf(a -> poolRecheckAt.containsKey(a.taskId()) && poolRecheckAt.get(a.taskId()).isAfter(now));
+    newlyReady.forEach(ref -> wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progressOf(ref).tryNumber() + 1)));
+    wanted.removeIf(a -> {
+      Instant recheck = poolRecheckAt.get(new TaskInstanceRef(a.taskId(), a.mapIndex()));
+      return recheck != null && recheck.isAfter(now);
+    });
     int capacity = plan.maxActiveTasks() - inFlight.size();
     if (wanted.isEmpty() || capacity <= 0) {
       return false;
@@ -210,27 +261,28 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     List<QueueResult> results = db.queueAttempts(run, wanted.subList(0, Math.min(capacity, wanted.size())));
     boolean anyChanged = false;
     for (QueueResult result : results) {
+      TaskInstanceRef ref = new TaskInstanceRef(result.taskId(), result.mapIndex());
       switch (result.outcome()) {
         case QUEUED -> {
           anyChanged = true;
-          poolRecheckAt.remove(result.taskId());
-          poolBackoff.remove(result.taskId());
-          tasks.put(result.taskId(), new TaskProgress(TaskState.QUEUED, result.tryNumber(), null));
-          inFlight.add(result.taskId());
+          poolRecheckAt.remove(ref);
+          poolBackoff.remove(ref);
+          instances.put(ref, new TaskProgress(ref, TaskState.QUEUED, result.tryNumber(), null));
+          inFlight.add(ref);
           Async.procedure(this::runTryOrRecordFatal, result);
         }
         case NOT_QUEUEABLE -> {
           // Someone else settled it first (a branch skipped it): take Airflow's word for it.
-          log.info("{} is {} in Airflow's DB; not starting it", result.taskId(), result.state().airflowName());
-          tasks.put(result.taskId(), new TaskProgress(result.state(), result.tryNumber(), null));
+          log.info("{} is {} in Airflow's DB; not starting it", ref.label(), result.state().airflowName());
+          instances.put(ref, new TaskProgress(ref, result.state(), result.tryNumber(), null));
           anyChanged = true;
         }
         case POOL_FULL -> {
           // As Airflow's scheduler: wait for a slot (an admin may also enlarge the pool), checking ever less often.
-          Duration backoff = poolBackoff.getOrDefault(result.taskId(), POOL_RECHECK_FIRST);
-          poolRecheckAt.put(result.taskId(), now.plus(backoff));
+          Duration backoff = poolBackoff.getOrDefault(ref, POOL_RECHECK_FIRST);
+          poolRecheckAt.put(ref, now.plus(backoff));
           Duration next = backoff.multipliedBy(2);
-          poolBackoff.put(result.taskId(), next.compareTo(POOL_RECHECK_MAX) > 0 ? POOL_RECHECK_MAX : next);
+          poolBackoff.put(ref, next.compareTo(POOL_RECHECK_MAX) > 0 ? POOL_RECHECK_MAX : next);
         }
       }
     }
@@ -249,7 +301,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   /** One try: its runner as an activity on the task's queue, then what Airflow's DB says of it. */
   private void runTry(QueueResult queued) {
     TaskPlan task = plan.task(queued.taskId());
-    String label = task.taskId() + " try " + queued.tryNumber();
+    TaskInstanceRef ref = new TaskInstanceRef(queued.taskId(), queued.mapIndex());
+    String label = ref.label() + " try " + queued.tryNumber();
     TaskActivities runner = Workflow.newActivityStub(TaskActivities.class, ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(),
             DagRunWorker.DEFAULT_QUEUE.equals(task.queue()) ? null : task.queue()))
@@ -279,14 +332,14 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
         ? RetryDelays.nextRetryAt(run.dagId(), task, run.logicalDate(), settled.tryNumber(), settled.endDate(),
             settled.retryDelayOverrideSeconds())
         : null;
-    tasks.put(task.taskId(), new TaskProgress(settled.state(), settled.tryNumber(), retryAt));
-    for (String skipped : settled.skippedTaskIds()) {
-      TaskProgress progress = tasks.get(skipped);
-      if (progress != null && progress.state() == TaskState.NONE) {
-        tasks.put(skipped, new TaskProgress(TaskState.SKIPPED, progress.tryNumber(), null));
+    instances.put(ref, new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
+    for (TaskInstanceRef skipped : settled.skipped()) {
+      TaskProgress progress = progressOf(skipped);
+      if (progress.state() == TaskState.NONE) {
+        instances.put(skipped, progress.settled(TaskState.SKIPPED));
       }
     }
-    inFlight.remove(task.taskId());
+    inFlight.remove(ref);
     changed = true;
   }
 
@@ -297,9 +350,14 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     return phase;
   }
 
-  private Map<String, TaskState> states() {
-    Map<String, TaskState> states = new LinkedHashMap<>();
-    tasks.forEach((taskId, progress) -> states.put(taskId, progress.state()));
+  private TaskProgress progressOf(TaskInstanceRef ref) {
+    TaskProgress progress = instances.get(ref);
+    return progress != null ? progress : TaskProgress.notStarted(ref);
+  }
+
+  private Map<TaskInstanceRef, TaskState> states() {
+    Map<TaskInstanceRef, TaskState> states = new TreeMap<>();
+    instances.forEach((ref, progress) -> states.put(ref, progress.state()));
     return states;
   }
 
@@ -311,7 +369,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   /** Until the earliest retry or pool recheck, or null when nothing waits on a clock. */
   private Duration untilNextTimer() {
     Instant next = null;
-    for (TaskProgress progress : tasks.values()) {
+    for (TaskProgress progress : instances.values()) {
       if (progress.state() == TaskState.UP_FOR_RETRY && (next == null || progress.retryAt().isBefore(next))) {
         next = progress.retryAt();
       }

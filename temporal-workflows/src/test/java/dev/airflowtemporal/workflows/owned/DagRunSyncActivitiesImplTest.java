@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
@@ -176,11 +177,14 @@ class DagRunSyncActivitiesImplTest {
         "Value 61 not in range [0, 59]");
   }
 
-  /** Mapped tasks are not supported yet; when they are, this test goes. */
   @Test
-  void aMappedTaskIsRejectedNamingIt() throws SQLException {
-    String dagId = insertDag(dag -> task(dag, "transform").put("_is_mapped", true), false);
-    assertRejectedWithNothingCreated(request(dagId), "transform");
+  void mappingOverAMappedTasksOutputIsRejectedNamingBothTasks() throws SQLException {
+    String dagId = insertDag(dag -> {
+      mapOver(task(dag, "transform"), "extract");
+      mapOver(task(dag, "validate"), "transform");
+    }, false);
+    assertRejectedWithNothingCreated(request(dagId), "task 'validate' maps over the output of mapped task 'transform'",
+        "executor mode");
   }
 
   @Test
@@ -233,7 +237,7 @@ class DagRunSyncActivitiesImplTest {
     UUID versionId = dagVersionId(dagId);
     assertThat(created.run()).isEqualTo(new OwnedRun(dagId, request.runId(), versionId, dagId + ".py", "dags-folder",
         null, logicalDate));
-    assertThat(created.plan().dagId()).isEqualTo(dagId);
+    assertThat(created.plan().unpack().dagId()).isEqualTo(dagId);
     try (Connection c = connect(); PreparedStatement q = c.prepareStatement("""
         SELECT run_type, state, created_dag_version_id, conf->>'rows', start_date IS NOT NULL, logical_date,
                data_interval_start, data_interval_end, triggered_by, triggering_user_name
@@ -330,7 +334,7 @@ class DagRunSyncActivitiesImplTest {
     assertThat(settled.state()).isEqualTo(TaskState.UP_FOR_RETRY);
     assertThat(settled.tryNumber()).isEqualTo(1);
     assertThat(settled.endDate()).isNotNull();
-    assertThat(settled.skippedTaskIds()).isEmpty();
+    assertThat(settled.skipped()).isEmpty();
     assertThat(repeated.state()).as("settling again changes nothing").isEqualTo(TaskState.UP_FOR_RETRY);
     UUID newId = taskInstanceIds(dagId, run.runId()).get("extract");
     assertThat(newId).as("the next try gets a new id").isNotEqualTo(queued.taskInstanceId());
@@ -385,13 +389,9 @@ class DagRunSyncActivitiesImplTest {
     OwnedRun run = activities.createDagRun(request(dagId)).run();
     QueueResult queued = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
     activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), false);
-    Map<String, String> marks = new LinkedHashMap<>();
-    marks.put("transform", "upstream_failed");
-    marks.put("validate", "upstream_failed");
-    marks.put("load", "skipped");
-
-    activities.markTasks(run, marks);
-    activities.markTasks(run, Map.of("extract", "skipped"));
+    activities.markTasks(run, List.of(mark("transform", TaskState.UPSTREAM_FAILED),
+        mark("validate", TaskState.UPSTREAM_FAILED), mark("load", TaskState.SKIPPED)));
+    activities.markTasks(run, List.of(mark("extract", TaskState.SKIPPED)));
     activities.finishDagRun(run, "failed");
     activities.finishDagRun(run, "success");
 
@@ -569,5 +569,16 @@ class DagRunSyncActivitiesImplTest {
 
   private static Connection connect() throws SQLException {
     return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+  }
+
+  private static TaskInstanceMark mark(String taskId, TaskState state) {
+    return new TaskInstanceMark(TaskInstanceRef.of(taskId), state);
+  }
+
+  /** Makes the task {@code .expand(x=<upstream's return value>)}, as Airflow 3.3 serializes it. */
+  private static void mapOver(ObjectNode task, String upstream) {
+    task.put("_is_mapped", true);
+    task.set("expand_input", JSON.valueToTree(Map.of("type", "dict-of-lists", "value", Map.of("__type", "dict",
+        "__var", Map.of("x", Map.of("__type", "xcomref", "__var", Map.of("task_id", upstream, "key", "return_value")))))));
   }
 }

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.airflowtemporal.core.RunIds;
 import dev.airflowtemporal.core.WorkflowIds;
 import dev.airflowtemporal.core.dag.DagPlan;
+import dev.airflowtemporal.core.dag.ExpandInput;
+import dev.airflowtemporal.core.dag.PackedPlan;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.dag.Timetable;
@@ -129,6 +132,41 @@ class OwnedDagRunWorkflowTest {
     assertThat(result()).isEqualTo("success");
     assertThat(airflow.started).hasSize(7);
     assertThat(airflow.maxConcurrent.get()).isEqualTo(2);
+  }
+
+  @Test
+  void aMappedTaskExpandsOnceItsUpstreamIsDoneAndItsDownstreamWaitsForEveryInstance() {
+    airflow.mapLengths.put("double", 3);
+    start(plan(16, task("numbers"), mappedOver(task("double", "numbers"), "numbers"), task("total", "double")));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.expanded).containsExactly("double");
+    assertThat(airflow.started.subList(0, 1)).containsExactly("numbers try 1");
+    assertThat(airflow.started.subList(1, 4)).containsExactlyInAnyOrder("double[0] try 1", "double[1] try 1", "double[2] try 1");
+    assertThat(airflow.started.get(4)).isEqualTo("total try 1");
+  }
+
+  @Test
+  void aMappedTaskOverAnEmptyListIsSkippedAndSoIsItsAllSuccessDownstream() {
+    airflow.mapLengths.put("double", 0);
+    start(plan(16, task("numbers"), mappedOver(task("double", "numbers"), "numbers"), task("total", "double")));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("numbers try 1");
+    assertThat(airflow.marks).containsEntry("total", "skipped");
+  }
+
+  @Test
+  void aMappedTaskWhoseUpstreamRecordedNoLengthIsUpstreamFailed() {
+    start(plan(16, task("numbers"), mappedOver(task("double", "numbers"), "numbers")));
+    assertThat(result()).isEqualTo("failed");
+    assertThat(airflow.marks).containsEntry("double", "upstream_failed");
+  }
+
+  @Test
+  void plainEmptyOperatorsAreMarkedSuccessWithoutARunner() {
+    start(plan(16, empty(task("begin")), task("work", "begin"), empty(task("end", "work"))));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("work try 1");
+    assertThat(airflow.marks).containsEntry("begin", "success").containsEntry("end", "success");
   }
 
   @Test
@@ -263,30 +301,43 @@ class OwnedDagRunWorkflowTest {
   }
 
   private static TaskPlan task(String taskId, String... upstreams) {
-    return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", List.of(upstreams), List.of(),
-        TriggerRule.ALL_SUCCESS, 0, Duration.ofMinutes(5), 0, Optional.empty(), Optional.empty(), "default_pool", 1,
-        "default", 1, "downstream", Optional.empty(), false, false, false);
+    return taskPlan(taskId, List.of(upstreams), List.of(), TriggerRule.ALL_SUCCESS, 0, Duration.ofMinutes(5),
+        Optional.empty(), false);
   }
 
   private static TaskPlan withRetries(TaskPlan t, int retries, Duration delay) {
-    return new TaskPlan(t.taskId(), t.operatorClass(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), retries, delay,
-        0, Optional.empty(), Optional.empty(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(), t.weightRule(),
-        t.taskGroupId(), false, false, false);
+    return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), retries, delay, t.expandInput(),
+        t.succeedsWithoutRunning());
   }
 
   private static TaskPlan withRule(TaskPlan t, TriggerRule rule) {
-    return new TaskPlan(t.taskId(), t.operatorClass(), t.upstreamIds(), t.downstreamIds(), rule, t.retries(),
-        t.retryDelay(), 0, Optional.empty(), Optional.empty(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(),
-        t.weightRule(), t.taskGroupId(), false, false, false);
+    return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), rule, t.retries(), t.retryDelay(), t.expandInput(),
+        t.succeedsWithoutRunning());
+  }
+
+  private static TaskPlan mappedOver(TaskPlan t, String upstream) {
+    return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), t.retries(), t.retryDelay(),
+        Optional.of(new ExpandInput(List.of(), List.of(upstream))), false);
+  }
+
+  private static TaskPlan empty(TaskPlan t) {
+    return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), t.retries(), t.retryDelay(),
+        t.expandInput(), true);
+  }
+
+  private static TaskPlan taskPlan(String taskId, List<String> upstreams, List<String> downstreams, TriggerRule rule,
+                                   int retries, Duration retryDelay, Optional<ExpandInput> expandInput, boolean empty) {
+    return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", upstreams, downstreams, rule,
+        retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream",
+        Optional.empty(), expandInput, false, false, false, empty);
   }
 
   private static List<TaskPlan> withDownstreams(List<TaskPlan> tasks) {
     List<TaskPlan> result = new ArrayList<>();
     for (TaskPlan t : tasks) {
       List<String> downstreams = tasks.stream().filter(o -> o.upstreamIds().contains(t.taskId())).map(TaskPlan::taskId).toList();
-      result.add(new TaskPlan(t.taskId(), t.operatorClass(), t.upstreamIds(), downstreams, t.triggerRule(), t.retries(),
-          t.retryDelay(), 0, Optional.empty(), Optional.empty(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(),
-          t.weightRule(), t.taskGroupId(), false, false, false));
+      result.add(taskPlan(t.taskId(), t.upstreamIds(), downstreams, t.triggerRule(), t.retries(), t.retryDelay(),
+          t.expandInput(), t.succeedsWithoutRunning()));
     }
     return result;
   }
@@ -309,6 +360,8 @@ class OwnedDagRunWorkflowTest {
     final List<String> finishedAs = new CopyOnWriteArrayList<>();
     final List<Boolean> settledRetryable = new CopyOnWriteArrayList<>();
     final Map<String, String> marks = new ConcurrentHashMap<>();
+    final Map<String, Integer> mapLengths = new ConcurrentHashMap<>();
+    final List<String> expanded = new CopyOnWriteArrayList<>();
     private final Map<String, Deque<TaskState>> outcomes = new ConcurrentHashMap<>();
     private final Map<String, AtomicInteger> poolFullTimes = new ConcurrentHashMap<>();
     private final Map<String, List<String>> skips = new ConcurrentHashMap<>();
@@ -338,13 +391,19 @@ class OwnedDagRunWorkflowTest {
       }
       created.incrementAndGet();
       return new CreatedDagRun(new OwnedRun(DAG, request.runId(), UUID.randomUUID(), "etl.py", "dags-folder", null,
-          request.logicalDate()), plan);
+          request.logicalDate()), PackedPlan.pack(plan));
     }
 
     @Override
-    public DagPlan loadPlan(String dagId, UUID dagVersionId) {
+    public PackedPlan loadPlan(String dagId, UUID dagVersionId) {
       plansLoaded.incrementAndGet();
-      return plan;
+      return PackedPlan.pack(plan);
+    }
+
+    @Override
+    public int expandMappedTask(OwnedRun run, TaskPlan task, int priorityWeight) {
+      expanded.add(task.taskId());
+      return mapLengths.getOrDefault(task.taskId(), -1);
     }
 
     @Override
@@ -376,14 +435,15 @@ class OwnedDagRunWorkflowTest {
       } else {
         state = scripted == null || scripted.isEmpty() ? TaskState.SUCCESS : scripted.poll();
       }
-      List<String> skipped = state == TaskState.SUCCESS ? skips.getOrDefault(taskId, List.of()) : List.of();
-      return new SettledAttempt(taskId, mapIndex, tryNumber, state, ranUntil.getOrDefault(taskId, Instant.EPOCH), null,
-          skipped);
+      List<TaskInstanceRef> skipped = state == TaskState.SUCCESS
+          ? skips.getOrDefault(taskId, List.<String>of()).stream().map(TaskInstanceRef::of).toList() : List.of();
+      return new SettledAttempt(new TaskInstanceRef(taskId, mapIndex), tryNumber, state,
+          ranUntil.getOrDefault(taskId, Instant.EPOCH), null, skipped);
     }
 
     @Override
-    public void markTasks(OwnedRun run, Map<String, String> statesByTaskId) {
-      marks.putAll(statesByTaskId);
+    public void markTasks(OwnedRun run, List<TaskInstanceMark> marks) {
+      marks.forEach(mark -> this.marks.put(mark.ref().label(), mark.state().airflowName()));
     }
 
     @Override
@@ -409,7 +469,8 @@ class OwnedDagRunWorkflowTest {
 
     @Override
     public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
-      airflow.started.add(workload.ti().taskId() + " try " + workload.ti().tryNumber());
+      airflow.started.add(new TaskInstanceRef(workload.ti().taskId(), workload.ti().mapIndex()).label()
+          + " try " + workload.ti().tryNumber());
       airflow.startedAt.add(Instant.ofEpochMilli(env.currentTimeMillis()));
       int now = airflow.concurrent.incrementAndGet();
       airflow.maxConcurrent.accumulateAndGet(now, Math::max);

@@ -1,0 +1,10 @@
+package dev.airflowtemporal.workflows.owned;
+
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
+
+/**
+ * A task instance settled without a runner: skipped, upstream_failed or removed by the trigger
+ * rules, or success for a plain EmptyOperator (which Airflow never runs).
+ */
+public record TaskInstanceMark(TaskInstanceRef ref, TaskState state) {}
