@@ -11,12 +11,17 @@ scheduler would happily schedule such runs itself. This module fixes both, witho
 * ``DagRun.get_running_dag_runs_to_examine`` and ``DagRun.get_queued_dag_runs_to_set_running`` (the
   scheduler's two DagRun queries) get ``WHERE dag_run.run_type != 'external'`` added to their SELECT,
   before the LIMIT and the row locks, so the scheduler never sees, locks, schedules or changes them.
+* ``DagModel.dags_needing_dagruns`` (the scheduler's query for DAGs due a new run) leaves out, when
+  ``[temporal] schedules`` is true, the DAGs that opted in to Temporal Schedules (tag ``[temporal]
+  schedule_tag`` or listed in ``[temporal] scheduled_dags``) unless they are in it because of queued
+  asset events: Temporal Schedules create their timetable runs, Airflow keeps creating their
+  asset-triggered ones. The settings are read from Airflow's conf at query time.
 
 How it gets into every Airflow process: the wheel ships ``airflow_temporal_external_runs.pth`` at the top
 of site-packages; ``site`` runs its single line at interpreter start-up, which calls :func:`install`. That
 only puts a small post-import hook on ``sys.meta_path`` (nothing of Airflow is imported): the patches run
-right after ``airflow.utils.types``, ``airflow.sdk.api.datamodels._generated`` and ``airflow.models.dagrun``
-finish executing, i.e. before any other module can use them.
+right after ``airflow.utils.types``, ``airflow.sdk.api.datamodels._generated``, ``airflow.models.dagrun``
+and ``airflow.models.dag`` finish executing, i.e. before any other module can use them.
 
 Guards: the patches apply only on the exact Airflow versions in :data:`TESTED_AIRFLOW_VERSIONS` and only
 if the code they touch has the expected shape; otherwise one warning is logged and nothing is changed.
@@ -42,6 +47,12 @@ PTH_LINE = "import airflow_temporal.external_runs as _atx; _atx.install()\n"
 _ENUM_MODULES = ("airflow.utils.types", "airflow.sdk.api.datamodels._generated")
 _DAGRUN_MODULE = "airflow.models.dagrun"
 _SCHEDULER_QUERIES = ("get_running_dag_runs_to_examine", "get_queued_dag_runs_to_set_running")
+_DAG_MODULE = "airflow.models.dag"
+_DAG_QUERY = "dags_needing_dagruns"
+# [temporal] options of the Temporal Schedules exclusion (also read by the worker JAR from
+# AIRFLOW__TEMPORAL__SCHEDULES / _SCHEDULE_TAG / _SCHEDULED_DAGS); defaults as in get_provider_info.py.
+CONF_SECTION = "temporal"
+DEFAULT_SCHEDULE_TAG = "temporal"
 # The values stock 3.3.x defines; the shape check refuses an enum that differs.
 _STOCK_VALUES = {"backfill", "scheduled", "manual", "operator_triggered", "asset_triggered",
                  "asset_materialization"}
@@ -51,7 +62,6 @@ _MARK = "_airflow_temporal_external_runs"
 STATE: dict[str, str] = {}
 _warned: set[str] = set()
 _installed = False
-_filter_active = None  # contextvars.ContextVar, created on first use
 
 
 def _log():
@@ -84,7 +94,8 @@ def _version_ok() -> bool:
         return True
     _warn_once("version", "airflow-temporal: Airflow %s is not one of the versions tested for Temporal-owned "
                "DagRuns (%s): run_type='external' is NOT enabled in this process (the Airflow API will reject "
-               "such runs and the scheduler will not skip them). Executor mode is unaffected.",
+               "such runs and the scheduler will not skip them, nor the timetable runs of DAGs opted in to "
+               "Temporal Schedules). Executor mode is unaffected.",
                version, ", ".join(TESTED_AIRFLOW_VERSIONS))
     return False
 
@@ -135,35 +146,34 @@ def _patch_enum(module) -> str:
     return "patched"
 
 
-def _patch_dagrun(module) -> str:
+def _wrap_row_locked_queries(module, owner_cls, names, var_name: str, add_filter) -> str:
+    """Make the ``with_row_locks`` of ``module`` apply ``add_filter`` to the query it is given, but only
+    while one of the classmethods ``owner_cls.<names>`` runs (a context variable tells). Each of those
+    queries passes its final SELECT through that one call, so the filter lands in SQL, before the LIMIT
+    and the row locks. Every other caller of the module's ``with_row_locks`` is unaffected."""
     import contextvars
     import inspect
 
-    global _filter_active
-    dag_run_cls = getattr(module, "DagRun", None)
     original_row_locks = getattr(module, "with_row_locks", None)
-    if dag_run_cls is None or not callable(original_row_locks):
-        return "skipped: airflow.models.dagrun has no DagRun / with_row_locks"
-    if getattr(dag_run_cls, _MARK, False):
+    if not callable(original_row_locks):
+        return f"skipped: {module.__name__} has no with_row_locks"
+    if owner_cls.__dict__.get(_MARK, False):
         return "patched"
     raw = {}
-    for name in _SCHEDULER_QUERIES:
-        attr = dag_run_cls.__dict__.get(name)
+    for name in names:
+        attr = owner_cls.__dict__.get(name)
         if not isinstance(attr, classmethod):
-            return f"skipped: DagRun.{name} is not a classmethod"
+            return f"skipped: {owner_cls.__name__}.{name} is not a classmethod"
         inner = inspect.unwrap(attr.__func__)
         # The filter is injected through the one with_row_locks(...) call each query makes.
         if "with_row_locks" not in getattr(getattr(inner, "__code__", None), "co_names", ()):
-            return f"skipped: DagRun.{name} does not call with_row_locks"
+            return f"skipped: {owner_cls.__name__}.{name} does not call with_row_locks"
         raw[name] = attr.__func__
-    if _filter_active is None:
-        _filter_active = contextvars.ContextVar("airflow_temporal_exclude_external_runs", default=False)
-    active = _filter_active
-    run_type_col = dag_run_cls.run_type
+    active = contextvars.ContextVar(var_name, default=False)
 
     def with_row_locks(query, *args, **kwargs):
         if active.get():
-            query = query.where(run_type_col != EXTERNAL)
+            query = add_filter(query)
         return original_row_locks(query, *args, **kwargs)
 
     with_row_locks.__wrapped__ = original_row_locks
@@ -185,16 +195,119 @@ def _patch_dagrun(module) -> str:
 
     module.with_row_locks = with_row_locks
     for name, func in raw.items():
-        setattr(dag_run_cls, name, classmethod(make(func)))
-    setattr(dag_run_cls, _MARK, True)
+        setattr(owner_cls, name, classmethod(make(func)))
+    setattr(owner_cls, _MARK, True)
     return "patched"
+
+
+def _patch_dagrun(module) -> str:
+    dag_run_cls = getattr(module, "DagRun", None)
+    if dag_run_cls is None:
+        return "skipped: airflow.models.dagrun has no DagRun"
+    run_type_col = dag_run_cls.run_type
+    return _wrap_row_locked_queries(module, dag_run_cls, _SCHEDULER_QUERIES,
+                                    "airflow_temporal_exclude_external_runs",
+                                    lambda query: query.where(run_type_col != EXTERNAL))
+
+
+# ------------------------------------------------------------------ Temporal Schedules: opted-in DAGs
+def schedule_settings() -> dict:
+    """``[temporal] schedules`` / ``schedule_tag`` / ``scheduled_dags`` from Airflow's conf, read when called.
+
+    Parsed like the worker JAR parses the same ``AIRFLOW__TEMPORAL__*`` values: an empty tag opts in by
+    dag_id only; the list is split on ``,`` and blank entries are dropped (no other trimming). Raises
+    what Airflow's conf raises for a value that is not a boolean.
+    """
+    from airflow.configuration import conf
+
+    enabled = conf.getboolean(CONF_SECTION, "schedules", fallback=False)
+    tag = conf.get(CONF_SECTION, "schedule_tag", fallback=DEFAULT_SCHEDULE_TAG)
+    raw = conf.get(CONF_SECTION, "scheduled_dags", fallback="")
+    dags = sorted({d for d in str(raw or "").split(",") if d.strip()})
+    return {"enabled": enabled, "tag": "" if tag is None else str(tag), "dags": dags}
+
+
+def _asset_triggered_dag_ids(query, dag_id_col):
+    """The dag ids of the ``DagModel.dag_id.in_(asset_triggered_dag_ids)`` branch of the query's WHERE
+    (DAGs with queued asset events whose condition is met), or None if there is not exactly one."""
+    from sqlalchemy.sql import operators, visitors
+    from sqlalchemy.sql.elements import BinaryExpression, BindParameter
+
+    table = dag_id_col.table
+    found = []
+    for element in visitors.iterate(query.whereclause):
+        if (isinstance(element, BinaryExpression) and element.operator is operators.in_op
+                and getattr(element.left, "key", None) == dag_id_col.key
+                and getattr(getattr(element.left, "table", None), "name", None) == table.name
+                and isinstance(element.right, BindParameter) and element.right.expanding):
+            found.append(element.right.value)
+    if len(found) != 1 or not isinstance(found[0], (list, tuple, set, frozenset)):
+        return None
+    return sorted(found[0])
+
+
+def _exclude_opted_in_dags(query, dag_model_cls, dag_tag_cls):
+    """``dags_needing_dagruns``' SELECT, minus the DAGs opted in to Temporal Schedules that are only due by
+    their timetable. Never raises: on any error the query is returned unchanged and a warning logged."""
+    try:
+        settings = schedule_settings()
+    except Exception as exc:  # noqa: BLE001 - e.g. [temporal] schedules = maybe
+        _warn_once("schedules-conf", "airflow-temporal: cannot read [temporal] schedules settings (%r): the "
+                   "scheduler does NOT leave DAGs opted in to Temporal Schedules alone", exc)
+        return query
+    if not settings["enabled"] or not (settings["tag"] or settings["dags"]):
+        return query
+    try:
+        from sqlalchemy import exists, func, not_, or_, select
+
+        dag_id = dag_model_cls.dag_id
+        opted_in = []
+        if settings["tag"]:
+            tags = dag_tag_cls.__table__
+            opted_in.append(exists(select(tags.c.dag_id).where(tags.c.dag_id == dag_id,
+                                                               tags.c.name == settings["tag"])))
+        if settings["dags"]:
+            opted_in.append(dag_id.in_(settings["dags"]))
+        not_opted_in = not_(or_(*opted_in))
+        asset_ids = _asset_triggered_dag_ids(query, dag_id)
+        if asset_ids is None:
+            # Unexpected shape: keep opted-in DAGs only while their timetable is not due (so an
+            # asset-triggered one is still picked up while no timetable run is due).
+            _warn_once("schedules-shape", "airflow-temporal: DagModel.dags_needing_dagruns has no single "
+                       "'dag_id IN (asset-triggered)' condition; leaving out opted-in DAGs whose timetable is due")
+            due = dag_model_cls.next_dagrun_create_after
+            return query.where(or_(not_opted_in, due.is_(None), due > func.now()))
+        if asset_ids:
+            return query.where(or_(not_opted_in, dag_id.in_(asset_ids)))
+        return query.where(not_opted_in)
+    except Exception as exc:  # noqa: BLE001 - must never break the scheduler loop
+        _warn_once("schedules-filter", "airflow-temporal: failed to leave DAGs opted in to Temporal Schedules "
+                   "out of the scheduler's query: %r", exc)
+        return query
+
+
+def _patch_dag(module) -> str:
+    dag_model_cls = getattr(module, "DagModel", None)
+    dag_tag_cls = getattr(module, "DagTag", None)
+    if dag_model_cls is None or dag_tag_cls is None:
+        return "skipped: airflow.models.dag has no DagModel / DagTag"
+    columns = dag_tag_cls.__table__.c
+    if "dag_id" not in columns or "name" not in columns or \
+            getattr(dag_model_cls, "next_dagrun_create_after", None) is None:
+        return "skipped: unexpected DagTag / DagModel columns"
+    return _wrap_row_locked_queries(module, dag_model_cls, (_DAG_QUERY,),
+                                    "airflow_temporal_exclude_temporal_scheduled_dags",
+                                    lambda query: _exclude_opted_in_dags(query, dag_model_cls, dag_tag_cls))
 
 
 _PATCHES = {
     "airflow.utils.types": _patch_enum,
     "airflow.sdk.api.datamodels._generated": _patch_enum,
     _DAGRUN_MODULE: _patch_dagrun,
+    _DAG_MODULE: _patch_dag,
 }
+# What a module's patch enables, for the warnings.
+_FEATURE = {_DAG_MODULE: "leaving DAGs opted in to Temporal Schedules out of the scheduler's timetable runs"}
 
 
 def _apply(fullname: str, module) -> None:
@@ -209,13 +322,13 @@ def _apply(fullname: str, module) -> None:
         result = _PATCHES[fullname](module)
         STATE[fullname] = result
         if not result.startswith(("patched", "present")):
-            _warn_once(fullname, "airflow-temporal: run_type='external' support not applied to %s (%s)",
-                       fullname, result)
+            _warn_once(fullname, "airflow-temporal: %s not applied to %s (%s)",
+                       _FEATURE.get(fullname, "run_type='external' support"), fullname, result)
     except Exception as exc:  # noqa: BLE001 - must never break an Airflow process
         STATE[fullname] = f"error: {exc!r}"
         try:
-            _warn_once(fullname, "airflow-temporal: failed to patch %s for run_type='external': %r",
-                       fullname, exc)
+            _warn_once(fullname, "airflow-temporal: failed to patch %s for %s: %r", fullname,
+                       _FEATURE.get(fullname, "run_type='external'"), exc)
         except Exception:  # noqa: BLE001
             pass
 
@@ -240,7 +353,7 @@ class _HookedLoader:
 
 
 class _PostImportFinder:
-    """A ``sys.meta_path`` entry that only reacts to the three module names above."""
+    """A ``sys.meta_path`` entry that only reacts to the module names of :data:`_PATCHES`."""
 
     _busy: set[str] = set()
 
@@ -294,7 +407,8 @@ def install() -> None:
 
 # ---------------------------------------------------------------------------------------------- CLI
 def status() -> dict:
-    """Import the three modules (this imports Airflow) and report what applied in this process."""
+    """Import the patched modules (this imports Airflow) and report what applied in this process, and the
+    ``[temporal]`` Temporal Schedules settings the scheduler's query would use now."""
     import importlib
 
     install()
@@ -304,6 +418,10 @@ def status() -> dict:
         except Exception as exc:  # noqa: BLE001
             STATE.setdefault(name, f"import failed: {exc!r}")
     airflow = sys.modules.get("airflow")
+    try:
+        schedules = schedule_settings()
+    except Exception as exc:  # noqa: BLE001
+        schedules = {"error": repr(exc)}
     return {
         "airflow_version": getattr(airflow, "__version__", None),
         "tested_versions": list(TESTED_AIRFLOW_VERSIONS),
@@ -311,6 +429,7 @@ def status() -> dict:
         "hook_on_meta_path": any(isinstance(f, _PostImportFinder) for f in sys.meta_path),
         "loaded_by_pth": _installed_by_pth(),
         "modules": {name: STATE.get(name, "not imported") for name in _PATCHES},
+        "temporal_schedules": schedules,
     }
 
 

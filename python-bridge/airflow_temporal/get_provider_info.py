@@ -27,7 +27,8 @@ def get_provider_info() -> dict:
         "cli": ["airflow_temporal.cli.get_temporal_cli_commands"],
         "config": {
             "temporal": {
-                "description": "Where the TemporalExecutor finds Temporal, and how runs link to its UI.",
+                "description": "Where the TemporalExecutor finds Temporal, how runs link to its UI, and which DAGs "
+                               "get their runs from Temporal Schedules.",
                 "options": {
                     "address": _option("Temporal frontend host:port.", "localhost:7233", "my-ns.a1b2c.tmprl.cloud:7233"),
                     "namespace": _option("Temporal namespace of the DagRun workflows.", "default"),
@@ -48,6 +49,18 @@ def get_provider_info() -> dict:
                         "reported, before it completes.", "600", type_="integer"),
                     "rpc_timeout": _option("Seconds for one call to Temporal from the scheduler.", "10",
                                            type_="integer"),
+                    "schedules": _option(
+                        "Temporal Schedules create the runs of opted-in DAGs; must match the worker's --schedules. "
+                        "When True, Airflow's scheduler creates no timetable runs for DAGs tagged schedule_tag or "
+                        "listed in scheduled_dags (their asset-triggered and manual runs are unaffected).",
+                        "False", type_="boolean"),
+                    "schedule_tag": _option(
+                        "DAGs with this tag opt in to Temporal Schedules (empty: by dag id only). Must match the "
+                        "worker's --schedule-tag (AIRFLOW__TEMPORAL__SCHEDULE_TAG).", "temporal"),
+                    "scheduled_dags": _option(
+                        "Comma-separated dag ids that opt in to Temporal Schedules whatever their tags. Must match "
+                        "the worker's --scheduled-dags (AIRFLOW__TEMPORAL__SCHEDULED_DAGS).", "",
+                        "nightly_etl,hourly_sync"),
                 },
             }
         },

@@ -8,6 +8,9 @@ install, and anybody else using it, is untouched).
 
 The DB tests start PostgreSQL migrated by the real `airflow db migrate` (scripts/stack.py),
 then the real api-server and scheduler. Skip them with AIRFLOW_TEMPORAL_SKIP_DB_TESTS=1.
+
+The same hook leaves DAGs opted in to Temporal Schedules out of the scheduler's timetable runs when
+`[temporal] schedules` is on (the stack below runs with AIRFLOW__TEMPORAL__SCHEDULES=True).
 """
 from __future__ import annotations
 
@@ -48,6 +51,24 @@ with DAG("{DAG_ID}", schedule=None, start_date=datetime.datetime(2026, 1, 1), ca
 
     second(first())
 '''
+
+# Temporal Schedules opt-in: two DAGs due every minute (one tagged `temporal`), and an opted-in asset-triggered DAG.
+SCHED_TAGGED, SCHED_PLAIN, SCHED_ASSET = "temporal_sched_tagged", "temporal_sched_plain", "temporal_sched_asset"
+SCHED_DAG_IDS = (SCHED_ASSET, SCHED_PLAIN, SCHED_TAGGED)
+SCHED_ASSET_NAME = "temporal_sched_probe_asset"
+SCHED_DAG_FILE = '''
+import datetime
+from airflow.sdk import DAG, Asset
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("{dag_id}", schedule={schedule}, start_date=datetime.datetime(2025, 1, 1), catchup=False, tags={tags}):
+    EmptyOperator(task_id="noop")
+'''
+SCHED_DAGS = {
+    SCHED_TAGGED: dict(schedule=repr("* * * * *"), tags=["temporal", "other"]),
+    SCHED_PLAIN: dict(schedule=repr("* * * * *"), tags=["other"]),
+    SCHED_ASSET: dict(schedule=f"[Asset({SCHED_ASSET_NAME!r})]", tags=["temporal"]),
+}
 
 
 # ------------------------------------------------------------------------------------------- overlay env
@@ -160,6 +181,9 @@ check("scheduler_queries_wrapped", lambda: [
     getattr(getattr(DagRun, n), "__qualname__", "").endswith("make.<locals>.scheduler_query") or
     getattr(getattr(DagRun, n), "__module__", "") == "airflow_temporal.external_runs"
     for n in ("get_running_dag_runs_to_examine", "get_queued_dag_runs_to_set_running")])
+from airflow.models.dag import DagModel
+check("dag_query_wrapped",
+      lambda: getattr(DagModel.dags_needing_dagruns, "__module__", "") == "airflow_temporal.external_runs")
 import airflow_temporal.external_runs as x
 result["state"] = dict(x.STATE)
 result["module_file"] = x.__file__
@@ -179,8 +203,9 @@ def test_fresh_interpreter_accepts_external_everywhere(overlay):
     assert r["task_sdk_enum"] == "external"
     assert r["generate_run_id"].startswith("external__2026-01-01T00:00:00")
     assert r["scheduler_queries_wrapped"] == [True, True]
+    assert r["dag_query_wrapped"] is True
     assert r["state"] == {"airflow.utils.types": "patched", "airflow.sdk.api.datamodels._generated": "patched",
-                          "airflow.models.dagrun": "patched"}
+                          "airflow.models.dagrun": "patched", "airflow.models.dag": "patched"}
     assert "airflow-temporal" not in r["_output"]  # no warning on a tested version
 
 
@@ -193,6 +218,7 @@ def test_without_the_hook_stock_airflow_rejects_external(overlay):
     assert r["task_sdk_model"].startswith("ERR ValidationError") and "run_type" in r["task_sdk_model"]
     assert r["generate_run_id"].startswith("ERR ValueError")
     assert r["scheduler_queries_wrapped"] == [False, False]
+    assert r["dag_query_wrapped"] is False
 
 
 def test_untested_airflow_version_changes_nothing_and_warns_once(overlay):
@@ -203,6 +229,7 @@ def test_untested_airflow_version_changes_nothing_and_warns_once(overlay):
     assert r["enum"].startswith("ERR ValueError")
     assert r["task_sdk_model"].startswith("ERR ValidationError") and "run_type" in r["task_sdk_model"]
     assert r["scheduler_queries_wrapped"] == [False, False]
+    assert r["dag_query_wrapped"] is False
     assert set(r["state"].values()) == {"skipped: untested Airflow version"}
     warnings = [line for line in r["_output"].splitlines() if "airflow-temporal" in line]
     assert len(warnings) == 1 and "3.3.2" in warnings[0] and "NOT enabled" in warnings[0]
@@ -232,13 +259,31 @@ def test_a_failing_patch_never_breaks_the_import(overlay):
     assert "failed to patch airflow.utils.types" in r["_output"]
 
 
-def test_status_cli(overlay):
+def test_status_cli(overlay, tmp_path):
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__TEMPORAL__SCHEDULES": "True",
+           "AIRFLOW__TEMPORAL__SCHEDULED_DAGS": "b,a,,"}
     p = subprocess.run([str(overlay.python), "-m", "airflow_temporal.external_runs", "status"],
-                       capture_output=True, text=True, timeout=180)
+                       capture_output=True, text=True, timeout=180, env=env)
     assert p.returncode == 0, p.stderr
     status = json.loads(p.stdout[p.stdout.index("{"):])
     assert status["loaded_by_pth"] and status["hook_on_meta_path"]
-    assert set(status["modules"].values()) == {"patched"}
+    assert set(status["modules"].values()) == {"patched"} and "airflow.models.dag" in status["modules"]
+    assert status["temporal_schedules"] == {"enabled": True, "tag": "temporal", "dags": ["a", "b"]}
+
+
+def test_airflow_config_lists_the_schedule_options(overlay, tmp_path):
+    """The [temporal] schedules / schedule_tag / scheduled_dags options come from the provider's config."""
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path)}
+    env.pop("PYTHONPATH", None)
+    for k in [k for k in env if k.startswith("AIRFLOW__TEMPORAL__")]:
+        del env[k]
+    listed = subprocess.run([str(overlay.root / "bin" / "airflow"), "config", "list", "--section", "temporal",
+                             "--show-values", "--include-descriptions"], env=env, capture_output=True, text=True,
+                            timeout=180)
+    assert listed.returncode == 0, listed.stderr[-3000:]
+    out = listed.stdout
+    assert "schedules = False" in out and "schedule_tag = temporal" in out and "scheduled_dags = " in out
+    assert "must match the worker's --schedules" in out
 
 
 # ------------------------------------------------------------------------------- real PostgreSQL + Airflow
@@ -254,9 +299,12 @@ def stack(overlay, tmp_path_factory):
         pytest.skip(str(exc))
     dags = tmp_path_factory.mktemp("dags")
     (dags / f"{DAG_ID}.py").write_text(DAG_FILE)
+    for dag_id, params in SCHED_DAGS.items():
+        (dags / f"{dag_id}.py").write_text(SCHED_DAG_FILE.format(dag_id=dag_id, **params))
     s = Stack(name="external-runs-test", ports="free", venv=overlay.root, executor="LocalExecutor",
               dags_folder=dags, workers=[], start_workers=False,
-              extra_env={"AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1"})
+              extra_env={"AIRFLOW__SCHEDULER__SCHEDULER_IDLE_SLEEP_TIME": "1",
+                         "AIRFLOW__TEMPORAL__SCHEDULES": "True"})
     s.start_database()
     try:
         yield s
@@ -325,6 +373,65 @@ def test_scheduler_queries_skip_external_runs_on_a_real_db(stack, overlay):
         _sql(stack, "DELETE FROM task_instance WHERE run_id LIKE 'ext_query_%'")
         _sql(stack, "DELETE FROM dag_run WHERE run_id LIKE 'ext_query_%'")
         _sql(stack, "UPDATE dag SET is_paused = true WHERE dag_id = :d", {"d": DAG_ID})
+
+
+DAGS_NEEDING_PROBE = r'''
+import json, os
+from airflow.models.dag import DagModel
+from airflow.utils.session import create_session
+
+def needing(**env):
+    for key in ("SCHEDULES", "SCHEDULE_TAG", "SCHEDULED_DAGS"):
+        os.environ.pop("AIRFLOW__TEMPORAL__" + key, None)
+    os.environ.update({"AIRFLOW__TEMPORAL__" + k: v for k, v in env.items()})  # read by the hook at query time
+    with create_session() as session:
+        query, triggered = DagModel.dags_needing_dagruns(session)
+        due = sorted(d.dag_id for d in query if d.dag_id.startswith("temporal_sched_"))
+        session.rollback()
+    return {"due": due, "asset_triggered": sorted(triggered)}
+
+print(json.dumps({
+    "on": needing(SCHEDULES="True"),
+    "off": needing(SCHEDULES="False"),
+    "default": needing(),
+    "by_dag_id": needing(SCHEDULES="True", SCHEDULE_TAG="", SCHEDULED_DAGS="nope,temporal_sched_plain"),
+    "tag_and_ids": needing(SCHEDULES="True", SCHEDULED_DAGS="temporal_sched_plain"),
+    "bad_bool": needing(SCHEDULES="maybe"),
+}))
+'''
+
+
+def _queue_asset_event(stack) -> None:
+    """What an asset event does for a DAG scheduled on that asset: an asset_dag_run_queue row."""
+    _sql(stack, "INSERT INTO asset_dag_run_queue (asset_id, target_dag_id, created_at) "
+                "SELECT id, :d, now() FROM asset WHERE name = :a", {"d": SCHED_ASSET, "a": SCHED_ASSET_NAME})
+
+
+def _set_paused(stack, paused: bool) -> None:
+    for dag_id in SCHED_DAG_IDS:
+        _sql(stack, "UPDATE dag SET is_paused = :p WHERE dag_id = :d", {"p": paused, "d": dag_id})
+
+
+def test_dags_needing_dagruns_leaves_out_opted_in_dags_on_a_real_db(stack, overlay):
+    """DagModel.dags_needing_dagruns on PostgreSQL: the tagged cron DAG is due but left out with [temporal]
+    schedules on; the opted-in asset-triggered DAG with a queued event is still returned; with schedules
+    off (or not set) nothing is left out; opting in by dag_id works; a bad boolean leaves out nothing."""
+    due = _sql(stack, "SELECT dag_id FROM dag WHERE next_dagrun_create_after <= now() ORDER BY dag_id", fetch=True)
+    assert [r[0] for r in due if r[0].startswith("temporal_sched_")] == [SCHED_PLAIN, SCHED_TAGGED]
+    _set_paused(stack, False)
+    _queue_asset_event(stack)
+    try:
+        r = overlay.json(DAGS_NEEDING_PROBE, env=stack.airflow_env())
+    finally:
+        _sql(stack, "DELETE FROM asset_dag_run_queue WHERE target_dag_id = :d", {"d": SCHED_ASSET})
+        _set_paused(stack, True)
+    everything = {"due": [SCHED_ASSET, SCHED_PLAIN, SCHED_TAGGED], "asset_triggered": [SCHED_ASSET]}
+    assert r["on"] == {"due": [SCHED_ASSET, SCHED_PLAIN], "asset_triggered": [SCHED_ASSET]}
+    assert r["off"] == everything and r["default"] == everything
+    assert r["by_dag_id"] == {"due": [SCHED_ASSET, SCHED_TAGGED], "asset_triggered": [SCHED_ASSET]}
+    assert r["tag_and_ids"] == {"due": [SCHED_ASSET], "asset_triggered": [SCHED_ASSET]}
+    assert r["bad_bool"] == everything
+    assert "cannot read [temporal] schedules settings" in r["_output"]
 
 
 @pytest.fixture(scope="module")
@@ -450,3 +557,34 @@ def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp
     assert api.run(DAG_ID, run_id)["state"] == "running"  # closing the run is the workflow's job
     assert "first ran" in api.log_text(DAG_ID, run_id, "first", 1)
     assert "eyJ" not in runner.stdout + runner.stderr  # no JWT (their header starts so) in the output
+
+
+def test_real_scheduler_leaves_temporal_scheduled_dags_to_temporal(airflow_up):
+    """[temporal] schedules on (the stack's env): the real scheduler creates the untagged every-minute DAG's
+    scheduled run, none for the tagged one (due just as long), and still the opted-in asset DAG's
+    asset-triggered run."""
+    stack = airflow_up
+    from stack import wait_until
+
+    def runs(dag_id):
+        return _sql(stack, "SELECT run_type FROM dag_run WHERE dag_id = :d", {"d": dag_id}, fetch=True)
+
+    _queue_asset_event(stack)
+    _set_paused(stack, False)
+    try:
+        wait_until(lambda: runs(SCHED_PLAIN) and runs(SCHED_ASSET), 90,
+                   "a scheduled run of the untagged DAG and an asset-triggered run of the opted-in asset DAG",
+                   interval=1, on_timeout=lambda: stack.log_tails(names=("airflow-scheduler",)))
+        time.sleep(3)  # a few more scheduler loops
+        ((tagged_due,),) = _sql(stack, "SELECT next_dagrun_create_after <= now() FROM dag WHERE dag_id = :d",
+                                {"d": SCHED_TAGGED}, fetch=True)
+        assert tagged_due is True  # the tagged DAG was due all along...
+        assert runs(SCHED_TAGGED) == []  # ...and got no run from Airflow
+        assert {t for (t,) in runs(SCHED_PLAIN)} == {"scheduled"}
+        assert [t for (t,) in runs(SCHED_ASSET)] == ["asset_triggered"]
+    finally:
+        _set_paused(stack, True)
+        _sql(stack, "DELETE FROM asset_dag_run_queue WHERE target_dag_id = :d", {"d": SCHED_ASSET})
+    sched_log = (stack.logs_dir / "airflow-scheduler.log").read_text(errors="replace")
+    assert "Traceback" not in sched_log, sched_log[-4000:]
+    assert "airflow-temporal: " not in sched_log, sched_log[-4000:]  # none of our warnings
