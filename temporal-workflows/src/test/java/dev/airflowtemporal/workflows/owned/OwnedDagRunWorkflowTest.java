@@ -24,6 +24,7 @@ import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
@@ -64,6 +65,7 @@ class OwnedDagRunWorkflowTest {
   private static final String RUN = RunIds.external(RUN_AFTER);
 
   private TestWorkflowEnvironment env;
+  private String firstRunId;
   private final FakeAirflow airflow = new FakeAirflow();
 
   @AfterEach
@@ -223,6 +225,30 @@ class OwnedDagRunWorkflowTest {
   }
 
   @Test
+  void aFiveThousandTaskDagCompletesEveryRunOfItsWorkflowFarBelowTemporalsHistoryLimit() {
+    List<TaskPlan> chain = new ArrayList<>();
+    for (int i = 0; i < 5_000; i++) {
+      chain.add(i == 0 ? task("t0") : task("t" + i, "t" + (i - 1)));
+    }
+    airflow.runDuration = Duration.ZERO;
+    start(plan(16, chain.toArray(TaskPlan[]::new)));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).hasSize(5_000).doesNotHaveDuplicates();
+
+    List<Integer> historyLengths = new ArrayList<>();
+    String runId = firstRunId;
+    while (runId != null) {
+      WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId(), runId);
+      historyLengths.add(history.getEvents().size());
+      HistoryEvent last = history.getLastEvent();
+      runId = last.hasWorkflowExecutionContinuedAsNewEventAttributes()
+          ? last.getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId() : null;
+    }
+    assertThat(historyLengths).as("events per run of the workflow").hasSizeGreaterThan(3)
+        .allSatisfy(events -> assertThat((long) events).isLessThan(OwnedDagRunWorkflowImpl.CONTINUE_AS_NEW_AFTER_EVENTS + 500));
+  }
+
+  @Test
   void progressQueryCountsTaskStates() throws Exception {
     airflow.holdRunner.put("extract", new CountDownLatch(1));
     start(plan(16, task("extract"), task("load", "extract")));
@@ -257,7 +283,7 @@ class OwnedDagRunWorkflowTest {
   private void start(DagPlan plan) {
     env = environment(10_000);
     airflow.plan = plan;
-    WorkflowClient.start(stub()::run, request(), null);
+    firstRunId = WorkflowClient.start(stub()::run, request(), null).getRunId();
   }
 
   private static TestWorkflowEnvironment newEnvironment() {
