@@ -44,4 +44,28 @@ class WorkerMainTest {
     assertThat(run("worker", "--adress", "x")).isEqualTo(2);
     assertThat(err.toString()).contains("'--adress'").contains("Possible solutions: --address");
   }
+
+  @Test
+  void triggerRefusesConfThatIsNotAJsonObjectBeforeContactingTemporal() {
+    assertThat(run("trigger", "etl", "--conf", "[1, 2]", "--address", "127.0.0.1:1")).isEqualTo(1);
+    assertThat(err.toString()).contains("conf must be a JSON object, got array [1,2]").doesNotContain("\tat ");
+  }
+
+  @Test
+  void triggerRefusesConfThatIsNotJson() {
+    assertThat(run("trigger", "etl", "--conf", "{oops", "--address", "127.0.0.1:1")).isEqualTo(1);
+    assertThat(err.toString()).contains("--conf is not JSON");
+  }
+
+  @Test
+  void triggerRefusesALogicalDateWithoutAnOffset() {
+    assertThat(run("trigger", "etl", "--logical-date", "2026-11-23T08:00:00", "--address", "127.0.0.1:1")).isEqualTo(1);
+    assertThat(err.toString()).contains("--logical-date '2026-11-23T08:00:00' is not an ISO-8601 date-time with an offset");
+  }
+
+  @Test
+  void triggerWithTemporalUnreachableExitsTwoNamingTheAddress() {
+    assertThat(run("trigger", "etl", "--address", "127.0.0.1:1")).isEqualTo(2);
+    assertThat(err.toString()).contains("cannot reach Temporal at 127.0.0.1:1");
+  }
 }
