@@ -1,7 +1,6 @@
 package dev.airflowtemporal.core.dag;
 
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -32,12 +31,24 @@ import java.util.TreeMap;
  */
 public final class DagRunDecider {
   private final DagPlan plan;
+  private final List<TaskPlan> tasks;
   private final Map<String, TaskPlan> byId = new HashMap<>();
+  /** Position of each task in plan order: decisions work on arrays indexed by it (no per-call maps). */
+  private final Map<String, Integer> positions = new HashMap<>();
+  private final int[][] upstreamPositions;
   private final Map<String, Integer> weights;
 
   public DagRunDecider(DagPlan plan) {
     this.plan = plan;
-    plan.tasks().forEach(task -> byId.put(task.taskId(), task));
+    this.tasks = plan.tasks();
+    for (int i = 0; i < tasks.size(); i++) {
+      byId.put(tasks.get(i).taskId(), tasks.get(i));
+      positions.put(tasks.get(i).taskId(), i);
+    }
+    this.upstreamPositions = new int[tasks.size()][];
+    for (int i = 0; i < tasks.size(); i++) {
+      upstreamPositions[i] = tasks.get(i).upstreamIds().stream().mapToInt(positions::get).toArray();
+    }
     this.weights = priorityWeights();
   }
 
@@ -55,38 +66,39 @@ public final class DagRunDecider {
    *     instance that has not started
    */
   public DagRunDecisions decide(Map<TaskInstanceRef, TaskState> states) {
-    Map<String, Map<Integer, TaskState>> current = new HashMap<>();
-    states.forEach((ref, state) -> current.computeIfAbsent(ref.taskId(), k -> new TreeMap<>()).put(ref.mapIndex(), state));
+    RunStates current = new RunStates(states);
     Map<TaskInstanceRef, TaskState> mark = new LinkedHashMap<>();
     List<TaskInstanceRef> ready = new ArrayList<>();
     List<String> expand = new ArrayList<>();
     // Plan order is topological, so one pass sees every upstream's mark before its downstreams.
-    for (TaskPlan task : plan.tasks()) {
-      Map<Integer, TaskState> instances = current.computeIfAbsent(task.taskId(), k -> new TreeMap<>());
-      if (instances.isEmpty()) {
-        instances.put(TaskInstanceRef.UNMAPPED, TaskState.NONE);
-      }
+    for (int i = 0; i < tasks.size(); i++) {
+      TaskPlan task = tasks.get(i);
       UpstreamCounts counts = null;
-      for (Map.Entry<Integer, TaskState> instance : instances.entrySet()) {
+      for (Map.Entry<Integer, TaskState> instance : current.instances(i).entrySet()) {
         if (instance.getValue() != TaskState.NONE) {
           continue;
         }
         if (counts == null) {
-          counts = countUpstreams(task, current);
+          counts = countUpstreams(i, current);
         }
         TaskInstanceRef ref = new TaskInstanceRef(task.taskId(), instance.getKey());
-        switch (TriggerRules.evaluate(task.triggerRule(), counts, ref.mapIndex())) {
+        TaskState settled = switch (TriggerRules.evaluate(task.triggerRule(), counts, ref.mapIndex())) {
           case READY -> {
             if (task.mapped() && ref.mapIndex() == TaskInstanceRef.UNMAPPED) {
               expand.add(task.taskId());
             } else {
               ready.add(ref);
             }
+            yield null;
           }
-          case SKIP -> markAs(ref, TaskState.SKIPPED, instance, mark);
-          case UPSTREAM_FAILED -> markAs(ref, TaskState.UPSTREAM_FAILED, instance, mark);
-          case REMOVED -> markAs(ref, TaskState.REMOVED, instance, mark);
-          case WAIT -> { }
+          case SKIP -> TaskState.SKIPPED;
+          case UPSTREAM_FAILED -> TaskState.UPSTREAM_FAILED;
+          case REMOVED -> TaskState.REMOVED;
+          case WAIT -> null;
+        };
+        if (settled != null) {
+          current.set(i, ref.mapIndex(), settled);
+          mark.put(ref, settled);
         }
       }
     }
@@ -97,18 +109,48 @@ public final class DagRunDecider {
     return new DagRunDecisions(start, expand, mark, nothingToDo ? runState(current) : Optional.empty());
   }
 
-  private static void markAs(TaskInstanceRef ref, TaskState state, Map.Entry<Integer, TaskState> instance,
-                             Map<TaskInstanceRef, TaskState> mark) {
-    instance.setValue(state);
-    mark.put(ref, state);
+  /**
+   * The run's task instances by task position: the unmapped instance (map index -1) of each task
+   * (absent = not started), and the map indexes of expanded mapped tasks, which replace it.
+   */
+  private final class RunStates {
+    private final TaskState[] unmapped = new TaskState[tasks.size()];
+    private final Map<Integer, TreeMap<Integer, TaskState>> expanded = new HashMap<>();
+
+    RunStates(Map<TaskInstanceRef, TaskState> states) {
+      states.forEach((ref, state) -> {
+        Integer position = positions.get(ref.taskId());
+        if (position == null) {
+          throw new InvalidDagException("DAG '" + plan.dagId() + "' has no task '" + ref.taskId() + "'");
+        }
+        set(position, ref.mapIndex(), state);
+      });
+    }
+
+    void set(int position, int mapIndex, TaskState state) {
+      if (mapIndex == TaskInstanceRef.UNMAPPED) {
+        unmapped[position] = state;
+      } else {
+        expanded.computeIfAbsent(position, k -> new TreeMap<>()).put(mapIndex, state);
+      }
+    }
+
+    /** Map index to state, in map-index order (marking an instance meanwhile is {@link #set}). */
+    Map<Integer, TaskState> instances(int position) {
+      TreeMap<Integer, TaskState> indexes = expanded.get(position);
+      if (indexes != null) {
+        return indexes;
+      }
+      return Map.of(TaskInstanceRef.UNMAPPED, unmapped[position] == null ? TaskState.NONE : unmapped[position]);
+    }
   }
 
-  private UpstreamCounts countUpstreams(TaskPlan task, Map<String, Map<Integer, TaskState>> states) {
+  private UpstreamCounts countUpstreams(int position, RunStates states) {
     int total = 0, success = 0, skipped = 0, failed = 0, upstreamFailed = 0, removed = 0;
     int setup = 0, successSetup = 0, skippedSetup = 0;
-    for (String upstreamId : task.upstreamIds()) {
-      boolean isSetup = byId.get(upstreamId).setup();
-      for (TaskState state : instancesOf(upstreamId, states)) {
+    for (int upstream : upstreamPositions[position]) {
+      boolean isSetup = tasks.get(upstream).setup();
+      for (TaskState state : states.instances(upstream).values()) {
         total++;
         switch (state) {
           case SUCCESS -> success++;
@@ -128,17 +170,12 @@ public final class DagRunDecider {
     return new UpstreamCounts(total, success, skipped, failed, upstreamFailed, removed, setup, successSetup, skippedSetup);
   }
 
-  private static Collection<TaskState> instancesOf(String taskId, Map<String, Map<Integer, TaskState>> states) {
-    Map<Integer, TaskState> instances = states.get(taskId);
-    return instances == null || instances.isEmpty() ? List.of(TaskState.NONE) : instances.values();
-  }
-
   /** The run's final state once nothing can start any more; empty while instances are still running. */
-  private Optional<TaskState> runState(Map<String, Map<Integer, TaskState>> states) {
+  private Optional<TaskState> runState(RunStates states) {
     boolean unfinished = false;
     boolean inFlight = false;
-    for (TaskPlan task : plan.tasks()) {
-      for (TaskState state : instancesOf(task.taskId(), states)) {
+    for (int i = 0; i < tasks.size(); i++) {
+      for (TaskState state : states.instances(i).values()) {
         if (!state.finished()) {
           unfinished = true;
           inFlight |= state != TaskState.NONE;
@@ -150,7 +187,7 @@ public final class DagRunDecider {
       return inFlight ? Optional.empty() : Optional.of(TaskState.FAILED);
     }
     List<TaskState> leafStates = effectiveLeaves().stream()
-        .flatMap(t -> instancesOf(t.taskId(), states).stream())
+        .flatMap(t -> states.instances(positions.get(t.taskId())).values().stream())
         .filter(s -> s != TaskState.REMOVED)
         .toList();
     if (leafStates.stream().anyMatch(TaskState.FAILED_STATES::contains)) {

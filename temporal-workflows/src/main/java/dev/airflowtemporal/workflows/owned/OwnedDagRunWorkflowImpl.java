@@ -26,6 +26,7 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -90,6 +91,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private DagPlan plan;
   /** Every task instance, sorted, so that every iteration is the same on replay. */
   private final Map<TaskInstanceRef, TaskProgress> instances = new TreeMap<>();
+  /** The state column of {@link #instances}, kept alongside so each decision does not rebuild it. */
+  private final Map<TaskInstanceRef, TaskState> states = new HashMap<>();
   private final Set<TaskInstanceRef> inFlight = new TreeSet<>();
   private final Map<TaskInstanceRef, Instant> poolRecheckAt = new TreeMap<>();
   private final Map<TaskInstanceRef, Duration> poolBackoff = new TreeMap<>();
@@ -123,7 +126,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     } else {
       run = carried.run();
       plan = db.loadPlan(run.dagId(), run.dagVersionId()).unpack();
-      carried.taskInstances().forEach(p -> instances.put(p.ref(), p));
+      carried.taskInstances().forEach(this::record);
     }
     phase = "running";
     DagRunDecider decider = new DagRunDecider(plan);
@@ -131,7 +134,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       if (fatal != null) {
         throw fatal;
       }
-      DagRunDecisions decisions = decider.decide(states());
+      DagRunDecisions decisions = decider.decide(states);
       List<TaskInstanceMark> marks = new ArrayList<>();
       decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
       // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
@@ -139,7 +142,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
           .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
       if (!marks.isEmpty()) {
         db.markTasks(run, marks);
-        marks.forEach(mark -> instances.put(mark.ref(), new TaskProgress(mark.ref(), mark.state(),
+        marks.forEach(mark -> record(new TaskProgress(mark.ref(), mark.state(),
             progressOf(mark.ref()).tryNumber() + (mark.state() == TaskState.SUCCESS ? 1 : 0), null)));
       }
       if (decisions.runState().isPresent()) {
@@ -226,14 +229,15 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     if (count < 0) {
       log.warn("{} cannot expand: an upstream it maps over recorded no length; marking it upstream_failed", taskId);
       db.markTasks(run, List.of(new TaskInstanceMark(unexpanded, TaskState.UPSTREAM_FAILED)));
-      instances.put(unexpanded, progressOf(unexpanded).settled(TaskState.UPSTREAM_FAILED));
+      record(progressOf(unexpanded).settled(TaskState.UPSTREAM_FAILED));
     } else if (count == 0) {
-      instances.put(unexpanded, progressOf(unexpanded).settled(TaskState.SKIPPED));
+      record(progressOf(unexpanded).settled(TaskState.SKIPPED));
     } else {
       instances.remove(unexpanded);
+      states.remove(unexpanded);
       for (int i = 0; i < count; i++) {
         TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
-        instances.put(ref, TaskProgress.notStarted(ref));
+        record(TaskProgress.notStarted(ref));
       }
     }
     log.info("Expanded {} into {} task instances", taskId, Math.max(count, 0));
@@ -267,14 +271,14 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
           anyChanged = true;
           poolRecheckAt.remove(ref);
           poolBackoff.remove(ref);
-          instances.put(ref, new TaskProgress(ref, TaskState.QUEUED, result.tryNumber(), null));
+          record(new TaskProgress(ref, TaskState.QUEUED, result.tryNumber(), null));
           inFlight.add(ref);
           Async.procedure(this::runTryOrRecordFatal, result);
         }
         case NOT_QUEUEABLE -> {
           // Someone else settled it first (a branch skipped it): take Airflow's word for it.
           log.info("{} is {} in Airflow's DB; not starting it", ref.label(), result.state().airflowName());
-          instances.put(ref, new TaskProgress(ref, result.state(), result.tryNumber(), null));
+          record(new TaskProgress(ref, result.state(), result.tryNumber(), null));
           anyChanged = true;
         }
         case POOL_FULL -> {
@@ -332,11 +336,11 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
         ? RetryDelays.nextRetryAt(run.dagId(), task, run.logicalDate(), settled.tryNumber(), settled.endDate(),
             settled.retryDelayOverrideSeconds())
         : null;
-    instances.put(ref, new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
+    record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
     for (TaskInstanceRef skipped : settled.skipped()) {
       TaskProgress progress = progressOf(skipped);
       if (progress.state() == TaskState.NONE) {
-        instances.put(skipped, progress.settled(TaskState.SKIPPED));
+        record(progress.settled(TaskState.SKIPPED));
       }
     }
     inFlight.remove(ref);
@@ -355,10 +359,9 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     return progress != null ? progress : TaskProgress.notStarted(ref);
   }
 
-  private Map<TaskInstanceRef, TaskState> states() {
-    Map<TaskInstanceRef, TaskState> states = new TreeMap<>();
-    instances.forEach((ref, progress) -> states.put(ref, progress.state()));
-    return states;
+  private void record(TaskProgress progress) {
+    instances.put(progress.ref(), progress);
+    states.put(progress.ref(), progress.state());
   }
 
   private boolean continueAsNewDue() {
