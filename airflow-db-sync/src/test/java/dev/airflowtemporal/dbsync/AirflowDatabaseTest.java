@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.Statement;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -15,20 +13,16 @@ import org.junit.jupiter.api.Test;
  * AIRFLOW_TEMPORAL_TEST_DB_URL and sets AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS so a missing DB fails the build.
  */
 class AirflowDatabaseTest {
-  private static String airflowUrl;
+  private static MigratedAirflowDb airflowDb;
 
   @BeforeAll
   static void requireDatabase() {
-    airflowUrl = System.getenv("AIRFLOW_TEMPORAL_TEST_DB_URL");
-    if (airflowUrl == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
-      throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
-    }
-    Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
+    airflowDb = MigratedAirflowDb.orSkip();
   }
 
   @Test
   void aSchemaMigratedByAirflow33IsAccepted() {
-    try (AirflowDatabase db = AirflowDatabase.open(DatabaseUrl.parse(airflowUrl), 1)) {
+    try (AirflowDatabase db = AirflowDatabase.open(airflowDb.url(), 1)) {
       assertThat(db.alembicHeads()).containsExactly("d2f4e1b3c5a7");
     }
   }
@@ -37,10 +31,9 @@ class AirflowDatabaseTest {
   void aSchemaAtAnotherAlembicRevisionIsRefusedNamingTheSupportedVersions() throws Exception {
     // A scratch schema first on the search path stands in for an older Airflow DB; Airflow's own
     // tables are never touched.
-    DatabaseUrl url = DatabaseUrl.parse(airflowUrl);
+    DatabaseUrl url = airflowDb.url();
     String scratch = "schema_check_" + ProcessHandle.current().pid();
-    try (Connection c = DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
-         Statement s = c.createStatement()) {
+    try (Connection c = airflowDb.connect(); Statement s = c.createStatement()) {
       s.execute("CREATE SCHEMA " + scratch);
       s.execute("CREATE TABLE " + scratch + ".alembic_version (version_num varchar(32) PRIMARY KEY)");
       s.execute("INSERT INTO " + scratch + ".alembic_version VALUES ('29ce7909c52b')");

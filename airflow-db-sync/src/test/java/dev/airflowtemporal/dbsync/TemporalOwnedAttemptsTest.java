@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,7 +16,6 @@ import java.util.OptionalInt;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +34,7 @@ class TemporalOwnedAttemptsTest {
   private static final TaskInstanceKey VALIDATE = new TaskInstanceKey("validate", -1);
   private static final TaskInstanceKey LOAD = new TaskInstanceKey("load", -1);
 
+  private static MigratedAirflowDb airflowDb;
   private static DatabaseUrl url;
   private static AirflowDatabase db;
   private static SerializedDag dag;
@@ -48,12 +47,8 @@ class TemporalOwnedAttemptsTest {
 
   @BeforeAll
   static void openDatabase() {
-    String airflowUrl = System.getenv("AIRFLOW_TEMPORAL_TEST_DB_URL");
-    if (airflowUrl == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
-      throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
-    }
-    Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
-    url = DatabaseUrl.parse(airflowUrl);
+    airflowDb = MigratedAirflowDb.orSkip();
+    url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     dag = new SerializedDags(db).latest(DAG_ID);
     dagRuns = new DagRuns(db);
@@ -384,26 +379,14 @@ class TemporalOwnedAttemptsTest {
   }
 
   private static void update(String sql, String... parameters) throws SQLException {
-    try (Connection c = connect(); PreparedStatement statement = c.prepareStatement(sql)) {
-      for (int i = 0; i < parameters.length; i++) {
-        statement.setString(i + 1, parameters[i]);
-      }
-      statement.executeUpdate();
-    }
+    airflowDb.update(sql, parameters);
   }
 
-  private static int count(String sql, String runId) throws SQLException {
-    try (Connection c = connect(); PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, DAG_ID);
-      q.setString(2, runId);
-      try (ResultSet rs = q.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
+  private static int count(String sql, String runId) {
+    return airflowDb.count(sql, DAG_ID, runId);
   }
 
   private static Connection connect() throws SQLException {
-    return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+    return airflowDb.connect();
   }
 }

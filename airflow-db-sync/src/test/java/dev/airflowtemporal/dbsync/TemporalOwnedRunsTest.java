@@ -9,7 +9,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -25,7 +24,6 @@ import java.util.UUID;
 import java.util.zip.DeflaterOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -40,6 +38,7 @@ class TemporalOwnedRunsTest {
   private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private static MigratedAirflowDb airflowDb;
   private static DatabaseUrl url;
   private static AirflowDatabase db;
   private static SerializedDags serializedDags;
@@ -51,12 +50,8 @@ class TemporalOwnedRunsTest {
 
   @BeforeAll
   static void openDatabase() {
-    String airflowUrl = System.getenv("AIRFLOW_TEMPORAL_TEST_DB_URL");
-    if (airflowUrl == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
-      throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
-    }
-    Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
-    url = DatabaseUrl.parse(airflowUrl);
+    airflowDb = MigratedAirflowDb.orSkip();
+    url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
@@ -285,20 +280,11 @@ class TemporalOwnedRunsTest {
   }
 
   private static int count(String sql, String runId) {
-    try (Connection c = connect(); PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, DAG_ID);
-      q.setString(2, runId);
-      try (ResultSet rs = q.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return airflowDb.count(sql, DAG_ID, runId);
   }
 
   private static Connection connect() throws SQLException {
-    return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+    return airflowDb.connect();
   }
 
   private static byte[] zlib(byte[] plain) throws IOException {

@@ -15,11 +15,11 @@ import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
+import dev.airflowtemporal.dbsync.MigratedAirflowDb;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import io.temporal.failure.ApplicationFailure;
 import java.security.SecureRandom;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -35,7 +35,6 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -54,6 +53,7 @@ class DagRunSyncActivitiesImplTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  private static MigratedAirflowDb airflowDb;
   private static DatabaseUrl url;
   private static AirflowDatabase db;
   private static ObjectNode template;
@@ -64,12 +64,8 @@ class DagRunSyncActivitiesImplTest {
 
   @BeforeAll
   static void openDatabase() throws Exception {
-    String airflowUrl = System.getenv("AIRFLOW_TEMPORAL_TEST_DB_URL");
-    if (airflowUrl == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
-      throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
-    }
-    Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
-    url = DatabaseUrl.parse(airflowUrl);
+    airflowDb = MigratedAirflowDb.orSkip();
+    url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     template = (ObjectNode) JSON.readTree(new SerializedDags(db).latest(TEMPLATE_DAG_ID).json());
     activities = new DagRunSyncActivitiesImpl(db);
@@ -555,20 +551,11 @@ class DagRunSyncActivitiesImplTest {
   }
 
   private static int count(String sql, String dagId, String runId) {
-    try (Connection c = connect(); PreparedStatement q = c.prepareStatement(sql)) {
-      q.setString(1, dagId);
-      q.setString(2, runId);
-      try (ResultSet rs = q.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    } catch (SQLException e) {
-      throw new IllegalStateException(e);
-    }
+    return airflowDb.count(sql, dagId, runId);
   }
 
   private static Connection connect() throws SQLException {
-    return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+    return airflowDb.connect();
   }
 
   private static TaskInstanceMark mark(String taskId, TaskState state) {

