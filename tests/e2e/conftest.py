@@ -1,12 +1,15 @@
 """Session fixtures for the end-to-end suite: one real stack (PostgreSQL, Temporal dev server,
-Airflow 3.3 with the TemporalExecutor, two worker JARs: queues `default` and `special`).
+Airflow 3.3 with the TemporalExecutor, two worker JARs: queues `default` and `special`; Temporal
+Schedules on for DAGs tagged `temporal`, synced every 5 s).
 
 Knobs (environment):
   AT_E2E_EXECUTOR   executor for the stack (default airflow_temporal.executor.TemporalExecutor);
                     with any other executor the Temporal-side assertions are skipped and no
                     workers are started (handy to validate the harness with LocalExecutor).
-  AT_E2E_KEEP_STATE state dir is always kept under $AT_CACHE/state/e2e for post-mortems;
+  AT_E2E_KEEP_STATE state dir is always kept under $AT_CACHE/state/<stack name> for post-mortems;
                     it is wiped when the next session starts.
+  AT_E2E_STACK_NAME stack name (default e2e): sessions running at the same time need different
+                    names, since starting a stack stops what a stack of the same name left running.
 On any test failure the tails of the component logs are attached to the report.
 """
 from __future__ import annotations
@@ -24,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec  # noqa: E402
 
 SPECIAL_IDENTITY = "special-worker"
+SCHEDULE_SYNC_INTERVAL = 5
+SCHEDULE_SYNC_ARGS = ["--schedule-sync-interval", str(SCHEDULE_SYNC_INTERVAL)]
 _STACK: Stack | None = None
 
 
@@ -36,14 +41,17 @@ def stack():
     global _STACK
     executor = _executor()
     s = Stack(
-        name="e2e",
+        name=os.environ.get("AT_E2E_STACK_NAME") or "e2e",
         ports="free",
         executor=executor,
-        workers=[WorkerSpec(queues="default", identity="default-worker"),
-                 WorkerSpec(queues="special", identity=SPECIAL_IDENTITY)],
+        # Both workers sync Temporal Schedules every 5 s (the last one started sets the loop's interval).
+        workers=[WorkerSpec(queues="default", identity="default-worker", extra_args=SCHEDULE_SYNC_ARGS),
+                 WorkerSpec(queues="special", identity=SPECIAL_IDENTITY, extra_args=SCHEDULE_SYNC_ARGS)],
         # Short enough that the stuck-in-queued test sees Airflow revoke a task within a minute.
         extra_env={"AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "30",
-                   "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10"},
+                   "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
+                   # Opted-in DAGs (tag `temporal`) get Temporal Schedules; the workers read it too.
+                   "AIRFLOW__TEMPORAL__SCHEDULES": "True"},
     )
     _STACK = s
     s.start()  # on failure it prints the log tails and stops what it started
