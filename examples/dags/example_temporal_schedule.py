@@ -12,7 +12,7 @@ from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import dag
 
 
-@dag(schedule="0 3 * * *", start_date=datetime(2024, 1, 1), catchup=False, tags=["temporal"])
+@dag(schedule="0 3 * * *", start_date=datetime(2024, 1, 1), catchup=False, tags=["temporal", "example"])
 def example_temporal_schedule():
     BashOperator(task_id="extract", bash_command="true") >> BashOperator(task_id="load", bash_command="true")
 

@@ -57,7 +57,8 @@ class ScheduleSyncAgainstTemporalTest {
   private static final String DAG_ID = "example_temporal_schedule";
   private static final String SCHEDULE_ID = ScheduleIds.forDag(DAG_ID);
   private static final String TASK_QUEUE = "schedule-sync-test";
-  private static final ScheduleSyncSettings BY_TAG = new ScheduleSyncSettings("temporal",
+  /** Its own tag, so that other DAGs tagged {@code temporal} in examples/dags do not count here. */
+  private static final ScheduleSyncSettings BY_TAG = new ScheduleSyncSettings("example",
       List.of("example_temporal_chain"), Duration.ofSeconds(30));
 
   private static MigratedAirflowDb airflowDb;
