@@ -11,10 +11,14 @@ import java.util.concurrent.TimeoutException;
 final class ProcessTrees {
   private ProcessTrees() {}
 
-  /** SIGTERM to the whole tree, then SIGKILL to whatever is still alive after the grace period. */
-  static void kill(Process root, Duration gracePeriod) throws InterruptedException {
+  /**
+   * SIGTERM to the whole tree, then SIGKILL to whatever is still alive after the grace period. The
+   * root need not be our child (a forked runner is the runner server's); a handle remembers its
+   * process's start time, so a pid reused meanwhile is never signalled.
+   */
+  static void kill(ProcessHandle root, Duration gracePeriod) throws InterruptedException {
     List<ProcessHandle> tree = new ArrayList<>(root.descendants().toList());
-    tree.add(root.toHandle());
+    tree.add(root);
     tree.forEach(ProcessHandle::destroy);
     long deadline = System.nanoTime() + gracePeriod.toNanos();
     for (ProcessHandle handle : tree) {
@@ -28,6 +32,10 @@ final class ProcessTrees {
       }
     }
     tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-    root.waitFor(gracePeriod.toMillis(), TimeUnit.MILLISECONDS);
+    try {
+      root.onExit().get(gracePeriod.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException | TimeoutException e) {
+      // SIGKILL cannot be refused; only a process stuck in the kernel outlives it, and waiting longer would not help
+    }
   }
 }

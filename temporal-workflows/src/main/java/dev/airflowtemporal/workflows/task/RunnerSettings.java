@@ -15,13 +15,17 @@ import java.util.List;
  *     gets its reason written, so the Airflow UI shows it in the task's log
  * @param heartbeatInterval how often the activity heartbeats while the runner lives
  * @param killGracePeriod how long a cancelled runner gets between SIGTERM and SIGKILL
+ * @param runnerServer the pre-forked runner that forks runners instead of spawning them
+ *     ({@code --runner prefork}), or null to spawn every runner ({@code --runner spawn})
  */
-public record RunnerSettings(List<String> command, List<String> ownedCommand, Path logFolder, Duration heartbeatInterval, Duration killGracePeriod) {
+public record RunnerSettings(List<String> command, List<String> ownedCommand, Path logFolder, Duration heartbeatInterval,
+    Duration killGracePeriod, PreforkRunnerServer runnerServer) {
 
   public static final String RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload";
   public static final String OWNED_RUNNER_MODULE = "airflow_temporal.task_runner";
 
-  public static RunnerSettings forPython(String python, Path logFolder) {
-    return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), List.of(python, "-m", OWNED_RUNNER_MODULE), logFolder, Duration.ofSeconds(5), Duration.ofSeconds(10));
+  public static RunnerSettings forPython(String python, Path logFolder, PreforkRunnerServer runnerServer) {
+    return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), List.of(python, "-m", OWNED_RUNNER_MODULE), logFolder,
+        Duration.ofSeconds(5), Duration.ofSeconds(10), runnerServer);
   }
 }

@@ -9,7 +9,8 @@ import io.temporal.activity.ActivityMethod;
 public interface TaskActivities {
 
   /**
-   * Spawns Airflow's own task runner for one attempt and waits for it, heartbeating while it lives.
+   * Runs Airflow's own task runner for one attempt (forked by the worker host's runner server, or
+   * spawned) and waits for it, heartbeating while it lives.
    * Cancellation kills the runner's whole process tree. A runner that cannot start is reported in
    * the result (and in the task's Airflow log), not thrown, so the attempt fails once and visibly.
    */

@@ -16,11 +16,16 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs one attempt as Airflow's own task runner in a child process (no shell in between). */
+/**
+ * Runs one attempt as Airflow's own task runner in a process of its own (no shell in between): forked
+ * by the pre-forked runner server, or spawned as a new interpreter.
+ */
 public class TaskActivitiesImpl implements TaskActivities {
   private static final Logger log = LoggerFactory.getLogger(TaskActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
@@ -48,63 +53,92 @@ public class TaskActivitiesImpl implements TaskActivities {
   }
 
   /**
-   * Writes the workload to a file only this user can read, runs {@code command --json-path FILE},
-   * and waits for it heartbeating. A runner that cannot start or exits non-zero is a result, not an
-   * exception: the attempt fails once and visibly.
+   * Writes the workload to a file only this user can read, runs {@code command --json-path FILE}
+   * (forked by the runner server when there is one and it answers, else spawned), and waits for it
+   * heartbeating. A runner that cannot start or exits non-zero is a result, not an exception: the
+   * attempt fails once and visibly.
    */
   private TaskAttemptResult runRunner(List<String> runnerCommand, Object workload, String label, String logPath) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Path workloadFile = null;
+    RunnerProcess runner = null;
     try {
       workloadFile = writeWorkload(workload);
       List<String> command = new ArrayList<>(runnerCommand);
       command.add("--json-path");
       command.add(workloadFile.toString());
-      Process process;
-      try {
-        process = new ProcessBuilder(command).redirectErrorStream(true).start();
-      } catch (IOException e) {
-        String reason = "cannot start the Airflow task runner " + runnerCommand
-            + ": " + e.getMessage() + ". Point the worker's --python at the interpreter of the Airflow installation.";
-        return failWithoutRunner(label, logPath, reason);
+      runner = forkIfPossible(context, command, label);
+      if (runner == null) {
+        try {
+          runner = SpawnedRunner.start(command);
+        } catch (IOException e) {
+          String reason = "cannot start the Airflow task runner " + runnerCommand
+              + ": " + e.getMessage() + ". Point the worker's --python at the interpreter of the Airflow installation.";
+          return failWithoutRunner(label, logPath, reason);
+        }
       }
-      log.info("Started runner pid {} for {}", process.pid(), label);
-      OutputTail tail = new OutputTail(process.getInputStream());
-      Thread drainer = new Thread(tail, "runner-output-" + process.pid());
-      drainer.setDaemon(true);
-      drainer.start();
-      int exitCode = waitHeartbeating(context, process, label);
-      drainer.join(TimeUnit.SECONDS.toMillis(5));
-      if (exitCode == 0) {
+      log.info("Started runner pid {} for {} ({})", runner.pid(), label, runner.how());
+      Integer exitCode = waitHeartbeating(context, runner, label);
+      if (exitCode != null && exitCode == 0) {
         log.info("Runner for {} exited 0", label);
         return new TaskAttemptResult(0, null, "");
       }
-      String reason = "the Airflow task runner exited with code " + exitCode;
+      String reason = exitCode == null
+          ? "the runner server stopped while the Airflow task runner ran, so its exit code is unknown"
+          : "the Airflow task runner exited with code " + exitCode;
       log.warn("{} for {}", reason, label);
-      appendToTaskLog(logPath, reason + "; its last output:\n" + tail.text());
-      return new TaskAttemptResult(exitCode, reason, tail.text());
+      String tail = runner.outputTail();
+      appendToTaskLog(logPath, reason + "; its last output:\n" + tail);
+      return new TaskAttemptResult(exitCode, reason, tail);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     } catch (IOException e) {
-      return failWithoutRunner(label, logPath, "cannot write the workload file: " + e.getMessage());
+      String reason = runner == null ? "cannot write the workload file: " + e.getMessage()
+          : "the Airflow task runner failed, and its output cannot be read: " + e.getMessage();
+      return failWithoutRunner(label, logPath, reason);
     } finally {
+      if (runner != null) {
+        runner.close();
+      }
       deleteQuietly(workloadFile);
     }
   }
 
+  /** The runner forked by the runner server, or null to spawn it: no server, or it does not answer. */
+  private RunnerProcess forkIfPossible(ActivityExecutionContext context, List<String> command, String label)
+      throws InterruptedException {
+    PreforkRunnerServer server = settings.runnerServer();
+    if (server == null) {
+      return null;
+    }
+    try {
+      // The spawned command line without the interpreter: both ways run the same module and arguments.
+      return server.fork(command.subList(1, command.size()), settings.heartbeatInterval(), () -> context.heartbeat(null));
+    } catch (RunnerServerUnavailableException e) {
+      log.warn("Runner server unavailable for {} ({}): spawning the runner", label, e.getMessage());
+      server.restartInBackground();
+      return null;
+    }
+  }
+
   /** Waits for the runner; a heartbeat that reports cancellation or worker shutdown kills it. */
-  private int waitHeartbeating(ActivityExecutionContext context, Process process, String label)
+  private Integer waitHeartbeating(ActivityExecutionContext context, RunnerProcess runner, String label)
       throws InterruptedException {
     try {
-      while (!process.waitFor(settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS)) {
-        context.heartbeat(null);
+      while (true) {
+        try {
+          return runner.exit().get(settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          context.heartbeat(null);
+        }
       }
-      return process.exitValue();
     } catch (ActivityCompletionException | InterruptedException e) {
       log.info("Stopping runner for {}: {}", label, e.getClass().getSimpleName());
-      ProcessTrees.kill(process, settings.killGracePeriod());
+      runner.kill(settings.killGracePeriod());
       throw e;
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("a runner's exit future never fails", e.getCause());
     }
   }
 

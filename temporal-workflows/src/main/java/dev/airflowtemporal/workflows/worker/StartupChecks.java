@@ -4,6 +4,8 @@ import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DatabaseUnavailableException;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
 import dev.airflowtemporal.dbsync.UnsupportedSchemaException;
+import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
+import dev.airflowtemporal.workflows.task.RunnerServerUnavailableException;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -21,7 +23,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What the worker verifies before it polls a single task, each failure naming the setting to fix:
- * the options, the Python runner, Airflow's metadata DB and its schema, and the Temporal namespace.
+ * the options, the Python runner (and the runner server with {@code --runner prefork}), Airflow's
+ * metadata DB and its schema, and the Temporal namespace.
  */
 final class StartupChecks {
   private static final Logger log = LoggerFactory.getLogger(StartupChecks.class);
@@ -71,6 +74,29 @@ final class StartupChecks {
     throw new StartupException("--python '" + settings.python + "' cannot run Airflow's task runner ("
         + problem + "): point --python or AIRFLOW_TEMPORAL_PYTHON at the interpreter of the Airflow 3.3 installation "
         + "that has airflow-temporal installed");
+  }
+
+  /**
+   * With {@code --runner prefork}, starts the runner server and waits until it answers (the caller
+   * closes it); null with {@code --runner spawn}.
+   */
+  static PreforkRunnerServer runnerServer(WorkerSettings settings) {
+    if (settings.runner == WorkerSettings.RunnerMode.spawn) {
+      return null;
+    }
+    PreforkRunnerServer server = PreforkRunnerServer.forPython(settings.python);
+    try {
+      server.start();
+      return server;
+    } catch (RunnerServerUnavailableException e) {
+      server.close();
+      throw new StartupException("--runner prefork: the runner server (python -m " + PreforkRunnerServer.MODULE
+          + ") did not start: " + e.getMessage() + "; fix --python, or use --runner spawn (AIRFLOW_TEMPORAL_RUNNER=spawn)");
+    } catch (InterruptedException e) {
+      server.close();
+      Thread.currentThread().interrupt();
+      throw new StartupException("interrupted while starting the runner server");
+    }
   }
 
   /** Opens Airflow's DB after checking its schema; the caller closes it. */

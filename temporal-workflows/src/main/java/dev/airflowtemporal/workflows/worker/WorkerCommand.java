@@ -4,6 +4,7 @@ import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.ScheduleWorker;
 import dev.airflowtemporal.workflows.schedule.ScheduleSyncSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import io.temporal.client.WorkflowClient;
 import io.temporal.envconfig.ClientConfigProfile;
@@ -33,6 +34,7 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
+    PreforkRunnerServer runnerServer = StartupChecks.runnerServer(settings);
     AirflowDatabase database = StartupChecks.database(settings, DB_POOL_SIZE);
     ClientConfigProfile profile = StartupChecks.temporalProfile(settings.temporal);
     WorkflowServiceStubs service = StartupChecks.temporal(profile);
@@ -40,7 +42,7 @@ final class WorkerCommand implements Callable<Integer> {
     WorkflowClient client = settings.temporal.client(service, profile);
     WorkerFactory factory = WorkerFactory.newInstance(client);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues,
-        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder()), settings.maxConcurrentTasks, database);
+        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer), settings.maxConcurrentTasks, database);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
 
     CountDownLatch stopped = new CountDownLatch(1);
@@ -52,6 +54,9 @@ final class WorkerCommand implements Callable<Integer> {
       factory.awaitTermination(20, TimeUnit.SECONDS);
       service.shutdown();
       database.close();
+      if (runnerServer != null) {
+        runnerServer.close();
+      }
       stopped.countDown();
     }, "worker-shutdown"));
     factory.start();
@@ -63,8 +68,9 @@ final class WorkerCommand implements Callable<Integer> {
       log.info("Schedule sync on: tag '{}', dags {}, every {} s", settings.scheduleTag, scheduledDags,
           settings.scheduleSyncIntervalSeconds);
     }
-    log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={}",
-        profile.getNamespace(), profile.getAddress(), settings.temporal.taskQueue, settings.queues, settings.python);
+    log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={} runner={}",
+        profile.getNamespace(), profile.getAddress(), settings.temporal.taskQueue, settings.queues, settings.python,
+        settings.runner);
     stopped.await();
     return 0;
   }

@@ -20,6 +20,15 @@ final class WorkerSettings {
       description = "Python interpreter of the Airflow installation that runs tasks. Default: ${DEFAULT-VALUE}.")
   String python;
 
+  /** How the worker starts task runners. */
+  enum RunnerMode { prefork, spawn }
+
+  @Option(names = "--runner", defaultValue = "${env:AIRFLOW_TEMPORAL_RUNNER:-prefork}",
+      description = "prefork: fork each task runner from a Python process that has imported Airflow once "
+          + "(python -m airflow_temporal.runner_server, started by the worker; runners are spawned while it is down); "
+          + "spawn: start a new interpreter per attempt. Default: ${DEFAULT-VALUE}.")
+  RunnerMode runner;
+
   @Option(names = "--log-folder", description = "Airflow's [logging] base_log_folder. Default: "
       + "AIRFLOW__LOGGING__BASE_LOG_FOLDER, else $AIRFLOW_HOME/logs, else ~/airflow/logs.")
   Path logFolder;

@@ -1,0 +1,246 @@
+"""The pre-forked runner server, for real: a server process, its socket, and the children it forks.
+
+Most tests run a small target module (allowed with the ``--allow-module`` test hook, Airflow not
+preloaded) that reports what its process looks like; one runs the real runner modules from a
+server that preloaded Airflow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+BRIDGE = Path(__file__).resolve().parents[1]
+
+TARGET = textwrap.dedent("""
+    import json, os, signal, sys, time
+    args = sys.argv[1:]
+    def opt(name):
+        return args[args.index(name) + 1] if name in args else None
+    if opt("--report"):
+        fds = {}
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                fds[fd] = os.readlink(f"/proc/self/fd/{fd}")
+            except OSError:
+                pass
+        json.dump({
+            "pid": os.getpid(), "sid": os.getsid(0), "pgid": os.getpgid(0), "name": __name__,
+            "argv": sys.argv, "fds": fds,
+            "sigterm_default": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+            "sigchld_default": signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL,
+            "sigint_python": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+            "stdin": os.readlink("/proc/self/fd/0"),
+        }, open(opt("--report"), "w"))
+    if opt("--print"):
+        print(opt("--print"))
+        print("on stderr", file=sys.stderr)
+    if opt("--sleep"):
+        time.sleep(float(opt("--sleep")))
+    if "--kill-self" in args:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if "--raise" in args:
+        raise ValueError("boom")
+    if opt("--exit"):
+        sys.exit(int(opt("--exit")))
+""")
+
+
+class RunnerServerProcess:
+    def __init__(self, directory: Path, *extra: str, stdin=subprocess.DEVNULL, env: dict | None = None):
+        self.socket_path = str(directory / "runner.sock")
+        targets = directory / "targets"
+        targets.mkdir(exist_ok=True)
+        (targets / "prefork_target.py").write_text(TARGET)
+        python_path = os.pathsep.join([str(targets), str(BRIDGE), os.environ.get("PYTHONPATH", "")])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "airflow_temporal.runner_server", "--socket", self.socket_path,
+             "--allow-module", "prefork_target", *extra],
+            env={**os.environ, "PYTHONPATH": python_path, **(env or {})}, stdin=stdin, stderr=subprocess.PIPE, text=True,
+        )
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                assert self.request({"ping": True}) == [{"pong": self.process.pid}]
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"server did not start: {self.process.stderr.read()}") from None
+                time.sleep(0.1)
+
+    def request(self, message: dict) -> list[dict]:
+        """Sends one request and returns every reply line until the server closes the connection."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(60)
+            sock.connect(self.socket_path)
+            sock.sendall(json.dumps(message).encode() + b"\n")
+            with sock.makefile("rb") as replies:
+                return [json.loads(line) for line in replies]
+
+    def run(self, output: Path, *args: str, module: str = "prefork_target") -> tuple[int, int]:
+        """(pid, exit code) of one forked run."""
+        replies = self.request({"argv": ["-m", module, *args], "output": str(output)})
+        assert [list(r) for r in replies] == [["pid"], ["exit_code"]], replies
+        return replies[0]["pid"], replies[1]["exit_code"]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process.stderr.close()
+
+
+@pytest.fixture
+def short_dir():
+    # A Unix socket path must fit in 108 bytes; pytest's tmp_path may not.
+    with tempfile.TemporaryDirectory(prefix="rs-") as d:
+        yield Path(d)
+
+
+@pytest.fixture
+def server(short_dir):
+    s = RunnerServerProcess(short_dir, "--no-preload")
+    yield s
+    s.stop()
+
+
+def report(server: RunnerServerProcess, directory: Path, *args: str) -> dict:
+    path = directory / "report.json"
+    pid, code = server.run(directory / "out.txt", "--report", str(path), *args)
+    assert code == 0
+    data = json.loads(path.read_text())
+    assert data["pid"] == pid
+    return data
+
+
+def zombies_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] == "Z" and int(fields[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def test_the_socket_is_private(server):
+    assert stat.S_IMODE(os.stat(server.socket_path).st_mode) == 0o600
+
+
+@pytest.mark.parametrize(("args", "code"), [((), 0), (("--exit", "3"), 3), (("--raise",), 1), (("--kill-self",), 137)])
+def test_the_exit_code_is_the_childs_as_a_spawned_interpreter_would_give_it(server, short_dir, args, code):
+    _, exit_code = server.run(short_dir / "out.txt", *args)
+    assert exit_code == code
+
+
+def test_stdout_and_stderr_go_to_the_named_file_created_private(server, short_dir):
+    output = short_dir / "out.txt"
+    _, code = server.run(output, "--print", "hello", "--raise")
+    assert code == 1
+    text = output.read_text()
+    assert "hello\n" in text and "on stderr\n" in text
+    assert "ValueError: boom" in text and "Traceback" in text
+    assert "RuntimeWarning" not in text
+    assert stat.S_IMODE(output.stat().st_mode) == 0o600
+
+
+def test_the_child_runs_the_module_as_main_with_its_argv(server, short_dir):
+    data = report(server, short_dir, "--extra")
+    assert data["name"] == "__main__"
+    assert data["argv"][0].endswith("prefork_target.py")
+    assert data["argv"][1:] == ["--report", str(short_dir / "report.json"), "--extra"]
+
+
+def test_the_child_has_its_own_session_default_signals_and_no_server_socket(server, short_dir):
+    data = report(server, short_dir)
+    assert data["sid"] == data["pid"] == data["pgid"]
+    assert data["sigterm_default"] and data["sigchld_default"] and data["sigint_python"]
+    assert data["stdin"] == "/dev/null"
+    # Neither the listening socket nor any client connection nor the wakeup pipe leaks into it.
+    leaked = {fd: target for fd, target in data["fds"].items() if target.startswith(("socket:", "pipe:"))}
+    assert leaked == {}
+
+
+def test_many_children_run_at_once(server, short_dir):
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: server.run(short_dir / f"out{i}.txt", "--sleep", "2"), range(8)))
+    assert len({pid for pid, _ in results}) == 8
+    assert all(code == 0 for _, code in results)
+    assert time.monotonic() - started < 2 * 8 / 2
+
+
+def test_the_server_survives_crashing_children_and_reaps_every_child(server, short_dir):
+    for args in (("--kill-self",), ("--raise",), ("--exit", "7")):
+        server.run(short_dir / "out.txt", *args)
+    # A client that goes away after the pid: its child runs on and is reaped all the same.
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.connect(server.socket_path)
+        sock.sendall(json.dumps({"argv": ["-m", "prefork_target", "--sleep", "0.5"],
+                                 "output": str(short_dir / "gone.txt")}).encode() + b"\n")
+        pid = json.loads(sock.makefile("rb").readline())["pid"]
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{pid}").exists()
+    assert zombies_of(server.process.pid) == []
+    assert server.request({"ping": True}) == [{"pong": server.process.pid}]
+
+
+@pytest.mark.parametrize(("message", "problem"), [
+    ({"argv": ["-m", "os"], "output": "/tmp/x"}, "module os is not one this server runs"),
+    ({"argv": ["-c", "print(1)"], "output": "/tmp/x"}, "argv must be"),
+    ({"argv": ["-m", "prefork_target"], "output": "relative"}, "output must be an absolute file path"),
+    ([1], "not a JSON object"),
+])
+def test_a_bad_request_is_refused(server, message, problem):
+    replies = server.request(message)
+    assert len(replies) == 1 and problem in replies[0]["error"]
+
+
+def test_the_server_exits_when_its_stdin_closes(short_dir):
+    s = RunnerServerProcess(short_dir, "--no-preload", "--exit-with-stdin", stdin=subprocess.PIPE)
+    try:
+        s.process.stdin.close()
+        assert s.process.wait(10) == 0
+        assert not os.path.exists(s.socket_path)
+    finally:
+        s.stop()
+
+
+def test_the_server_stops_on_sigterm_and_removes_its_socket(server):
+    server.process.send_signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert not os.path.exists(server.socket_path)
+
+
+def test_a_preloading_server_runs_the_real_runner_modules(short_dir):
+    """Both runners refuse a missing workload file: proof that each module ran as ``python -m`` does."""
+    s = RunnerServerProcess(short_dir, env={"AIRFLOW_HOME": str(short_dir)})
+    try:
+        missing = str(short_dir / "missing.json")
+        _, code = s.run(short_dir / "owned.txt", "--json-path", missing, module="airflow_temporal.task_runner")
+        assert code == 2
+        assert "python -m airflow_temporal.task_runner: error: cannot read the workload file" in \
+            (short_dir / "owned.txt").read_text()
+        _, code = s.run(short_dir / "executor.txt", "--json-path", missing,
+                        module="airflow.sdk.execution_time.execute_workload")
+        assert code == 1
+        assert "Failed to read file" in (short_dir / "executor.txt").read_text()
+    finally:
+        s.stop()
