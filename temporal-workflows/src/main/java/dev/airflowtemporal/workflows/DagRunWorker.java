@@ -43,7 +43,13 @@ public final class DagRunWorker {
     WorkerOptions activityOptions = WorkerOptions.newBuilder()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         .build();
-    Worker workflowWorker = factory.newWorker(baseTaskQueue, activityOptions);
+    // Every worker runs workflow tasks (with their local DB activities). Only a host that serves
+    // Airflow's default queue takes the base task queue's activities — default-queue tasks and
+    // create_dag_run — so a host for queue "gpu" never picks up a task it was not meant to run.
+    boolean servesDefaultQueue = airflowQueues.contains(DEFAULT_QUEUE);
+    Worker workflowWorker = factory.newWorker(baseTaskQueue, WorkerOptions.newBuilder(activityOptions)
+        .setLocalActivityWorkerOnly(!servesDefaultQueue)
+        .build());
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
         OwnedDagRunWorkflowImpl.class);
     workflowWorker.registerActivitiesImplementations(new DagRunSyncActivitiesImpl(database));
