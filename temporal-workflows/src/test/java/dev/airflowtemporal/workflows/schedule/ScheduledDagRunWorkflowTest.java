@@ -27,6 +27,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -87,6 +88,7 @@ class ScheduledDagRunWorkflowTest {
     String workflowId = fire("scheduled:etl-1", "etl", HOURLY_TRIGGER, "2026-05-01T10:00:00Z");
 
     assertThat(workflowId).isEqualTo("dagrun:etl:external__2026-05-01T10:00:00+00:00");
+    awaitStarted(1);
     assertThat(startedIds).containsExactly(workflowId);
     OwnedDagRunRequest request = startedRequests.get(0);
     assertThat(request.contractVersion()).isEqualTo(ContractVersion.CURRENT);
@@ -103,6 +105,7 @@ class ScheduledDagRunWorkflowTest {
   void aDataIntervalTimetablesRunIsForTheIntervalTheFiringCloses() {
     fire("scheduled:etl-1", "etl", HOURLY_DATA_INTERVAL, "2026-05-01T10:00:00Z");
 
+    awaitStarted(1);
     OwnedDagRunRequest request = startedRequests.get(0);
     assertThat(request.logicalDate()).isEqualTo(OffsetDateTime.parse("2026-05-01T09:00:00Z"));
     assertThat(request.runAfter()).isEqualTo(OffsetDateTime.parse("2026-05-01T10:00:00Z"));
@@ -117,6 +120,7 @@ class ScheduledDagRunWorkflowTest {
 
     assertThat(second).isNotEqualTo(first);
     assertThat(again).isEqualTo(first);
+    awaitStarted(2);
     assertThat(startedIds).containsExactly(first, second);
   }
 
@@ -144,6 +148,22 @@ class ScheduledDagRunWorkflowTest {
   }
 
   /** Starts the firing workflow as a schedule does: with the firing's time in its search attributes. */
+  /**
+   * A firing completes once its child has started; the child's own first step (which records it
+   * here) runs on another workflow thread right after.
+   */
+  private static void awaitStarted(int count) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (startedIds.size() < count && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
   private String fire(String workflowId, String dagId, DagSchedule schedule, String scheduledTime) {
     ScheduledDagRunWorkflow firing = client.newWorkflowStub(ScheduledDagRunWorkflow.class, WorkflowOptions.newBuilder()
         .setWorkflowId(workflowId)
