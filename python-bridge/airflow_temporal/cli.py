@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -95,6 +96,24 @@ def workflow(args: argparse.Namespace) -> None:
 
 
 def trigger(args: argparse.Namespace) -> None:
+    """Start an owned run (and follow it with --wait); ends the process itself, see below."""
+    try:
+        _trigger(args)
+        code: int | str | None = 0
+    except SystemExit as e:
+        code = e.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio's Rust threads can still call into Python while the interpreter finalizes, which
+    # now and then aborts the process (PyGILState_Release ... finalizing) after the work is done and
+    # reported: this one-shot command exits without interpreter finalization.
+    os._exit(code or 0)
+
+
+def _trigger(args: argparse.Namespace) -> None:
     from airflow.utils.helpers import build_airflow_dagrun_url
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError

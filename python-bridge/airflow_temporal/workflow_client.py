@@ -86,8 +86,14 @@ class DagRunWorkflowClient:
 
     def stop(self) -> None:
         if self._thread.is_alive():
+            # Drop the client (and its Rust connection) on the loop thread while the interpreter is
+            # fully alive, then stop the loop.
+            self._loop.call_soon_threadsafe(self._drop_client)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
+
+    def _drop_client(self) -> None:
+        self._client = None
 
     # -- calls made from the scheduler thread; each returns one result or exception per item --
 
