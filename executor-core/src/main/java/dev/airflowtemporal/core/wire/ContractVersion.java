@@ -6,4 +6,10 @@ public final class ContractVersion {
   public static final int CURRENT = 1;
 
   private ContractVersion() {}
+
+  /** The problem with a message of this version, or null when this side speaks it. */
+  static String problemWith(int version) {
+    return version == CURRENT ? null : "contract_version " + version + " is not supported (this worker speaks "
+        + CURRENT + "); deploy matching versions of airflow-temporal and the worker JAR";
+  }
 }

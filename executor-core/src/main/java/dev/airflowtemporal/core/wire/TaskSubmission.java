@@ -25,9 +25,9 @@ public record TaskSubmission(
   /** Every problem that makes this submission unusable; empty when it is valid. */
   public List<String> problems() {
     List<String> problems = new ArrayList<>();
-    if (contractVersion != ContractVersion.CURRENT) {
-      problems.add("contract_version " + contractVersion + " is not supported (this worker speaks "
-          + ContractVersion.CURRENT + "); deploy matching versions of airflow-temporal and the worker JAR");
+    String versionProblem = ContractVersion.problemWith(contractVersion);
+    if (versionProblem != null) {
+      problems.add(versionProblem);
     }
     if (dagId == null || dagId.isBlank()) problems.add("dag_id is missing");
     if (runId == null || runId.isBlank()) problems.add("run_id is missing");

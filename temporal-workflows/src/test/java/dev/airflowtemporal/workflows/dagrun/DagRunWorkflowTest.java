@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.dagrun;
 
+import dev.airflowtemporal.workflows.WireTestEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -16,7 +17,6 @@ import dev.airflowtemporal.core.wire.TaskCancellation;
 import dev.airflowtemporal.core.wire.TaskOutcome;
 import dev.airflowtemporal.core.wire.TaskSubmission;
 import dev.airflowtemporal.workflows.DagRunWorker;
-import dev.airflowtemporal.workflows.WireDataConverter;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
@@ -25,11 +25,9 @@ import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -58,7 +56,7 @@ class DagRunWorkflowTest {
 
   @BeforeEach
   void setUp() {
-    env = newEnvironment();
+    env = WireTestEnvironment.newInstance();
     Worker worker = env.newWorker(TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
     worker.registerActivitiesImplementations(new StubActivities(activities, "default"));
@@ -204,18 +202,13 @@ class DagRunWorkflowTest {
     run.submitTask(submission("load", 1, "special"));
     run.acknowledgeOutcomes(awaitOutcomes(run, 2).lastSeq());
     WorkflowStub.fromTyped(run).getResult(Void.class);
-    try (TestWorkflowEnvironment replayEnv = newEnvironment()) {
+    try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
       WorkflowReplayer.replayWorkflowExecution(client.fetchHistory(WORKFLOW_ID), replayEnv, DagRunWorkflowImpl.class);
     }
   }
 
   // -- helpers --
 
-  private static TestWorkflowEnvironment newEnvironment() {
-    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
-        .build());
-  }
 
   private DagRunWorkflow startWith(TaskSubmission first) {
     return startWith(first, null);

@@ -1,9 +1,7 @@
 package dev.airflowtemporal.workflows.dagrun;
 
-import dev.airflowtemporal.workflows.WireDataConverter;
+import dev.airflowtemporal.workflows.WireTestEnvironment;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunWorkflowImpl;
-import io.temporal.client.WorkflowClientOptions;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,9 +23,7 @@ class RecordedHistoriesReplayTest {
       "histories/owned-mode-branch.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
-    try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
-        .build())) {
+    try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
       WorkflowReplayer.replayWorkflowExecutionFromResource(resource, env, DagRunWorkflowImpl.class,
           OwnedDagRunWorkflowImpl.class);
     }

@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.owned;
 
+import dev.airflowtemporal.workflows.WireTestEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -19,19 +20,16 @@ import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.workflows.DagRunWorker;
-import dev.airflowtemporal.workflows.WireDataConverter;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -273,7 +271,7 @@ class OwnedDagRunWorkflowTest {
     assertThat(result()).isEqualTo("success");
     WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId());
     assertThat(history.getEvents()).anyMatch(e -> e.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED);
-    try (TestWorkflowEnvironment replayEnv = newEnvironment()) {
+    try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
       WorkflowReplayer.replayWorkflowExecution(history, replayEnv, OwnedDagRunWorkflowImpl.class);
     }
   }
@@ -286,14 +284,9 @@ class OwnedDagRunWorkflowTest {
     firstRunId = WorkflowClient.start(stub()::run, request(), null).getRunId();
   }
 
-  private static TestWorkflowEnvironment newEnvironment() {
-    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
-        .build());
-  }
 
   private TestWorkflowEnvironment environment(long continueAsNewAfterEvents) {
-    TestWorkflowEnvironment environment = newEnvironment();
+    TestWorkflowEnvironment environment = WireTestEnvironment.newInstance();
     Worker worker = environment.newWorker(TASK_QUEUE);
     worker.registerWorkflowImplementationFactory(OwnedDagRunWorkflow.class,
         () -> new OwnedDagRunWorkflowImpl(continueAsNewAfterEvents), DagRunWorker.WORKFLOW_OPTIONS);

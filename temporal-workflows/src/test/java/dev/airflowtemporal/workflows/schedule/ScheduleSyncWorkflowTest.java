@@ -1,17 +1,15 @@
 package dev.airflowtemporal.workflows.schedule;
 
+import dev.airflowtemporal.workflows.WireTestEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.ScheduleWorker;
-import dev.airflowtemporal.workflows.WireDataConverter;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -36,7 +34,7 @@ class ScheduleSyncWorkflowTest {
 
   @BeforeEach
   void setUp() {
-    env = newEnvironment();
+    env = WireTestEnvironment.newInstance();
     Worker worker = env.newWorker(TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, ScheduleSyncWorkflowImpl.class);
     worker.registerActivitiesImplementations((ScheduleSyncActivities) settings -> {
@@ -93,7 +91,7 @@ class ScheduleSyncWorkflowTest {
     WorkflowExecutionHistory firstRun = client.fetchHistory(started.getWorkflowId(), started.getRunId());
     assertThat(firstRun.getLastEvent().getEventType()).isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
     assertThat(syncs.size()).isGreaterThan(ScheduleSyncWorkflowImpl.SYNCS_PER_RUN);
-    try (TestWorkflowEnvironment replayEnv = newEnvironment()) {
+    try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
       WorkflowReplayer.replayWorkflowExecution(firstRun, replayEnv, ScheduleSyncWorkflowImpl.class);
     }
   }
@@ -102,9 +100,4 @@ class ScheduleSyncWorkflowTest {
     return client.newWorkflowStub(ScheduleSyncWorkflow.class, ScheduleSyncWorkflow.WORKFLOW_ID);
   }
 
-  private static TestWorkflowEnvironment newEnvironment() {
-    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
-        .build());
-  }
 }

@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.schedule;
 
+import dev.airflowtemporal.workflows.WireTestEnvironment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,15 +9,12 @@ import dev.airflowtemporal.core.schedule.DagSchedule;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.workflows.DagRunWorker;
-import dev.airflowtemporal.workflows.WireDataConverter;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowClientOptions;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.SearchAttributes;
 import io.temporal.failure.ApplicationFailure;
-import io.temporal.testing.TestEnvironmentOptions;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -69,7 +67,7 @@ class ScheduledDagRunWorkflowTest {
   void setUp() {
     startedIds.clear();
     startedRequests.clear();
-    env = newEnvironment();
+    env = WireTestEnvironment.newInstance();
     env.registerSearchAttribute("TemporalScheduledStartTime", IndexedValueType.INDEXED_VALUE_TYPE_DATETIME);
     Worker worker = env.newWorker(TASK_QUEUE);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS,
@@ -140,7 +138,7 @@ class ScheduledDagRunWorkflowTest {
     fire("scheduled:etl-1", "etl", HOURLY_DATA_INTERVAL, "2026-05-01T10:00:00Z");
     fire("scheduled:etl-1-again", "etl", HOURLY_DATA_INTERVAL, "2026-05-01T10:00:00Z");
     for (String workflowId : List.of("scheduled:etl-1", "scheduled:etl-1-again")) {
-      try (TestWorkflowEnvironment replayEnv = newEnvironment()) {
+      try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
         WorkflowReplayer.replayWorkflowExecution(client.fetchHistory(workflowId), replayEnv,
             ScheduledDagRunWorkflowImpl.class);
       }
@@ -175,9 +173,4 @@ class ScheduledDagRunWorkflowTest {
     return firing.run(new ScheduledDagRunRequest(dagId, schedule));
   }
 
-  private static TestWorkflowEnvironment newEnvironment() {
-    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
-        .build());
-  }
 }
