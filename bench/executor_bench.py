@@ -1,7 +1,17 @@
 #!/usr/bin/env python3
-"""TemporalExecutor vs LocalExecutor on the same local stack (scripts/stack.py).
+"""TemporalExecutor, Temporal-owned runs and LocalExecutor on the same local stack (scripts/stack.py).
 
-For each executor, in one invocation: start a Stack (own state name, free ports, a bench-only DAGs
+Three modes ("executors" on the command line):
+  * TemporalExecutor: Airflow's scheduler creates and schedules the DagRun, the TemporalExecutor hands each
+    task to the DagRun's workflow, the worker JAR runs it;
+  * TemporalOwned: the same stack (TemporalExecutor configured, one worker JAR), but each DagRun is started
+    by Temporal as `airflow temporal trigger DAG_ID --run-id ID` does (the OwnedDagRun workflow, started
+    here with the temporalio client like python-bridge's workflow_client.start_owned_run, so that no CLI
+    interpreter start is timed): the workflow creates the DagRun (run_type 'external') and decides, queues
+    and runs every task itself; the scheduler never touches the run;
+  * LocalExecutor: Airflow's scheduler and its LocalExecutor.
+
+For each mode, in one invocation: start a Stack (own state name, free ports, a bench-only DAGs
 folder), wait until the bench DAGs are parsed, optionally warm up, run each DAG --repeat times and
 measure, stop the stack. Then print a side-by-side table and write bench/results/<timestamp>.json.
 
@@ -41,11 +51,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "scripts"))
 
-from stack import AT_CACHE, TEMPORAL_EXECUTOR, Stack, StackError, WorkerSpec  # noqa: E402
+from stack import AT_CACHE, TEMPORAL_EXECUTOR, WORKER_JAR, Stack, StackError, WorkerSpec  # noqa: E402
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 HZ = os.sysconf("SC_CLK_TCK")
-EXECUTORS = {"TemporalExecutor": TEMPORAL_EXECUTOR, "LocalExecutor": "LocalExecutor"}
+# mode -> the stack's [core] executor. TemporalOwned runs on a TemporalExecutor stack (its worker JAR serves both).
+EXECUTORS = {"TemporalExecutor": TEMPORAL_EXECUTOR, "TemporalOwned": TEMPORAL_EXECUTOR, "LocalExecutor": "LocalExecutor"}
+OWNED = "TemporalOwned"
+TEMPORAL_MODES = ("TemporalExecutor", OWNED)
+# Table columns: mode -> (header, ratio key, ratio header); ratios are always over LocalExecutor.
+RATIO_KEYS = {"TemporalExecutor": ("ratio_temporal_over_local", "ratio T/L"),
+              OWNED: ("ratio_owned_over_local", "ratio O/L")}
 WARMUP_DAG = "bench_warmup"
 
 
@@ -114,8 +130,8 @@ def write_dags(folder: Path, chain_n: int, fan_n: int, max_active: int) -> dict[
 # ----------------------------------------------------------------------------------------------
 # /proc sampling
 # ----------------------------------------------------------------------------------------------
-def read_procs() -> dict[int, tuple[int, int, int, int]]:
-    """pid -> (ppid, own cpu ticks, reaped-children cpu ticks, rss bytes)."""
+def read_procs() -> dict[int, tuple[int, int, int, int, str]]:
+    """pid -> (ppid, own cpu ticks, reaped-children cpu ticks, rss bytes, state letter)."""
     out = {}
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -128,7 +144,7 @@ def read_procs() -> dict[int, tuple[int, int, int, int]]:
         fields = s[s.rfind(")") + 2:].split()
         try:
             out[int(d)] = (int(fields[1]), int(fields[11]) + int(fields[12]),
-                           int(fields[13]) + int(fields[14]), int(fields[21]) * PAGE)
+                           int(fields[13]) + int(fields[14]), int(fields[21]) * PAGE, fields[0])
         except (IndexError, ValueError):
             continue
     return out
@@ -256,6 +272,42 @@ class Sampler(threading.Thread):
             self.last_pss = 0.0
             self.last_foreign = 0.0
             self.foreign: set[str] = set()
+            # Temporal modes: every process below the worker JVM (runner server, runners, task processes)
+            # -> its parent and when it was first / last seen alive and first seen gone (zombie or absent),
+            # epoch seconds.
+            self.jvm_descendants: dict[int, dict] = {}
+
+    def runner_lifetimes(self) -> dict[int, dict]:
+        """Runner pid -> first/last/gone of the runner and task_first/task_last/task_gone of the task
+        process it forked (its child that lived longest). A runner is spawned by the JVM (--runner spawn)
+        or forked by the runner server (--runner prefork); either way its task process is its child."""
+        with self.lock:
+            procs = {pid: dict(rec) for pid, rec in self.jvm_descendants.items()}
+        out: dict[int, dict] = {}
+        for pid, rec in procs.items():
+            out[pid] = {"ppid": rec["ppid"], "first": rec["first"], "last": rec["last"], "gone": rec["gone"],
+                        "task_first": None, "task_last": None, "task_gone": None}
+        for pid, rec in procs.items():
+            parent = out.get(rec["ppid"])
+            if parent is not None and (parent["task_last"] is None or rec["last"] > parent["task_last"]):
+                parent.update(task_first=rec["first"], task_last=rec["last"], task_gone=rec["gone"])
+        return out
+
+    def _track_runners(self, procs: dict, children: dict) -> None:
+        now = time.time()
+        alive = set()
+        for w in self.roots.workers():
+            for pid, depth in descendants(procs, w, children).items():
+                if depth == 0 or procs[pid][4] == "Z":
+                    continue
+                rec = self.jvm_descendants.get(pid)
+                if rec is None or rec["gone"] is not None:  # new, or a reused pid
+                    rec = self.jvm_descendants[pid] = {"ppid": procs[pid][0], "first": now, "last": now, "gone": None}
+                rec["last"] = now
+                alive.add(pid)
+        for pid, rec in self.jvm_descendants.items():
+            if rec["gone"] is None and pid not in alive:
+                rec["gone"] = now
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -277,6 +329,9 @@ class Sampler(threading.Thread):
         groups = classify(procs, self.roots, self.temporal)
         stack_pids: set[int] = set()
         children = children_map(procs)
+        if self.temporal:
+            with self.lock:
+                self._track_runners(procs, children)
         for roots in self.roots.trees().values():
             for r in roots:
                 stack_pids.update(descendants(procs, r, children))
@@ -381,7 +436,7 @@ def rnd(x, n=3):
 def chain_metrics(tis: list[dict], n: int, dagrun_s: float | None) -> dict:
     by_id = {ti["task_id"]: ti for ti in tis}
     order = [by_id.get(f"t_{i:03d}") for i in range(n)]
-    gaps, to_sched, sched_to_q, q_to_start, durs = [], [], [], [], []
+    gaps, to_sched, sched_to_q, to_queued, q_to_start, durs = [], [], [], [], [], []
     for prev, nxt in zip(order, order[1:]):
         if not prev or not nxt:
             continue
@@ -393,6 +448,8 @@ def chain_metrics(tis: list[dict], n: int, dagrun_s: float | None) -> dict:
             to_sched.append(nsch - pe)
         if nsch is not None and nq is not None:
             sched_to_q.append(nq - nsch)
+        if pe is not None and nq is not None:  # Temporal-owned runs have no scheduled_when
+            to_queued.append(nq - pe)
     for ti in order:
         if ti:
             q, s, e = ts(ti.get("queued_when")), ts(ti["start_date"]), ts(ti["end_date"])
@@ -405,6 +462,7 @@ def chain_metrics(tis: list[dict], n: int, dagrun_s: float | None) -> dict:
         "gap_end_to_next_start_mean_s": mean(gaps),
         "gap_end_to_next_scheduled_mean_s": mean(to_sched),
         "scheduled_to_queued_mean_s": mean(sched_to_q),
+        "gap_end_to_next_queued_mean_s": mean(to_queued),
         "queued_to_start_mean_s": mean(q_to_start),
         "ti_duration_mean_s": mean(durs),
     }
@@ -454,12 +512,12 @@ def settle(roots: Roots, temporal: bool, timeout: float = 60) -> None:
     time.sleep(3)
 
 
-WORKER_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) .*?(Started runner pid \d+|Runner) for "
+WORKER_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) .*?(Started runner pid (?P<pid>\d+)|Runner) for "
                          r"(?P<dag>[^/\s]+)/(?P<run>[^/\s]+)/(?P<task>\S+) try (?P<try>\d+)(?P<exited> exited)?")
 
 
 def worker_runner_times(stack: Stack, dag_id: str, run_id: str) -> dict[tuple[str, int], dict]:
-    """From the worker JAR log: (task_id, try) -> {"started": epoch, "exited": epoch}.
+    """From the worker JAR log: (task_id, try) -> {"started": epoch, "exited": epoch, "pid": runner pid}.
 
     The log has time of day only (the JVM's local zone = this machine's); the date is taken from
     the run, adjusting across midnight."""
@@ -482,48 +540,171 @@ def worker_runner_times(stack: Stack, dag_id: str, run_id: str) -> dict[tuple[st
                 t -= 86400
             key = (m["task"], int(m["try"]))
             out.setdefault(key, {})["exited" if m["exited"] else "started"] = t
+            if m["pid"]:
+                out[key]["pid"] = int(m["pid"])
     return out
 
 
-def runner_metrics(stack: Stack, tis: list[dict], dag_id: str, run_id: str) -> dict:
-    """TemporalExecutor only: split queued -> start at the moment the worker spawned the runner, and
-    measure how long the runner process lives on after the task's end_date."""
+def quantile(xs: list[float], q: float) -> float | None:
+    """The q-quantile (0..1) by linear interpolation, None for no values."""
+    if not xs:
+        return None
+    xs = sorted(xs)
+    pos = q * (len(xs) - 1)
+    lo = int(pos)
+    hi = min(lo + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def midpoint(last_seen: float | None, gone: float | None) -> float | None:
+    """A process exit between two /proc samples: the middle of (last seen alive, first seen gone]."""
+    return None if last_seen is None or gone is None else (last_seen + gone) / 2
+
+
+def worker_runner_mode(stack: Stack) -> str | None:
+    """The worker's --runner (prefork: runners forked by a runner server; spawn: a new interpreter each),
+    from its "Worker started: ... runner=MODE" line."""
+    for f in stack.logs_dir.glob("worker-*.log"):
+        m = re.search(r"Worker started: .*\brunner=(\w+)", f.read_text(errors="replace"))
+        if m:
+            return m.group(1)
+    return None
+
+
+def runner_metrics(stack: Stack, tis: list[dict], dag_id: str, run_id: str, meta: dict,
+                   lifetimes: dict[int, dict]) -> dict:
+    """Temporal modes: split queued -> start at the moment the worker spawned the runner, measure how
+    long the runner process lives on after the task's end_date (and, from the /proc samples, whether
+    that time is spent before or after its forked task process exits), and (chain) how long after the
+    previous task's runner exited the next task was queued."""
     times = worker_runner_times(stack, dag_id, run_id)
-    dispatch, boot, linger = [], [], []
+    dispatch, boot, linger, lifetime, task_linger, after_task = [], [], [], [], [], []
+    raw = []
+    by_task: dict[str, dict] = {}
     for ti in tis:
         t = times.get((ti["task_id"], ti["try_number"])) or {}
         q, s, e = ts(ti.get("queued_when")), ts(ti["start_date"]), ts(ti["end_date"])
+        proc = lifetimes.get(t.get("pid"), {})
+        task_gone = midpoint(proc.get("task_last"), proc.get("task_gone"))
         if "started" in t and q is not None:
             dispatch.append(t["started"] - q)
         if "started" in t and s is not None:
             boot.append(s - t["started"])
         if "exited" in t and e is not None:
             linger.append(t["exited"] - e)
-    return {
+        if "started" in t and "exited" in t:
+            lifetime.append(t["exited"] - t["started"])
+        if task_gone is not None and e is not None:
+            task_linger.append(task_gone - e)
+        if task_gone is not None and "exited" in t:
+            after_task.append(t["exited"] - task_gone)
+        row = {"task_id": ti["task_id"], "try": ti["try_number"], "queued": q, "runner_started": t.get("started"),
+               "start": s, "end": e, "runner_exited": t.get("exited"), "runner_pid": t.get("pid"),
+               "task_proc_last_seen": proc.get("task_last"), "task_proc_gone_seen": proc.get("task_gone"),
+               "runner_last_seen": proc.get("last"), "runner_gone_seen": proc.get("gone")}
+        by_task[ti["task_id"]] = row
+        raw.append({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()})
+    out = {
         "runners_seen_in_worker_log": len(times),
         "queued_to_runner_spawned_mean_s": mean(dispatch),
         "runner_spawned_to_ti_start_mean_s": mean(boot),
+        "runner_lifetime_mean_s": mean(lifetime),
         "ti_end_to_runner_exit_mean_s": mean(linger),
+        "ti_end_to_runner_exit_p50_s": rnd(quantile(linger, 0.5)),
+        "ti_end_to_runner_exit_p90_s": rnd(quantile(linger, 0.9)),
         "ti_end_to_runner_exit_max_s": rnd(max(linger)) if linger else None,
+        "ti_end_to_runner_exit_min_s": rnd(min(linger)) if linger else None,
+        "ti_end_to_runner_exit_count": len(linger),
+        "ti_end_to_runner_exit_over_1s": sum(x > 1 for x in linger),
+        "ti_end_to_runner_exit_over_2s": sum(x > 2 for x in linger),
+        "ti_end_to_runner_exit_over_5s": sum(x > 5 for x in linger),
+        # From /proc samples (every --sample-interval s; exit = middle of last seen / first seen gone):
+        "ti_end_to_task_proc_exit_mean_s": mean(task_linger),
+        "task_proc_exit_to_runner_exit_mean_s": mean(after_task),
+        "runner_timeline": raw,
     }
+    if meta["kind"] == "chain":
+        exit_to_queued = []
+        for i in range(meta["n"] - 1):
+            prev, nxt = by_task.get(f"t_{i:03d}"), by_task.get(f"t_{i + 1:03d}")
+            if prev and nxt and prev["runner_exited"] is not None and nxt["queued"] is not None:
+                exit_to_queued.append(nxt["queued"] - prev["runner_exited"])
+        # TemporalOwned: the workflow settles a try only once its runner is gone, so this is its own step
+        # (activity completion, settle + decide + queue); TemporalExecutor: the scheduler does not wait for
+        # the runner, so this is usually negative.
+        out["prev_runner_exit_to_next_queued_mean_s"] = mean(exit_to_queued)
+    return out
+
+
+class OwnedTrigger:
+    """Starts Temporal-owned DagRuns as `airflow temporal trigger` does, with the temporalio client
+    (python-bridge's DagRunWorkflowClient.start_owned_run) instead of a CLI interpreter per run."""
+
+    def __init__(self, stack: Stack):
+        from airflow_temporal.config import TemporalSettings
+        from airflow_temporal.workflow_client import DagRunWorkflowClient
+
+        settings = TemporalSettings(address=stack.temporal_address, namespace="default", task_queue="airflow",
+                                    ui_url=stack.temporal_ui_url, workflow_idle_timeout=600, rpc_timeout=10,
+                                    default_queue="default")
+        self.client = DagRunWorkflowClient(settings)
+        self.client.start()
+
+    def start(self, dag_id: str) -> str:
+        from airflow_temporal.wire import owned_dag_run_request
+
+        now = datetime.now(timezone.utc)
+        request = owned_dag_run_request(dag_id=dag_id, run_id=f"bench_owned__{now.strftime('%Y%m%dT%H%M%S.%fZ')}",
+                                        conf={}, run_after=now, logical_date=now, triggered_by="cli",
+                                        triggering_user_name="bench")
+        self.client.start_owned_run(request)
+        return request.run_id
+
+    def refusal(self, dag_id: str, run_id: str) -> str | None:
+        """Why the run's workflow ended without creating the run, or None while it may still create it."""
+        from airflow_temporal.workflow_client import WorkflowClosed, is_transient
+
+        try:
+            progress = self.client.owned_run_progress(dag_id, run_id)
+        except WorkflowClosed as e:
+            return str(e)
+        except Exception as e:  # noqa: BLE001
+            if is_transient(e):
+                return None
+            return repr(e)
+        return f"rejected: {progress.error}" if progress.state == "rejected" else None
+
+    def stop(self) -> None:
+        self.client.stop()
 
 
 def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dict, timeout: float,
-            poll: float = 0.5, measure: bool = True) -> dict:
+            poll: float = 0.5, measure: bool = True, owned: OwnedTrigger | None = None) -> dict:
+    """Trigger one DagRun (POST dagRuns, or with `owned` a Temporal-owned run) and poll it to its end."""
     temporal = sampler.temporal
     settle(roots, temporal)
     cpu0 = cpu_snapshot(roots)
     sampler.reset()
     load0 = Path("/proc/loadavg").read_text().split()[0]
     t0 = time.time()
-    run = stack.airflow.trigger(dag_id, wait_parsed=0, unpause=False)
+    if owned:
+        run_id = owned.start(dag_id)
+    else:
+        run_id = stack.airflow.trigger(dag_id, wait_parsed=0, unpause=False)["dag_run_id"]
     t_trig = time.time()
-    run_id = run["dag_run_id"]
-    state, final = None, None
+    path = f"/dags/{stack.airflow.q(dag_id)}/dagRuns/{stack.airflow.q(run_id)}"
+    state, final, refusal, polls = None, None, None, 0
     while time.time() - t0 < timeout:
-        final = stack.airflow.run(dag_id, run_id)
-        state = final["state"]
-        if state in ("success", "failed"):
+        # A Temporal-owned run appears in Airflow once its workflow has created it (404 until then).
+        r = stack.airflow.request("GET", path, expect=(200, 404))
+        polls += 1
+        if r.status_code == 200:
+            final = r.json()
+            state = final["state"]
+            if state in ("success", "failed"):
+                break
+        elif owned and polls % 10 == 0 and (refusal := owned.refusal(dag_id, run_id)):
+            state = "rejected"
             break
         time.sleep(poll)
     else:
@@ -538,13 +719,17 @@ def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dic
     ds, de = ts(final.get("start_date")) if final else None, ts(final.get("end_date")) if final else None
     dagrun_s = (de - ds) if ds is not None and de is not None else None
     res = {
-        "dag_id": dag_id, "run_id": run_id, "state": state, "ti_states": ti_states,
+        "dag_id": dag_id, "run_id": run_id, "run_type": final.get("run_type") if final else None,
+        "state": state, "ti_states": ti_states,
         "tasks": len(tis), "loadavg_1m_before": float(load0),
         "wall_s": round(t1 - t0, 2), "trigger_call_s": round(t_trig - t0, 3),
         "dagrun_s": rnd(dagrun_s, 2),
         "trigger_to_dagrun_start_s": rnd(ds - t0, 2) if ds is not None else None,
         "dagrun_end_to_observed_s": rnd(t1 - de, 2) if de is not None else None,
     }
+    if refusal:
+        res["refusal"] = refusal
+        log(f"  {dag_id} {run_id}: {refusal}")
     if measure:
         kind = meta["kind"]
         res.update(chain_metrics(tis, meta["n"], dagrun_s) if kind == "chain" else
@@ -557,7 +742,7 @@ def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dic
             cpu["cpu_whole_machine_per_task_s"] = round(cpu["cpu_whole_machine_busy_s"] / len(tis), 2)
         if temporal:
             settle(roots, temporal)  # let the last runners exit so their exit lines are logged
-            res.update(runner_metrics(stack, tis, dag_id, run_id))
+            res.update(runner_metrics(stack, tis, dag_id, run_id, meta, sampler.runner_lifetimes()))
         if mem.get("foreign_e2e_processes_seen"):
             res["contended"] = mem["foreign_e2e_processes_seen"]
             log(f"  WARNING: other workloads ran during this measurement: {res['contended'][:2]}")
@@ -624,14 +809,14 @@ def scan_logs(stack: Stack, start: dict[str, int], end: dict[str, int] | None = 
 # ----------------------------------------------------------------------------------------------
 # One executor
 # ----------------------------------------------------------------------------------------------
-def measured_run(stack, roots, sampler, dag_id, meta, args, short, i) -> dict:
+def measured_run(stack, roots, sampler, dag_id, meta, args, short, i, owned=None) -> dict:
     """One measured run; re-run (up to --retry-contended times) if another workload overlapped it."""
     attempts = []
     for attempt in range(1 + max(0, args.retry_contended)):
         if not wait_quiet(args.busy_wait):
             log("measuring anyway; the run will be flagged as contended")
         log(f"{short}: {dag_id} measured run {i + 1}/{args.repeat}" + (f" (retry {attempt})" if attempt else ""))
-        r = run_dag(stack, roots, sampler, dag_id, meta, args.run_timeout)
+        r = run_dag(stack, roots, sampler, dag_id, meta, args.run_timeout, owned=owned)
         r["repeat"] = i + 1
         attempts.append(r)
         if not r.get("contended"):
@@ -646,12 +831,13 @@ def measured_run(stack, roots, sampler, dag_id, meta, args, short, i) -> dict:
 
 def bench_executor(short: str, args, dags_folder: Path, dags: dict) -> dict:
     executor = EXECUTORS[short]
-    temporal = short == "TemporalExecutor"
+    temporal = short in TEMPORAL_MODES
     p = str(args.parallelism)
     env = {
         "AIRFLOW__CORE__PARALLELISM": p,
         "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": p,
         "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": p,
+        **args.extra_env,
     }
     stack = Stack(
         name=f"bench-{short.replace('Executor', '').lower()}", ports="free", executor=executor,
@@ -659,9 +845,13 @@ def bench_executor(short: str, args, dags_folder: Path, dags: dict) -> dict:
         workers=[WorkerSpec(queues="default", identity="bench-worker",
                             extra_args=["--max-concurrent-tasks", p])],
     )
-    result: dict = {"executor": executor, "state_dir": str(stack.state_dir), "runs": [], "warmup": []}
+    result: dict = {"executor": executor, "mode": short, "state_dir": str(stack.state_dir), "runs": [], "warmup": []}
+    if short == OWNED:
+        result["trigger"] = ("Temporal: OwnedDagRun workflow started with the temporalio client "
+                             "(as `airflow temporal trigger DAG_ID --run-id ID`); run_type 'external'")
     sampler = None
     roots = None
+    owned = None
     up_offsets: dict[str, int] = {}
     t0 = time.monotonic()
     try:
@@ -674,18 +864,23 @@ def bench_executor(short: str, args, dags_folder: Path, dags: dict) -> dict:
         for dag_id in [*args.dags, WARMUP_DAG]:
             stack.airflow.wait_for_dag(dag_id, timeout=300)
             stack.airflow.unpause(dag_id)
-        log(f"{short}: DAGs parsed and unpaused")
+        log(f"{short}: DAGs parsed and unpaused")  # a paused DAG's owned run would be refused
+        if temporal:
+            result["worker_runner_mode"] = worker_runner_mode(stack)
+        if short == OWNED:
+            owned = OwnedTrigger(stack)
         sampler = Sampler(roots, temporal, args.sample_interval, args.pss_interval or None)
         sampler.start()
         if args.warmup == "small":
             result["warmup"].append(run_dag(stack, roots, sampler, WARMUP_DAG, dags[WARMUP_DAG],
-                                            args.run_timeout, measure=False))
+                                            args.run_timeout, measure=False, owned=owned))
         for dag_id in args.dags:
             if args.warmup == "full":
                 result["warmup"].append(run_dag(stack, roots, sampler, dag_id, dags[dag_id],
-                                                args.run_timeout, measure=False))
+                                                args.run_timeout, measure=False, owned=owned))
             for i in range(args.repeat):
-                result["runs"].append(measured_run(stack, roots, sampler, dag_id, dags[dag_id], args, short, i))
+                result["runs"].append(measured_run(stack, roots, sampler, dag_id, dags[dag_id], args, short, i,
+                                                   owned=owned))
     except Exception as exc:  # noqa: BLE001 - record and go on with the next executor
         log(f"{short}: ERROR {exc!r}")
         result["error"] = repr(exc)[:4000]
@@ -693,6 +888,8 @@ def bench_executor(short: str, args, dags_folder: Path, dags: dict) -> dict:
         if sampler:
             sampler.stop_event.set()
             sampler.join(timeout=5)
+        if owned:
+            owned.stop()
         if roots:
             settle(roots, temporal)  # do not kill runners that are still exiting
         run_offsets = log_offsets(stack)
@@ -717,11 +914,20 @@ ROWS = [  # (dag kind, label, path into a run result)
     ("chain", "gap: task end -> next task start, mean (s)", ("gap_end_to_next_start_mean_s",)),
     ("chain", "  of it: end -> next scheduled (s)", ("gap_end_to_next_scheduled_mean_s",)),
     ("chain", "  of it: scheduled -> queued (s)", ("scheduled_to_queued_mean_s",)),
+    ("chain", "  of it: end -> next queued (s)", ("gap_end_to_next_queued_mean_s",)),
+    ("chain", "  Temporal: prev runner exit -> next queued (s)", ("prev_runner_exit_to_next_queued_mean_s",)),
     ("chain", "  of it: queued -> start (s)", ("queued_to_start_mean_s",)),
     ("*", "Temporal: queued -> worker spawned runner (s)", ("queued_to_runner_spawned_mean_s",)),
     ("*", "Temporal: runner spawned -> TI start_date (s)", ("runner_spawned_to_ti_start_mean_s",)),
     ("*", "TI start -> end, mean (s)", ("ti_duration_mean_s",)),
     ("*", "Temporal: TI end -> runner process exit, mean (s)", ("ti_end_to_runner_exit_mean_s",)),
+    ("*", "Temporal: TI end -> runner exit, p50 (s)", ("ti_end_to_runner_exit_p50_s",)),
+    ("*", "Temporal: TI end -> runner exit, p90 (s)", ("ti_end_to_runner_exit_p90_s",)),
+    ("*", "Temporal: TI end -> runner exit, max (s)", ("ti_end_to_runner_exit_max_s",)),
+    ("*", "Temporal: runners exiting > 1 s after TI end (count)", ("ti_end_to_runner_exit_over_1s",)),
+    ("*", "Temporal: runners exiting > 5 s after TI end (count)", ("ti_end_to_runner_exit_over_5s",)),
+    ("*", "Temporal:  of it: TI end -> task process exit (s)", ("ti_end_to_task_proc_exit_mean_s",)),
+    ("*", "Temporal:  of it: task proc exit -> runner exit (s)", ("task_proc_exit_to_runner_exit_mean_s",)),
     ("fan_out", "parallel tasks: first start -> last end (s)", ("parallel_span_s",)),
     ("fan_out", "parallel tasks: throughput (tasks/s)", ("parallel_throughput_tasks_per_s",)),
     ("fan_out", "parallel tasks: peak running at once", ("peak_running_tis",)),
@@ -767,9 +973,21 @@ def median_of(runs: list[dict], path: tuple):
     return round(m, 3) if isinstance(m, float) else m
 
 
+def ordered(names: list[str]) -> list[str]:
+    """Table column order: TemporalExecutor, TemporalOwned, LocalExecutor (whichever were run)."""
+    return [n for n in EXECUTORS if n in names]
+
+
+def ratio_columns(names: list[str]) -> list[tuple[str, str, str]]:
+    """(mode, ratio key, header) for each Temporal mode that has a LocalExecutor column to compare with."""
+    if "LocalExecutor" not in names:
+        return []
+    return [(n, *RATIO_KEYS[n]) for n in ordered(names) if n in RATIO_KEYS]
+
+
 def build_table(results: dict, dags: dict, dag_ids: list[str]) -> list[dict]:
     rows = []
-    names = list(results)
+    names = ordered(list(results))
     for dag_id in dag_ids:
         kind = dags[dag_id]["kind"]
         for rkind, label, path in ROWS:
@@ -779,11 +997,13 @@ def build_table(results: dict, dags: dict, dag_ids: list[str]) -> list[dict]:
             for name in names:
                 runs = [r for r in results[name].get("runs", []) if r["dag_id"] == dag_id]
                 vals[name] = median_of(runs, path)
-            t, loc = vals.get("TemporalExecutor"), vals.get("LocalExecutor")
-            ratio = None
-            if isinstance(t, (int, float)) and isinstance(loc, (int, float)) and loc:
-                ratio = round(t / loc, 2)
-            rows.append({"dag": dag_id, "metric": label, **vals, "ratio_temporal_over_local": ratio})
+            loc = vals.get("LocalExecutor")
+            ratios = {}
+            for name, key, _ in ratio_columns(names):
+                v = vals.get(name)
+                ratios[key] = round(v / loc, 2) if isinstance(v, (int, float)) and isinstance(loc, (int, float)) \
+                    and loc else None
+            rows.append({"dag": dag_id, "metric": label, **vals, **ratios})
     return rows
 
 
@@ -796,17 +1016,19 @@ def fmt(v) -> str:
 
 
 def print_table(rows: list[dict], names: list[str]) -> str:
-    head = ["metric", *names, "ratio T/L"]
+    names = ordered(names)
+    ratios = ratio_columns(names)
+    head = ["metric", *names, *[h for _, _, h in ratios]]
     lines = []
     cur = None
-    widths = [52, 18, 18, 10]
+    widths = [52, *[17] * len(names), *[10] * len(ratios)]
     for r in rows:
         if r["dag"] != cur:
             cur = r["dag"]
             lines.append("")
             lines.append(f"== {cur}")
             lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-        cells = [r["metric"], *[fmt(r.get(n)) for n in names], fmt(r["ratio_temporal_over_local"])]
+        cells = [r["metric"], *[fmt(r.get(n)) for n in names], *[fmt(r.get(k)) for _, k, _ in ratios]]
         lines.append("  ".join(c.ljust(w) for c, w in zip(cells, widths)))
     text = "\n".join(lines)
     print(text, flush=True)
@@ -886,6 +1108,22 @@ def git_info() -> dict:
     return {"head": g("rev-parse", "HEAD"), "dirty": bool(g("status", "--porcelain", "--untracked-files=no"))}
 
 
+def jar_info() -> dict:
+    """The worker JAR the Temporal stacks run (built from the working tree, which may differ from HEAD)."""
+    import hashlib
+
+    try:
+        st = WORKER_JAR.stat()
+        h = hashlib.sha256()
+        with open(WORKER_JAR, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        return {"path": str(WORKER_JAR), "error": str(e)}
+    return {"path": str(WORKER_JAR), "size": st.st_size, "sha256": h.hexdigest(),
+            "built_at": datetime.fromtimestamp(st.st_mtime, timezone.utc).isoformat(timespec="seconds")}
+
+
 def _raise_keyboard_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
 
@@ -895,8 +1133,9 @@ def main(argv=None) -> int:
     for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT):
         signal.signal(sig, _raise_keyboard_interrupt)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--executors", default="TemporalExecutor,LocalExecutor",
-                    help="comma-separated, from: " + ", ".join(EXECUTORS))
+    ap.add_argument("--executors", default=",".join(EXECUTORS),
+                    help="comma-separated modes, from: " + ", ".join(EXECUTORS) + " (TemporalOwned: runs "
+                         "started by Temporal on a TemporalExecutor stack, not by the scheduler)")
     ap.add_argument("--dags", default=None, help="comma-separated bench DAG ids (default: both)")
     ap.add_argument("--chain-length", type=int, default=40)
     ap.add_argument("--fan-out", type=int, default=200)
@@ -912,10 +1151,20 @@ def main(argv=None) -> int:
     ap.add_argument("--busy-wait", type=float, default=1200,
                     help="before each stack and each measured run, wait up to this long for a running "
                          "e2e suite / mvn build to finish")
+    ap.add_argument("--if-busy", choices=("refuse", "run"), default="refuse",
+                    help="when the machine is still busy after --busy-wait at the start: refuse (exit 2) or "
+                         "run anyway (runs that overlap other workloads are flagged contended)")
     ap.add_argument("--retry-contended", type=int, default=1,
                     help="re-run a measurement during which an e2e suite / mvn build ran, up to this many times")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra environment for every stack component, worker and runner (repeatable), e.g. "
+                         "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL=1 for an experiment; recorded in the JSON")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"))
     args = ap.parse_args(argv)
+    for item in args.env:
+        if "=" not in item or not item.split("=", 1)[0]:
+            ap.error(f"--env wants KEY=VALUE, not {item!r}")
+    args.extra_env = dict(item.split("=", 1) for item in args.env)
     names = [e.strip() for e in args.executors.split(",") if e.strip()]
     for n in names:
         if n not in EXECUTORS:
@@ -926,9 +1175,12 @@ def main(argv=None) -> int:
         if d not in all_dags:
             ap.error(f"unknown DAG {d} (have {all_dags})")
 
-    if not wait_quiet(args.busy_wait):
-        log("refusing to measure on a machine shared with the e2e suite / mvn")
+    busy_at_start = not wait_quiet(args.busy_wait)
+    if busy_at_start and args.if_busy == "refuse":
+        log("refusing to measure on a machine shared with the e2e suite / mvn (--if-busy run to measure anyway)")
         return 2
+    if busy_at_start:
+        log("measuring anyway (--if-busy run)")
 
     dags_folder = AT_CACHE / "bench" / "dags"
     dags = write_dags(dags_folder, args.chain_length, args.fan_out, args.parallelism)
@@ -936,15 +1188,17 @@ def main(argv=None) -> int:
     doc = {
         "started_at": started.isoformat(timespec="seconds"),
         "git": git_info(),
+        "worker_jar": jar_info(),
         "machine": machine_info(),
         "settings": {
             "executors": names, "dags": args.dags, "repeat": args.repeat, "warmup": args.warmup,
             "parallelism": args.parallelism, "run_timeout_s": args.run_timeout,
             "sample_interval_s": args.sample_interval, "pss_interval_s": args.pss_interval or None,
+            "busy_at_start": busy_at_start,
             "dags_folder": str(dags_folder),
             "airflow_env": {"AIRFLOW__CORE__PARALLELISM": args.parallelism,
                             "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": args.parallelism,
-                            "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": args.parallelism},
+                            "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": args.parallelism, **args.extra_env},
             "worker_args": ["--max-concurrent-tasks", str(args.parallelism)],
         },
         "executors": {},
