@@ -339,11 +339,12 @@ def preload(modules: tuple[str, ...]) -> None:
 
     # Owned runs need Airflow's models to accept run_type='external': the hook must be in place before
     # the models are imported, here once for every child (it is idempotent).
-    from airflow_temporal import external_runs
+    from airflow_temporal import external_runs, supervisor_exit
 
     external_runs.install()
     for name in modules:
         importlib.import_module(name)
+    supervisor_exit.install()
     # A thread would be copied into each child as a dead husk holding whatever locks it held.
     others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
     if others:

@@ -20,7 +20,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_temporal import external_runs
+from airflow_temporal import external_runs, supervisor_exit
 from airflow_temporal.wire import CONTRACT_VERSION
 
 if TYPE_CHECKING:
@@ -125,6 +125,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from airflow.sdk.execution_time.execute_workload import execute_workload
 
+    supervisor_exit.install()
     execute_workload(workload)
 
 
