@@ -420,6 +420,9 @@ class Stack:
             "PATH": f"{self.venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
             "VIRTUAL_ENV": str(self.venv),
             "PYTHONUNBUFFERED": "1",
+            # The cached venv's editable airflow_temporal points at whichever checkout bootstrapped it last
+            # (another worktree, a CI clone): this stack runs this checkout's, whatever happens meanwhile.
+            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO / "python-bridge"), env.get("PYTHONPATH")) if p),
             "AIRFLOW_HOME": str(self.airflow_home),
             "AIRFLOW__CORE__EXECUTOR": self.executor,
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.sql_alchemy_conn,
