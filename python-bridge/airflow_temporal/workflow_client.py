@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import Client, RPCError, TLSConfig, WorkflowFailureError, WorkflowQueryRejectedError
 from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
 from airflow_temporal.config import TemporalSettings
@@ -40,6 +40,8 @@ from airflow_temporal.wire import (
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# The failure type of an OwnedDagRun workflow that refused its request (Java: DagRunSyncActivities.REJECTED).
+REJECTED_FAILURE_TYPE = "DagRunRejected"
 
 #: RPC failures after which the same call may succeed later (Temporal down, overloaded, slow).
 TRANSIENT_CODES = frozenset(
@@ -244,6 +246,10 @@ class DagRunWorkflowClient:
             try:
                 state = await handle.result(rpc_timeout=self._rpc_timeout())
             except WorkflowFailureError as e:
+                if isinstance(e.cause, ApplicationError) and e.cause.type == REJECTED_FAILURE_TYPE:
+                    # Refused and closed before it was asked: as the query would have answered.
+                    return OwnedDagRunProgress(contract_version=CONTRACT_VERSION, dag_id=dag_id, run_id=run_id,
+                                               state="rejected", error=e.cause.message, task_states={}, running=[])
                 raise WorkflowClosed(f"workflow {wid} ended without a result: {e.cause or e}", None) from e
             return OwnedDagRunProgress(contract_version=CONTRACT_VERSION, dag_id=dag_id, run_id=run_id, state=state,
                                        error=None, task_states={}, running=[])

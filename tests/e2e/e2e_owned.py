@@ -65,16 +65,24 @@ class RunOutcome:
     xcoms: dict[tuple[str, int, str], object]
     run: dict
     ti_rows: list[dict]
+    # (task_id, map_index) -> what the UI shows of the task beside its state: TI_COLUMNS
+    ti_columns: dict[tuple[str, int], tuple]
 
     def comparable(self) -> dict:
-        return {"state": self.state, "tis": self.tis, "xcoms": self.xcoms}
+        return {"state": self.state, "tis": self.tis, "xcoms": self.xcoms, "ti_columns": self.ti_columns}
+
+
+# Copied from the task into a new TI (TaskInstance.insert_mapping), the same in both modes.
+TI_COLUMNS = ("operator", "operator_name", "task_display_name", "pool", "pool_slots", "queue", "priority_weight",
+              "max_tries")
 
 
 def run_outcome(airflow: AirflowClient, dag_id: str, run_id: str) -> RunOutcome:
     run = airflow.run(dag_id, run_id)
     rows = airflow.task_instances(dag_id, run_id)
     tis = {(ti["task_id"], ti["map_index"]): (ti["state"], ti["try_number"]) for ti in rows}
-    return RunOutcome(run["state"], tis, xcom_entries(airflow, dag_id, run_id), run, rows)
+    columns = {(ti["task_id"], ti["map_index"]): tuple(ti.get(c) for c in TI_COLUMNS) for ti in rows}
+    return RunOutcome(run["state"], tis, xcom_entries(airflow, dag_id, run_id), run, rows, columns)
 
 
 def outcome_diff(a: RunOutcome, b: RunOutcome, a_name: str = "executor", b_name: str = "owned") -> str:
@@ -82,7 +90,8 @@ def outcome_diff(a: RunOutcome, b: RunOutcome, a_name: str = "executor", b_name:
     lines = []
     if a.state != b.state:
         lines.append(f"DagRun state: {a_name}={a.state} {b_name}={b.state}")
-    for kind, x, y in (("TI (state, try)", a.tis, b.tis), ("XCom", a.xcoms, b.xcoms)):
+    for kind, x, y in (("TI (state, try)", a.tis, b.tis), ("XCom", a.xcoms, b.xcoms),
+                       (f"TI {TI_COLUMNS}", a.ti_columns, b.ti_columns)):
         for key in sorted(set(x) | set(y), key=repr):
             if x.get(key, "<absent>") != y.get(key, "<absent>"):
                 lines.append(f"{kind} {key}: {a_name}={x.get(key, '<absent>')!r} {b_name}={y.get(key, '<absent>')!r}")

@@ -384,25 +384,27 @@ def test_the_scheduler_never_touches_a_running_owned_run_while_rest_shows_it_liv
 # ----------------------------------------------------------------------------------------------
 # 4. Bad input is refused at trigger time, and creates no DagRun
 # ----------------------------------------------------------------------------------------------
+# (dag_id, trigger options, paused: set it so / None for no such DAG, message, refused by the workflow
+# rather than by the CLI before Temporal is contacted)
 BAD_INPUT = [
     pytest.param("e2e_owned_no_such_dag", [], None,
-                 "DAG 'e2e_owned_no_such_dag' is not in Airflow's metadata DB", id="unknown-dag"),
+                 "DAG 'e2e_owned_no_such_dag' is not in Airflow's metadata DB", True, id="unknown-dag"),
     pytest.param("example_temporal_chain", ["--conf", "[1, 2]"], False,
-                 "conf must be a JSON object, got array", id="conf-array"),
+                 "conf must be a JSON object, got array", False, id="conf-array"),
     pytest.param("example_temporal_chain", ["--conf", '"text"'], False,
-                 "conf must be a JSON object, got string", id="conf-string"),
+                 "conf must be a JSON object, got string", False, id="conf-string"),
     pytest.param("example_temporal_chain", ["--conf", "{x: 1}"], False,
-                 "--conf is not valid JSON", id="conf-not-json"),
+                 "--conf is not valid JSON", False, id="conf-not-json"),
     pytest.param("e2e_owned_missing_pool", [], False,
-                 "pool 'e2e_no_such_pool' does not exist in Airflow's metadata DB", id="missing-pool"),
+                 "pool 'e2e_no_such_pool' does not exist in Airflow's metadata DB", True, id="missing-pool"),
     pytest.param("example_temporal_chain", [], True,
-                 "DAG 'example_temporal_chain' is paused: unpause it", id="paused-dag"),
+                 "DAG 'example_temporal_chain' is paused: unpause it", True, id="paused-dag"),
 ]
 
 
-@pytest.mark.parametrize(("dag_id", "options", "paused", "message"), BAD_INPUT)
+@pytest.mark.parametrize(("dag_id", "options", "paused", "message", "by_workflow"), BAD_INPUT)
 def test_bad_trigger_input_exits_non_zero_naming_the_problem_and_creates_no_run(stack, airflow, dag_id, options,
-                                                                               paused, message):
+                                                                               paused, message, by_workflow):
     run_id = f"owned_bad_{_suffix()}"
     before = None
     if paused is not None:
@@ -417,6 +419,8 @@ def test_bad_trigger_input_exits_non_zero_naming_the_problem_and_creates_no_run(
     assert result.returncode != 0, describe(result)
     assert message in result.stderr, describe(result)
     assert "Traceback" not in result.stderr, describe(result)
+    if by_workflow:  # however soon the workflow closed, the CLI reports the refusal, not a failed workflow
+        assert f"error: run {run_id} of DAG {dag_id} was rejected: " in result.stderr, describe(result)
 
     if paused is None:  # the DAG does not exist: neither does any run of it
         assert airflow.request("GET", f"/dags/{dag_id}", expect=(404,)).status_code == 404

@@ -8,8 +8,9 @@ import java.util.Objects;
  *
  * @param maxTries the task's {@code retries}
  * @param operator the task's type, e.g. {@code PythonOperator} or {@code _PythonDecoratedOperator}
- * @param customOperatorName the decorator's name (e.g. {@code @task}), or null
- * @param displayName null unless it differs from the task id
+ * @param customOperatorName the task's {@code operator_name}: the decorator's name (e.g. {@code @task}), else
+ *     the task's type
+ * @param displayName the task's {@code task_display_name}, else its task id
  * @param executor the task's {@code executor=}, or null for the default
  */
 public record NewTaskInstance(String taskId, int mapIndex, String pool, int poolSlots, String queue,

@@ -240,9 +240,14 @@ public final class SerializedDagParser {
     OperatorFields fields = new OperatorFields(mapped
         ? List.of(operator.path("partial_kwargs"), clientDefaults, operator)
         : List.of(operator, clientDefaults));
+    String taskType = operator.path("task_type").asText("BaseOperator");
     return new TaskPlan(
         taskId,
-        operator.path("_task_module").asText() + "." + operator.path("task_type").asText("BaseOperator"),
+        operator.path("_task_module").asText() + "." + taskType,
+        // SerializedBaseOperator.operator_name and task_display_name: the serializer omits them when they
+        // equal the task type and the task id.
+        operator.path("_operator_name").asText(taskType),
+        operator.path("task_display_name").asText(taskId),
         upstreamIds,
         downstreamIds,
         TriggerRule.fromAirflowValue(fields.text("trigger_rule", DEFAULT_TRIGGER_RULE)),

@@ -13,6 +13,10 @@ import java.util.Optional;
  * @param taskId Airflow's task_id, including any TaskGroup prefix
  * @param operatorClass the operator's module and class, e.g.
  *     {@code airflow.providers.standard.operators.bash.BashOperator}
+ * @param operatorName what the UI names the operator ({@code operator_name}: e.g. {@code @task} for a
+ *     decorated task, else the class name); null in a plan packed before it was recorded: the class name
+ * @param displayName the task's display name ({@code task_display_name}, else the task id); null in a plan
+ *     packed before it was recorded: the task id
  * @param upstreamIds direct upstream task ids, sorted
  * @param downstreamIds direct downstream task ids, sorted
  * @param retryExponentialBackoff Airflow 3.3's backoff multiplier: 0 means a constant delay; a
@@ -31,6 +35,8 @@ import java.util.Optional;
 public record TaskPlan(
     String taskId,
     String operatorClass,
+    String operatorName,
+    String displayName,
     List<String> upstreamIds,
     List<String> downstreamIds,
     TriggerRule triggerRule,
@@ -54,6 +60,8 @@ public record TaskPlan(
   public TaskPlan {
     Objects.requireNonNull(taskId, "taskId");
     Objects.requireNonNull(operatorClass, "operatorClass");
+    operatorName = Objects.requireNonNullElse(operatorName, simpleName(operatorClass));
+    displayName = Objects.requireNonNullElse(displayName, taskId);
     upstreamIds = List.copyOf(upstreamIds);
     downstreamIds = List.copyOf(downstreamIds);
     Objects.requireNonNull(triggerRule, "triggerRule");
@@ -65,6 +73,15 @@ public record TaskPlan(
     Objects.requireNonNull(weightRule, "weightRule");
     Objects.requireNonNull(taskGroupId, "taskGroupId");
     Objects.requireNonNull(expandInput, "expandInput");
+  }
+
+  /** The operator's class name without its module: Airflow's {@code task_type}. */
+  public String taskType() {
+    return simpleName(operatorClass);
+  }
+
+  private static String simpleName(String className) {
+    return className.substring(className.lastIndexOf('.') + 1);
   }
 
   /** Whether the task is dynamically mapped. */

@@ -55,7 +55,7 @@ class RetryDelaysTest {
   }
 
   private static TaskPlan task(Duration retryDelay, double backoff, Duration maxDelay) {
-    return new TaskPlan("t", "airflow.providers.standard.operators.bash.BashOperator", List.of(), List.of(),
+    return new TaskPlan("t", "airflow.providers.standard.operators.bash.BashOperator", null, null, List.of(), List.of(),
         TriggerRule.ALL_SUCCESS, 3, retryDelay, backoff, Optional.ofNullable(maxDelay), Optional.empty(),
         "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), false, false, false, false);
   }

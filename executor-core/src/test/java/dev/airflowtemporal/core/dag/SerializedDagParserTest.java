@@ -60,6 +60,7 @@ class SerializedDagParserTest {
     assertThat(plan.roots()).extracting(TaskPlan::taskId).containsExactly("extract");
     TaskPlan transform = plan.task("transform");
     assertThat(transform).isEqualTo(new TaskPlan("transform", "airflow.providers.standard.operators.bash.BashOperator",
+        "BashOperator", "transform",
         List.of("extract"), List.of("load"), TriggerRule.ALL_SUCCESS, 0, Duration.ofSeconds(300), 0.0,
         Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream", Optional.empty(),
         Optional.empty(), false, false, false, false));
@@ -133,6 +134,16 @@ class SerializedDagParserTest {
     assertThat(choose.downstreamIds()).containsExactly("double", "work.prepare");
     assertThat(plan.task("join").triggerRule()).isEqualTo(TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS);
     assertThat(plan.task("join").upstreamIds()).containsExactly("double", "work.finish");
+  }
+
+  @Test
+  void theOperatorNameIsTheDecoratorsForDecoratedTasksAndTheTaskTypeOtherwise() {
+    DagPlan plan = parse("grouped_mapped_branch");
+    assertThat(plan.task("choose").taskType()).isEqualTo("_BranchPythonDecoratedOperator");
+    assertThat(plan.task("choose").operatorName()).isEqualTo("@task.branch");
+    assertThat(plan.task("double").operatorName()).as("mapped").isEqualTo("@task");
+    assertThat(plan.task("join").operatorName()).isEqualTo("EmptyOperator");
+    assertThat(plan.task("work.prepare").displayName()).as("no display name: the task id").isEqualTo("work.prepare");
   }
 
   @Test

@@ -234,7 +234,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   /** What Airflow's {@code TaskInstance.insert_mapping} copies from the task into a new TI. */
   private static NewTaskInstance newTaskInstance(TaskPlan task, int mapIndex, int priorityWeight) {
     return new NewTaskInstance(task.taskId(), mapIndex, task.pool(), task.poolSlots(), task.queue(), priorityWeight,
-        task.retries(), simpleName(task.operatorClass()), null, null, null);
+        task.retries(), task.taskType(), task.operatorName(), task.displayName(), null);
   }
 
   /**
@@ -286,10 +286,6 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   private static Instant instant(OffsetDateTime dateTime) {
     return dateTime == null ? null : dateTime.toInstant().truncatedTo(ChronoUnit.MICROS);
-  }
-
-  private static String simpleName(String operatorClass) {
-    return operatorClass.substring(operatorClass.lastIndexOf('.') + 1);
   }
 
   private static DagRunKey key(OwnedRun run) {

@@ -263,7 +263,7 @@ class DagRunSyncActivitiesImplTest {
     Map<String, String> weightsAndMaxTries = new LinkedHashMap<>();
     try (Connection c = connect(); PreparedStatement q = c.prepareStatement("""
         SELECT task_id, priority_weight, max_tries, state, try_number, dag_version_id, map_index, pool, pool_slots,
-               queue, operator, id
+               queue, operator, id, custom_operator_name, task_display_name
         FROM task_instance WHERE dag_id = ? AND run_id = ?""")) {
       q.setString(1, dagId);
       q.setString(2, request.runId());
@@ -279,6 +279,8 @@ class DagRunSyncActivitiesImplTest {
           assertThat(rs.getString(10)).isEqualTo("default");
           assertThat(rs.getString(11)).isEqualTo("_PythonDecoratedOperator");
           assertThat(rs.getObject(12, UUID.class).version()).as("uuid7, as Airflow's").isEqualTo(7);
+          assertThat(rs.getString(13)).as("operator_name of a @task").isEqualTo("@task");
+          assertThat(rs.getString(14)).as("no display name: the task id").isEqualTo(rs.getString(1));
         }
       }
     }

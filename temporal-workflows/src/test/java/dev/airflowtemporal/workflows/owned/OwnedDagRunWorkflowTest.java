@@ -346,7 +346,7 @@ class OwnedDagRunWorkflowTest {
 
   private static TaskPlan taskPlan(String taskId, List<String> upstreams, List<String> downstreams, TriggerRule rule,
                                    int retries, Duration retryDelay, Optional<ExpandInput> expandInput, boolean empty) {
-    return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", upstreams, downstreams, rule,
+    return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams, downstreams, rule,
         retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream",
         Optional.empty(), expandInput, false, false, false, empty);
   }
