@@ -19,6 +19,17 @@ import dev.airflowtemporal.dbsync.DatabaseUrl;
 import dev.airflowtemporal.dbsync.MigratedAirflowDb;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import io.temporal.failure.ApplicationFailure;
+import dev.airflowtemporal.core.WorkflowIds;
+import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
+import dev.airflowtemporal.workflows.WireTestEnvironment;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivitiesImpl;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSummary;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.workflow.Workflow;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -522,6 +533,88 @@ class DagRunSyncActivitiesImplTest {
     assertThat(found).doesNotContain(runningNeverCleared.runId() + " running 0");
   }
 
+  /** Stands in for the owned workflow under the sweep: records how it was started and signalled. */
+  public static class RecordingOwnedDagRun implements OwnedDagRunWorkflow {
+    static final List<String> STARTS = new CopyOnWriteArrayList<>();
+    static final List<OwnedDagRunRequest> REQUESTS = new CopyOnWriteArrayList<>();
+    static final List<String> SIGNALS = new CopyOnWriteArrayList<>();
+    private boolean stop;
+
+    @Override
+    public String run(OwnedDagRunRequest request, OwnedDagRunCarry carried) {
+      if (!Workflow.isReplaying()) {
+        STARTS.add(Workflow.getInfo().getWorkflowId() + (carried != null && carried.resumeCleared() ? " resume" : ""));
+        REQUESTS.add(request);
+      }
+      Workflow.await(() -> stop);
+      return "stopped";
+    }
+
+    @Override
+    public OwnedDagRunProgress progress() {
+      return null;
+    }
+
+    @Override
+    public void dagRunCleared(int clearNumber) {
+      if (!Workflow.isReplaying()) {
+        SIGNALS.add(Workflow.getInfo().getWorkflowId() + " " + clearNumber);
+      }
+      stop |= clearNumber < 0;  // the test's way to end it
+    }
+  }
+
+  @Test
+  void theSweepStartsOneResumingWorkflowPerClearedQueuedRunAndTellsARunningRunsWorkflowOnce() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OffsetDateTime logicalDate = OffsetDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC)
+        .plusMinutes(RANDOM.nextInt(5_000_000));
+    OwnedRun finished = activities.createDagRun(withConf(withLogicalDate(request(dagId), logicalDate),
+        JSON.valueToTree(Map.of("rows", 4)))).run();
+    runTry(finished, "extract", 1, "failed");
+    activities.finishDagRun(finished, "failed");
+    airflowClear(dagId, finished.runId(), "extract");
+    OwnedRun running = activities.createDagRun(request(dagId)).run();
+    airflowClear(dagId, running.runId(), "extract");
+    RecordingOwnedDagRun.STARTS.clear();
+    RecordingOwnedDagRun.REQUESTS.clear();
+    RecordingOwnedDagRun.SIGNALS.clear();
+
+    try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
+      env.newWorker("airflow").registerWorkflowImplementationTypes(RecordingOwnedDagRun.class);
+      env.start();
+      WorkflowClient client = env.getWorkflowClient();
+      String finishedId = WorkflowIds.forDagRun(dagId, finished.runId());
+      String runningId = WorkflowIds.forDagRun(dagId, running.runId());
+      // The runs' own workflows: the finished one's completed, the running one's still drives its run.
+      for (String id : List.of(finishedId, runningId)) {
+        WorkflowClient.start(client.newWorkflowStub(OwnedDagRunWorkflow.class, WorkflowOptions.newBuilder()
+            .setWorkflowId(id).setTaskQueue("airflow").build())::run, request(dagId), null);
+      }
+      client.newWorkflowStub(OwnedDagRunWorkflow.class, finishedId).dagRunCleared(-1);
+      client.newUntypedWorkflowStub(finishedId).getResult(String.class);
+      awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 2);
+      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db), client, "airflow");
+      ClearedRunsSweepSettings settings = new ClearedRunsSweepSettings(Duration.ofSeconds(10));
+
+      ClearedRunsSweepSummary first = sweep.sweep(settings);
+      ClearedRunsSweepSummary second = sweep.sweep(settings);
+
+      assertThat(first).isEqualTo(new ClearedRunsSweepSummary(1, 1, 0, 1, 0));
+      assertThat(second).as("the resuming workflow runs: Temporal refuses another; the clear was told already")
+          .isEqualTo(new ClearedRunsSweepSummary(1, 0, 1, 0, 0));
+      awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 3 && RecordingOwnedDagRun.SIGNALS.size() >= 2);
+      assertThat(RecordingOwnedDagRun.STARTS.get(2)).isEqualTo(finishedId + " resume");
+      OwnedDagRunRequest resumedWith = RecordingOwnedDagRun.REQUESTS.get(2);
+      assertThat(resumedWith.runId()).isEqualTo(finished.runId());
+      assertThat(resumedWith.conf()).isEqualTo(JSON.valueToTree(Map.of("rows", 4)));
+      assertThat(resumedWith.logicalDate().toInstant()).isEqualTo(logicalDate.toInstant());
+      assertThat(resumedWith.triggeredBy()).isEqualTo("cli");
+      assertThat(resumedWith.triggeringUserName()).isEqualTo("validation-test");
+      assertThat(RecordingOwnedDagRun.SIGNALS).containsExactly(finishedId + " -1", runningId + " 1");
+    }
+  }
+
   // ---- helpers ----
 
   private static ApplicationFailure assertRejectedWithNothingCreated(OwnedDagRunRequest request, String... parts) {
@@ -673,6 +766,13 @@ class DagRunSyncActivitiesImplTest {
       }
     }
     return states;
+  }
+
+  private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    for (int i = 0; i < 600 && !condition.getAsBoolean(); i++) {
+      Thread.sleep(50);
+    }
+    assertThat(condition.getAsBoolean()).as("within 30 s").isTrue();
   }
 
   /** Airflow's own clear (what the UI's Clear and both REST clear endpoints call), on this run's tasks. */
