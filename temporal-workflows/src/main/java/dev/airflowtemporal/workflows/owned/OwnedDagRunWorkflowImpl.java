@@ -91,6 +91,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private DagPlan plan;
   private DagRunDecider decider;
   private final Set<String> planTaskIds = new TreeSet<>();
+  /** Mapped tasks with instances Airflow cleared: their map indexes are revised before those run again. */
+  private final Set<String> toRevise = new TreeSet<>();
   /** The highest clear_number the sweep reported for the run; the run is read back while it is ahead. */
   private int clearSignalled;
   /** Every task instance, sorted, so that every iteration is the same on replay. */
@@ -210,6 +212,12 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     if (!marks.isEmpty()) {
       return Step.AGAIN;
     }
+    // A cleared mapped task is about to run again: its upstreams may have recorded another length since.
+    List<String> revise = toRun.stream().map(TaskInstanceRef::taskId).filter(toRevise::contains).distinct().toList();
+    if (!revise.isEmpty()) {
+      revise.forEach(this::reviseMapIndexes);
+      return Step.AGAIN;
+    }
     if (continueAsNewDue()) {
       if (inFlight.isEmpty()) {
         log.info("Continuing {} as new after {} history events", run.runId(), Workflow.getInfo().getHistoryLength());
@@ -264,7 +272,39 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
           : null;
       record(new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt));
     }
+    // Expanded mapped tasks with cleared instances are revised before those run, as Airflow's scheduler does.
+    toRevise.clear();
+    instances.forEach((ref, progress) -> {
+      if (ref.mapIndex() >= 0 && progress.state() == TaskState.NONE && !inFlight.contains(ref)) {
+        toRevise.add(ref.taskId());
+      }
+    });
     clearSignalled = Math.min(clearSignalled, run.clearNumber());
+  }
+
+  /**
+   * Airflow's {@code _revise_map_indexes_if_mapped} for a cleared mapped task about to run again: its
+   * instances follow the length its upstreams recorded now (missing map indexes created, those beyond it
+   * removed), through the same idempotent expansion step.
+   */
+  private void reviseMapIndexes(String taskId) {
+    toRevise.remove(taskId);
+    int count = db.expandMappedTask(run, plan.task(taskId), decider.priorityWeight(taskId));
+    if (count < 0) {
+      return;  // an upstream recorded no length: as Airflow, leave the instances as they are
+    }
+    for (TaskInstanceRef ref : List.copyOf(instances.keySet())) {
+      if (ref.taskId().equals(taskId) && ref.mapIndex() >= count && !inFlight.contains(ref)) {
+        record(progressOf(ref).settled(TaskState.REMOVED));
+      }
+    }
+    for (int i = 0; i < count; i++) {
+      TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
+      if (!instances.containsKey(ref)) {
+        record(TaskProgress.notStarted(ref));
+      }
+    }
+    log.info("Revised cleared mapped task {}: {} task instances", taskId, count);
   }
 
   private void setPlan(DagPlan newPlan) {

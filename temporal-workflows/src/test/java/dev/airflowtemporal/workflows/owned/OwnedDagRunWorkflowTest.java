@@ -392,6 +392,23 @@ class OwnedDagRunWorkflowTest {
     assertThat(airflow.tiSummary()).isEqualTo(Map.of("long", "success 2", "after", "success 1"));
   }
 
+  @Test
+  void aClearedMappedTaskIsRevisedToTheLengthItsRerunUpstreamRecordedAsAirflowsSchedulerDoes() {
+    airflow.mapLengths.put("double", 3);
+    start(plan(16, task("numbers"), mappedOver(task("double", "numbers"), "numbers"), task("total", "double")));
+    assertThat(result()).isEqualTo("success");
+
+    airflow.clear("numbers", "double", "total");  // Clear numbers with its downstream: the run was success
+    airflow.mapLengths.put("double", 2);  // its rerun returns a shorter list
+    startResume();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.expanded).containsExactly("double", "double");
+    assertThat(airflow.started.subList(5, airflow.started.size())).as("after the clear")
+        .containsExactlyInAnyOrder("numbers try 2", "double[0] try 2", "double[1] try 2", "total try 2");
+    assertThat(airflow.tiSummary()).containsEntry("double[2]", "removed 1").containsEntry("double[0]", "success 2");
+  }
+
   // ---------------------------------------------------------------- harness
 
   private void start(DagPlan plan) {
@@ -658,15 +675,25 @@ class OwnedDagRunWorkflowTest {
       refuseIfCleared(run, "expand " + task.taskId());
       expanded.add(task.taskId());
       int length = mapLengths.getOrDefault(task.taskId(), -1);
-      if (length > 0) {
-        tiStates.remove(TaskInstanceRef.of(task.taskId()));
-        tiTries.remove(TaskInstanceRef.of(task.taskId()));
-        for (int i = 0; i < length; i++) {
-          putRow(new TaskInstanceRef(task.taskId(), i), TaskState.NONE, 0);
-          tiMaxTries.put(new TaskInstanceRef(task.taskId(), i), task.retries());
+      TaskInstanceRef unmapped = TaskInstanceRef.of(task.taskId());
+      if (length == 0 && tiStates.containsKey(unmapped)) {
+        putRow(unmapped, TaskState.SKIPPED, 0);
+      } else if (length >= 0) {
+        // As TaskInstances.expandMapped: indexes below the length exist (new ones None), the others are removed.
+        tiStates.remove(unmapped);
+        tiTries.remove(unmapped);
+        for (TaskInstanceRef ref : List.copyOf(tiStates.keySet())) {
+          if (ref.taskId().equals(task.taskId()) && ref.mapIndex() >= length) {
+            tiStates.put(ref, TaskState.REMOVED);
+          }
         }
-      } else if (length == 0) {
-        putRow(TaskInstanceRef.of(task.taskId()), TaskState.SKIPPED, 0);
+        for (int i = 0; i < length; i++) {
+          TaskInstanceRef ref = new TaskInstanceRef(task.taskId(), i);
+          if (!tiStates.containsKey(ref)) {
+            putRow(ref, TaskState.NONE, 0);
+            tiMaxTries.put(ref, task.retries());
+          }
+        }
       }
       return length;
     }
