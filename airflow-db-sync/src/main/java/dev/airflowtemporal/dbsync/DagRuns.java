@@ -176,13 +176,16 @@ public final class DagRuns {
    * {@code clear_number} whatever the run's state). Oldest clear first.
    */
   public List<DagRun> clearedExternalRuns(Duration recentlyCleared) {
+    // Two branches, so that each reads only Airflow's partial index of its state (queued / running runs).
     return sessionFactory.fromTransaction(session -> session.createNativeQuery("""
             select r.* from dag_run r join dag d on d.dag_id = r.dag_id
-            where r.run_type = :external and (
-              (r.state = 'queued' and not d.is_paused and not d.is_stale and r.run_after <= now())
-              or (r.state = 'running' and r.clear_number > 0
-                  and r.queued_at >= now() - make_interval(secs => :recentSeconds)))
-            order by r.queued_at, r.id""", DagRunRow.class)
+            where r.state = 'queued' and r.run_type = :external
+              and not d.is_paused and not d.is_stale and r.run_after <= now()
+            union all
+            select r.* from dag_run r
+            where r.state = 'running' and r.run_type = :external and r.clear_number > 0
+              and r.queued_at >= now() - make_interval(secs => :recentSeconds)
+            order by queued_at, id""", DagRunRow.class)
         .setParameter("external", EXTERNAL)
         .setParameter("recentSeconds", (double) recentlyCleared.toSeconds())
         .getResultList().stream().map(DagRun::of).toList());
