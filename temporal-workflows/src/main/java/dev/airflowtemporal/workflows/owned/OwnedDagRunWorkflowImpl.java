@@ -241,7 +241,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     if (current.run() == null) {
       log.info("DagRun {} of {} is {} outside this workflow: ending once {} tries in flight end", run.runId(),
           run.dagId(), current.state(), inFlight.size());
-      Workflow.await(inFlight::isEmpty);
+      Workflow.await(() -> inFlight.isEmpty() || fatal != null);
       phase = current.state();
       return false;
     }

@@ -377,6 +377,25 @@ class OwnedDagRunWorkflowTest {
   }
 
   @Test
+  void aRunEndedInAirflowAfterAClearIsLeftAsItIsAndItsWorkflowEndsOnceItsTriesHave() {
+    CountDownLatch holdB = new CountDownLatch(1);
+    airflow.holdRunner.put("b", holdB);
+    airflow.script("a", TaskState.FAILED);
+    start(plan(16, task("a"), task("b"), task("c", "a")));
+    awaitTrue(() -> "upstream_failed 0".equals(airflow.tiSummary().get("c")), "a to fail and c to be upstream_failed");
+
+    airflow.clear("a", "c");
+    airflow.markRun("success");  // "Mark run as success" in the UI
+    workflow().dagRunCleared(1);
+    awaitTrue(() -> airflow.resumptions.contains("read back success"), "the workflow to read the run back");
+    holdB.countDown();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.finishedAs).as("the workflow wrote no end of its own").isEmpty();
+    assertThat(airflow.started).containsExactlyInAnyOrder("a try 1", "b try 1");
+  }
+
+  @Test
   void aTryClearedWhileItRunsRunsAgainAtTheNextTryOnceItsRunnerHasStopped() {
     CountDownLatch hold = new CountDownLatch(1);
     airflow.holdRunner.put("long", hold);
@@ -605,6 +624,11 @@ class OwnedDagRunWorkflowTest {
       if (runState.equals("success") || runState.equals("failed")) {
         runState = "queued";
       }
+    }
+
+    /** The UI's "Mark run as ..." */
+    synchronized void markRun(String state) {
+      runState = state;
     }
 
     synchronized String runState() {
