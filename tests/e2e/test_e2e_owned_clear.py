@@ -160,6 +160,12 @@ def test_clearing_the_failed_task_of_a_failed_owned_run_resumes_it_in_temporal_a
                                                "parallel": [(1, "completed")]}
     assert _attempts(stack, run_id, resumed) == {"gate": [(2, "completed")], "after": [(1, "completed")]}
 
+    # Resuming reused the run's workflow id; `trigger` still refuses the run id.
+    again = trigger_owned(stack, DAG_ID, "--run-id", run_id)
+    assert again.returncode != 0 and f"run {run_id} of DAG {DAG_ID} was already started" in again.stderr, \
+        describe(again)
+    assert len(list_executions(stack.temporal_address, workflow_id_for(DAG_ID, run_id))) == 2
+
 
 def test_clearing_a_whole_failed_owned_run_through_the_rest_api_runs_every_task_again_at_its_next_try(
         stack, airflow):
