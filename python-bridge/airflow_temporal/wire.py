@@ -181,7 +181,8 @@ def owned_dag_run_request(
 class OwnedDagRunProgress:
     """Answer of ``OwnedDagRun``'s ``progress`` query (the workflow's result is just the final ``state``).
 
-    ``state``: ``creating`` until the DagRun and its TaskInstances exist, then ``running``, then Airflow's
+    ``state``: ``creating`` until the DagRun and its TaskInstances exist (``resuming`` in an execution that
+    resumes a run cleared in Airflow, until it has taken the run), then ``running``, then Airflow's
     final ``success`` or ``failed``; ``rejected`` when the request was refused and nothing was created.
     """
 

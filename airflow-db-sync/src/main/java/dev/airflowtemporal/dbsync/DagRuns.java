@@ -3,7 +3,9 @@ package dev.airflowtemporal.dbsync;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import jakarta.persistence.LockModeType;
 import jakarta.persistence.PersistenceException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -15,10 +17,15 @@ import org.hibernate.Session;
 import org.hibernate.SessionFactory;
 import org.hibernate.exception.ConstraintViolationException;
 
-/** Creates and finishes the DagRuns a Temporal workflow owns; each call is one short transaction. */
+/**
+ * Creates, finishes and resumes (after Airflow cleared them) the DagRuns a Temporal workflow owns; each
+ * call is one short transaction.
+ */
 public final class DagRuns {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Set<String> FINAL_STATES = Set.of("success", "failed");
+  /** The run type of runs a Temporal workflow owns. */
+  public static final String EXTERNAL = "external";
 
   private final SessionFactory sessionFactory;
 
@@ -74,25 +81,130 @@ public final class DagRuns {
     return Optional.ofNullable(sessionFactory.fromTransaction(session -> find(session, dagId, runId))).map(DagRun::of);
   }
 
+  /** What {@link #finish} found. */
+  public enum FinishOutcome {
+    /** It was running with the expected clear number and is now success or failed. */
+    FINISHED,
+    /** It had ended already (success or failed, e.g. marked so in the UI) or no longer exists: left alone. */
+    ENDED_ELSEWHERE,
+    /**
+     * Airflow cleared it since the caller read it: queued again, or still running with a newer
+     * clear_number (a clear leaves a running run running). Left alone: it is to be read again and resumed.
+     */
+    CLEARED
+  }
+
   /**
-   * Compare-and-set {@code running} → {@code success}/{@code failed}, stamping {@code end_date}.
-   *
-   * @return false when the run was not running (already finished, or never started): nothing changed
+   * Compare-and-set {@code running} → {@code success}/{@code failed}, stamping {@code end_date}, only
+   * while the run's {@code clear_number} is {@code expectedClearNumber}: a run Airflow cleared meanwhile
+   * has task instances to run again, so it must not be closed on the states the caller saw before.
    */
-  public boolean finish(String dagId, String runId, String state, Instant endDate) {
+  public FinishOutcome finish(String dagId, String runId, String state, Instant endDate, int expectedClearNumber) {
     if (!FINAL_STATES.contains(state)) {
       throw new IllegalArgumentException("a DagRun finishes as success or failed, not " + state);
     }
-    int updated = sessionFactory.fromTransaction(session -> session.createMutationQuery(
-            "update DagRunRow r set r.state = :state, r.endDate = :endDate, r.updatedAt = :now "
-                + "where r.dagId = :dagId and r.runId = :runId and r.state = 'running'")
-        .setParameter("state", state)
-        .setParameter("endDate", endDate)
-        .setParameter("now", now())
-        .setParameter("dagId", dagId)
-        .setParameter("runId", runId)
-        .executeUpdate());
-    return updated == 1;
+    return sessionFactory.fromTransaction(session -> {
+      int updated = session.createMutationQuery(
+              "update DagRunRow r set r.state = :state, r.endDate = :endDate, r.updatedAt = :now "
+                  + "where r.dagId = :dagId and r.runId = :runId and r.state = 'running' "
+                  + "and r.clearNumber = :clearNumber")
+          .setParameter("state", state)
+          .setParameter("endDate", endDate)
+          .setParameter("now", now())
+          .setParameter("dagId", dagId)
+          .setParameter("runId", runId)
+          .setParameter("clearNumber", expectedClearNumber)
+          .executeUpdate();
+      if (updated == 1) {
+        return FinishOutcome.FINISHED;
+      }
+      DagRunRow row = find(session, dagId, runId);
+      return row == null || FINAL_STATES.contains(row.state) ? FinishOutcome.ENDED_ELSEWHERE : FinishOutcome.CLEARED;
+    });
+  }
+
+  /**
+   * A run as {@link #resumeExternal} found it.
+   *
+   * @param previousState its state before the call: {@code queued} means this call moved it to running
+   * @param run the row after the call
+   */
+  public record Resumption(String previousState, DagRun run) {
+    /** Whether this call took the run from queued (cleared) to running. */
+    public boolean resumed() {
+      return "queued".equals(previousState) && "running".equals(run.state());
+    }
+  }
+
+  /**
+   * In one transaction, with the run's row locked: when it is an external run in state
+   * {@code queued} (Airflow's clear puts a finished run there), moves it to {@code running} as the
+   * scheduler's {@code _start_queued_dagruns} does (start_date now, end_date cleared); otherwise
+   * changes nothing. Of two concurrent callers only one sees {@link Resumption#resumed()}.
+   *
+   * @return the run, or empty when it does not exist
+   */
+  public Optional<Resumption> resumeExternal(String dagId, String runId) {
+    return Optional.ofNullable(sessionFactory.fromTransaction(session -> {
+      DagRunRow row = session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId",
+              DagRunRow.class)
+          .setParameter("dagId", dagId)
+          .setParameter("runId", runId)
+          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+          .uniqueResult();
+      if (row == null) {
+        return null;
+      }
+      String previous = row.state;
+      if (EXTERNAL.equals(row.runType) && "queued".equals(row.state)) {
+        Instant now = now();
+        row.state = "running";
+        row.startDate = now;
+        row.endDate = null;
+        row.updatedAt = now;
+        session.flush();
+      }
+      return new Resumption(previous, DagRun.of(row));
+    }));
+  }
+
+  /**
+   * External runs Airflow cleared: those {@code queued} (a finished run that was cleared), of DAGs
+   * that are neither paused nor stale and due ({@code run_after} passed), as the scheduler's
+   * {@code get_queued_dag_runs_to_set_running} picks queued runs; and those still {@code running} that
+   * were cleared within {@code recentlyCleared} (a clear sets {@code queued_at} and adds one to
+   * {@code clear_number} whatever the run's state). Oldest clear first.
+   */
+  public List<DagRun> clearedExternalRuns(Duration recentlyCleared) {
+    // Two branches, so that each reads only Airflow's partial index of its state (queued / running runs).
+    return sessionFactory.fromTransaction(session -> session.createNativeQuery("""
+            select r.* from dag_run r join dag d on d.dag_id = r.dag_id
+            where r.state = 'queued' and r.run_type = :external
+              and not d.is_paused and not d.is_stale and r.run_after <= now()
+            union all
+            select r.* from dag_run r
+            where r.state = 'running' and r.run_type = :external and r.clear_number > 0
+              and r.queued_at >= now() - make_interval(secs => :recentSeconds)
+            order by queued_at, id""", DagRunRow.class)
+        .setParameter("external", EXTERNAL)
+        .setParameter("recentSeconds", (double) recentlyCleared.toSeconds())
+        .getResultList().stream().map(DagRun::of).toList());
+  }
+
+  /**
+   * Inside a caller's transaction: throws {@link DagRunClearedException} (rolling it back) unless the
+   * run's {@code clear_number} is still {@code expected}. Called after the transaction's writes, so that
+   * a clear committed while they waited for a row lock is seen too.
+   */
+  static void requireClearNumber(Session session, DagRunKey run, int expected) {
+    Integer current = session.createNativeQuery(
+            "select clear_number from dag_run where dag_id = :dagId and run_id = :runId", Integer.class)
+        .setParameter("dagId", run.dagId())
+        .setParameter("runId", run.runId())
+        .uniqueResult();
+    if (current == null || current != expected) {
+      throw new DagRunClearedException(run, expected, current);
+    }
   }
 
   private static DagRunRow find(Session session, String dagId, String runId) {

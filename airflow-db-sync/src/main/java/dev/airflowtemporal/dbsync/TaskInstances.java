@@ -196,12 +196,14 @@ public final class TaskInstances {
    * A request whose try is already queued (or has run since) is answered {@link QueueResult.Queued}
    * again without a change, so a retried activity neither queues twice nor takes a second slot.
    *
+   * @param clearNumber the run's {@code clear_number} the requests were decided on
    * @return one result per request, in request order
    * @throws UnknownPoolException when a task to queue names a pool Airflow does not have
    * @throws IllegalArgumentException when a requested TaskInstance does not exist (see {@link #createAll}),
    *     or is requested twice
+   * @throws DagRunClearedException when Airflow cleared the run since then; nothing was queued
    */
-  public List<QueueResult> queue(DagRunKey run, List<QueueRequest> requests) {
+  public List<QueueResult> queue(DagRunKey run, int clearNumber, List<QueueRequest> requests) {
     if (requests.isEmpty()) {
       return List.of();
     }
@@ -240,6 +242,7 @@ public final class TaskInstances {
         pool.take(ti.poolSlots);
         results.add(new QueueResult.Queued(key, ti.id, request.expectedTryNumber()));
       }
+      DagRuns.requireClearNumber(session, run, clearNumber);
       return results;
     });
   }
@@ -278,17 +281,18 @@ public final class TaskInstances {
 
   /**
    * Fails an attempt whose runner died without reporting a final state, as Airflow's
-   * {@code handle_failure} does: with {@code retryable} the try is archived to
+   * {@code handle_failure} does: when it is eligible to retry the try is archived to
    * {@code task_instance_history} (as failed), the TaskInstance gets a new id and becomes
    * up_for_retry; otherwise it becomes failed. Either way end_date and duration are set and the
    * failure is in the audit log. Compare-and-set: only a TaskInstance still queued or running with
    * this try changes, so a runner that did report wins, and a repeated call changes nothing.
    *
-   * @param retryable as Airflow's {@code is_eligible_to_retry}: the task has retries and
-   *     {@code tryNumber <= max_tries}
+   * @param taskHasRetries whether the task has {@code retries}; with them the try is eligible to retry,
+   *     as Airflow's {@code is_eligible_to_retry} says, while {@code tryNumber <= max_tries} (a clear
+   *     raises max_tries to try_number + retries, so a cleared task has its retries again)
    * @return whether this call changed the TaskInstance
    */
-  public boolean failUnfinished(DagRunKey run, String taskId, int mapIndex, int tryNumber, boolean retryable,
+  public boolean failUnfinished(DagRunKey run, String taskId, int mapIndex, int tryNumber, boolean taskHasRetries,
                                 Instant endDate) {
     Instant now = DagRuns.now();
     return sessionFactory.fromTransaction(session -> {
@@ -306,6 +310,7 @@ public final class TaskInstances {
       if (ti == null) {
         return false;
       }
+      boolean retryable = taskHasRetries && ti.maxTries != null && tryNumber <= ti.maxTries;
       String state = retryable ? "up_for_retry" : "failed";
       session.createNativeMutationQuery(AUDIT_LOG)
           .setParameter("now", now, Instant.class)
@@ -358,9 +363,11 @@ public final class TaskInstances {
    * marks so without running it, counting it as a try. Only TaskInstances still in state None
    * change, in one transaction.
    *
+   * @param clearNumber the run's {@code clear_number} the marks were decided on
    * @return how many changed
+   * @throws DagRunClearedException when Airflow cleared the run since then; nothing was marked
    */
-  public int markAll(DagRunKey run, Map<TaskInstanceKey, String> states) {
+  public int markAll(DagRunKey run, int clearNumber, Map<TaskInstanceKey, String> states) {
     states.values().forEach(state -> {
       if (!SETTLED_WITHOUT_RUNNING.contains(state)) {
         throw new IllegalArgumentException("markAll settles TaskInstances as " + SETTLED_WITHOUT_RUNNING
@@ -393,6 +400,7 @@ public final class TaskInstances {
             .setParameter("mapIndex", entry.getKey().mapIndex(), Integer.class)
             .executeUpdate();
       }
+      DagRuns.requireClearNumber(session, run, clearNumber);
       return changed;
     });
   }
@@ -404,10 +412,12 @@ public final class TaskInstances {
    * {@code count - 1} that are missing are created in state None with the unmapped one's DAG version,
    * and indices at or above {@code count} become removed. A repeated call changes nothing.
    *
+   * @param clearNumber the run's {@code clear_number} the expansion was decided on
    * @param template the task as {@link #createAll} takes it, with map index -1
    * @return how many rows this call changed or created
+   * @throws DagRunClearedException when Airflow cleared the run since then; nothing was expanded
    */
-  public int expandMapped(DagRunKey run, NewTaskInstance template, int count) {
+  public int expandMapped(DagRunKey run, int clearNumber, NewTaskInstance template, int count) {
     if (template.mapIndex() != -1) {
       throw new IllegalArgumentException("the template of mapped task '" + template.taskId()
           + "' must be its unmapped TaskInstance (map index -1), got " + template.mapIndex());
@@ -469,6 +479,7 @@ public final class TaskInstances {
           .setParameter("taskId", taskId, String.class)
           .setParameter("count", count, Integer.class)
           .executeUpdate();
+      DagRuns.requireClearNumber(session, run, clearNumber);
       return changed;
     });
   }
@@ -500,6 +511,48 @@ public final class TaskInstances {
         // "none" is never stored (Airflow writes NULL), so it is a harmless member of the IN list.
         .setParameterList("fromStates", new ArrayList<>(fromStates), String.class)
         .setParameter("fromNoState", fromStates.contains(NO_STATE), Boolean.class)
+        .executeUpdate());
+    return updated == 1;
+  }
+
+  /** Every TaskInstance of the run as it is now, in task id and map index order. */
+  public List<StoredTaskInstance> all(DagRunKey run) {
+    return sessionFactory.fromTransaction(session -> session.createSelectionQuery(
+            "from TaskInstanceRow t where t.dagId = :dagId and t.runId = :runId order by t.taskId, t.mapIndex",
+            TaskInstanceRow.class)
+        .setParameter("dagId", run.dagId())
+        .setParameter("runId", run.runId())
+        .getResultList().stream()
+        .map(t -> new StoredTaskInstance(t.id, new TaskInstanceKey(t.taskId, t.mapIndex), stateName(t.state), t.tryNumber,
+            t.maxTries == null ? 0 : t.maxTries, t.endDate, t.retryDelayOverride))
+        .toList());
+  }
+
+  /**
+   * A try Airflow cleared while it ran ({@code restarting}: its runner was told to stop) and whose runner
+   * has ended: back to state None so that it runs again, with {@code max_tries = try_number + retries},
+   * as Airflow's scheduler does when the executor reports such a try ended. Compare-and-set on
+   * restarting and the try number; a repeated call changes nothing.
+   *
+   * @return whether this call changed the TaskInstance
+   */
+  public boolean restartCleared(DagRunKey run, TaskInstanceKey key, int tryNumber, int retries) {
+    Instant now = DagRuns.now();
+    int updated = sessionFactory.fromTransaction(session -> session.createNativeMutationQuery("""
+            update task_instance set
+              state = null,
+              max_tries = try_number + :retries,
+              start_date = coalesce(start_date, cast(:now as timestamptz)),
+              updated_at = cast(:now as timestamptz)
+            where dag_id = :dagId and run_id = :runId and task_id = :taskId and map_index = :mapIndex
+              and try_number = :tryNumber and state = 'restarting'""")
+        .setParameter("retries", retries, Integer.class)
+        .setParameter("now", now, Instant.class)
+        .setParameter("dagId", run.dagId(), String.class)
+        .setParameter("runId", run.runId(), String.class)
+        .setParameter("taskId", key.taskId(), String.class)
+        .setParameter("mapIndex", key.mapIndex(), Integer.class)
+        .setParameter("tryNumber", tryNumber, Integer.class)
         .executeUpdate());
     return updated == 1;
   }

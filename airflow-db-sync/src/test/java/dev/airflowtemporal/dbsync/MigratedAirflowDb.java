@@ -1,10 +1,17 @@
 package dev.airflowtemporal.dbsync;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Assumptions;
 
 /**
@@ -14,9 +21,11 @@ import org.junit.jupiter.api.Assumptions;
  * scripts/test and CI set it), which makes a missing DB fail the build instead.
  */
 public final class MigratedAirflowDb {
+  private final String airflowUrl;
   private final DatabaseUrl url;
 
-  private MigratedAirflowDb(DatabaseUrl url) {
+  private MigratedAirflowDb(String airflowUrl, DatabaseUrl url) {
+    this.airflowUrl = airflowUrl;
     this.url = url;
   }
 
@@ -27,11 +36,42 @@ public final class MigratedAirflowDb {
       throw new IllegalStateException("AIRFLOW_TEMPORAL_TEST_DB_URL is not set: run the tests with scripts/test");
     }
     Assumptions.assumeTrue(airflowUrl != null, "no migrated Airflow DB (run scripts/test)");
-    return new MigratedAirflowDb(DatabaseUrl.parse(airflowUrl));
+    return new MigratedAirflowDb(airflowUrl, DatabaseUrl.parse(airflowUrl));
   }
 
   public DatabaseUrl url() {
     return url;
+  }
+
+  /**
+   * Runs a Python script with the real Airflow of the venv scripts/test prepares ({@code AT_VENV}),
+   * against this DB: for what only Airflow's own code should do to the rows (e.g. its
+   * {@code clear_task_instances}), so that tests meet rows exactly as Airflow leaves them. Skips the
+   * calling test without a venv, unless DB tests are required.
+   *
+   * @return what the script printed
+   */
+  public String airflowPython(String script, String... args) throws IOException, InterruptedException {
+    String venv = System.getenv("AT_VENV");
+    if (venv == null && System.getenv("AIRFLOW_TEMPORAL_REQUIRE_DB_TESTS") != null) {
+      throw new IllegalStateException("AT_VENV is not set: run the tests with scripts/test");
+    }
+    Assumptions.assumeTrue(venv != null, "no Airflow venv (AT_VENV; run scripts/test)");
+    Path home = Files.createTempDirectory("airflow-home");
+    List<String> command = new ArrayList<>(List.of(Path.of(venv, "bin", "python").toString(), "-c", script));
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+    builder.environment().keySet().removeIf(name -> name.startsWith("AIRFLOW__") || name.equals("AIRFLOW_CONFIG"));
+    builder.environment().put("AIRFLOW_HOME", home.toString());
+    builder.environment().put("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", airflowUrl);
+    builder.environment().put("AIRFLOW__CORE__LOAD_EXAMPLES", "False");
+    Process process = builder.start();
+    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!process.waitFor(180, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new AssertionError("Airflow's Python failed:\n" + output);
+    }
+    return output;
   }
 
   /** A plain JDBC connection, for setting up and checking rows around the code under test. */

@@ -81,9 +81,9 @@ class TemporalOwnedAttemptsTest {
     DagRunKey runA = newRunWithChain(pool, 1);
     DagRunKey runB = newRunWithChain(pool, 1);
 
-    List<QueueResult> a = taskInstances.queue(runA, List.of(
+    List<QueueResult> a = taskInstances.queue(runA, 0, List.of(
         new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1), new QueueRequest(VALIDATE, 1)));
-    List<QueueResult> b = taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1)));
+    List<QueueResult> b = taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1)));
 
     assertThat(a.get(0)).isEqualTo(new QueueResult.Queued(EXTRACT, idOf(runA, EXTRACT), 1));
     assertThat(a.get(1)).isInstanceOf(QueueResult.Queued.class);
@@ -95,7 +95,7 @@ class TemporalOwnedAttemptsTest {
 
     update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, runA.runId());
-    assertThat(taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1))))
         .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
     assertThat(status(runB, EXTRACT)).isEqualTo(new TaskInstanceStatus(idOf(runB, EXTRACT), "queued", 1));
     try (Connection c = connect();
@@ -119,15 +119,15 @@ class TemporalOwnedAttemptsTest {
     String pool = newPool(1, true);
     DagRunKey runA = newRunWithChain(pool, 1);
     DagRunKey runB = newRunWithChain(pool, 1);
-    taskInstances.queue(runA, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(runA, 0, List.of(new QueueRequest(EXTRACT, 1)));
     update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, runA.runId());
 
-    assertThat(taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1))))
         .containsExactly(new QueueResult.PoolFull(EXTRACT, pool, 1, 0, 1));
 
     update("UPDATE slot_pool SET include_deferred = false WHERE pool = ?", pool);
-    assertThat(taskInstances.queue(runB, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1))))
         .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
   }
 
@@ -136,7 +136,7 @@ class TemporalOwnedAttemptsTest {
     String pool = newPool(Pools.UNLIMITED, false);
     DagRunKey run = newRunWithChain(pool, 1000);
 
-    List<QueueResult> results = taskInstances.queue(run,
+    List<QueueResult> results = taskInstances.queue(run, 0,
         CHAIN.stream().map(task -> new QueueRequest(new TaskInstanceKey(task, -1), 1)).toList());
 
     assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r).isInstanceOf(QueueResult.Queued.class));
@@ -146,10 +146,10 @@ class TemporalOwnedAttemptsTest {
   void aRepeatedQueueRequestReturnsTheSameAttemptAndTakesNoSecondSlot() throws SQLException {
     String pool = newPool(1, false);
     DagRunKey run = newRunWithChain(pool, 1);
-    QueueResult first = taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1))).get(0);
+    QueueResult first = taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1))).get(0);
     Instant queuedAt = queuedAt(run, EXTRACT);
 
-    List<QueueResult> again = taskInstances.queue(run, List.of(
+    List<QueueResult> again = taskInstances.queue(run, 0, List.of(
         new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1), new QueueRequest(VALIDATE, 3)));
 
     assertThat(again).containsExactly(first, new QueueResult.PoolFull(TRANSFORM, pool, 1, 0, 1),
@@ -159,7 +159,7 @@ class TemporalOwnedAttemptsTest {
 
     update("UPDATE task_instance SET state = 'running' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, run.runId());
-    assertThat(taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1))))
         .as("repeated once the runner started").containsExactly(first);
   }
 
@@ -169,7 +169,7 @@ class TemporalOwnedAttemptsTest {
     update("UPDATE task_instance SET state = 'skipped', updated_at = now() - interval '1 hour' "
         + "WHERE dag_id = ? AND run_id = ? AND task_id = 'load'", DAG_ID, run.runId());
     Instant since = DagRuns.now();
-    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1)));
     UUID nextTryId = TaskInstances.UUID_V7.get();
     // The Execution API: the runner's up_for_retry with a RetryPolicy's delay, and a branch's skip.
     update("UPDATE task_instance SET id = ?::uuid, state = 'up_for_retry', start_date = '2026-01-01T10:00:00Z', "
@@ -192,7 +192,7 @@ class TemporalOwnedAttemptsTest {
   @Test
   void failingAnUnfinishedRetryableAttemptArchivesItOnceAndGivesTheNextTryANewId() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1)));
     UUID firstTryId = idOf(run, EXTRACT);
     // The runner's /run, then it died.
     update("UPDATE task_instance SET state = 'running', start_date = '2026-01-01T10:00:00Z', hostname = 'worker-1', "
@@ -220,14 +220,14 @@ class TemporalOwnedAttemptsTest {
         + "AND event = 'up_for_retry' AND try_number = 1 AND extra = '{\"host_name\": \"worker-1\"}'", run.runId()))
         .isEqualTo(1);
 
-    assertThat(taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 2))))
+    assertThat(taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 2))))
         .containsExactly(new QueueResult.Queued(EXTRACT, now.id(), 2));
   }
 
   @Test
   void failingAnUnfinishedAttemptWithoutRetriesFailsItAndLeavesAReportedStateAlone() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1)));
+    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1)));
     UUID extractId = idOf(run, EXTRACT);
     update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
         DAG_ID, run.runId());
@@ -249,26 +249,26 @@ class TemporalOwnedAttemptsTest {
   @Test
   void markAllSettlesOnlyTaskInstancesWithoutAState() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1)));
     Map<TaskInstanceKey, String> settled = Map.of(EXTRACT, "removed", VALIDATE, "skipped", LOAD, "upstream_failed");
 
-    assertThat(taskInstances.markAll(run, settled)).isEqualTo(2);
-    assertThat(taskInstances.markAll(run, settled)).as("repeated").isZero();
+    assertThat(taskInstances.markAll(run, 0, settled)).isEqualTo(2);
+    assertThat(taskInstances.markAll(run, 0, settled)).as("repeated").isZero();
 
     assertThat(status(run, EXTRACT).state()).isEqualTo("queued");
     assertThat(status(run, VALIDATE).state()).isEqualTo("skipped");
     assertThat(status(run, LOAD).state()).isEqualTo("upstream_failed");
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? "
         + "AND task_id IN ('validate', 'load') AND start_date = end_date AND duration = 0", run.runId())).isEqualTo(2);
-    assertThatThrownBy(() -> taskInstances.markAll(run, Map.of(TRANSFORM, "failed")))
+    assertThatThrownBy(() -> taskInstances.markAll(run, 0, Map.of(TRANSFORM, "failed")))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 'failed'");
   }
 
   @Test
   void markingAnEmptyOperatorSuccessCountsItAsItsFirstTryAsAirflowDoes() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    assertThat(taskInstances.markAll(run, Map.of(TRANSFORM, "success"))).isEqualTo(1);
-    assertThat(taskInstances.markAll(run, Map.of(TRANSFORM, "success"))).as("repeated").isZero();
+    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, "success"))).isEqualTo(1);
+    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, "success"))).as("repeated").isZero();
     assertThat(status(run, TRANSFORM).state()).isEqualTo("success");
     assertThat(status(run, TRANSFORM).tryNumber()).isEqualTo(1);
   }
@@ -284,9 +284,9 @@ class TemporalOwnedAttemptsTest {
     OptionalInt length = taskMaps.length(run, "extract");
     assertThat(length).hasValue(3);
 
-    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), length.getAsInt()))
+    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
         .as("index 0 converted, 1 and 2 created").isEqualTo(3);
-    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), length.getAsInt()))
+    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
         .as("repeated").isZero();
 
     Map<TaskInstanceKey, TaskInstanceStatus> states = taskInstances.states(DAG_ID, run.runId());
@@ -304,8 +304,8 @@ class TemporalOwnedAttemptsTest {
   void expandingAMappedTaskOverNothingSkipsTheUnmappedTaskInstanceOnce() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
 
-    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), 0)).isEqualTo(1);
-    assertThat(taskInstances.expandMapped(run, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
+    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).isEqualTo(1);
+    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
 
     assertThat(status(run, TRANSFORM).state()).isEqualTo("skipped");
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
@@ -317,7 +317,7 @@ class TemporalOwnedAttemptsTest {
     String missing = "dbsync_missing_" + UUID.randomUUID().toString().substring(0, 8);
     DagRunKey run = newRunWithChain(missing, 1);
 
-    assertThatThrownBy(() -> taskInstances.queue(run, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThatThrownBy(() -> taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1))))
         .isInstanceOf(UnknownPoolException.class)
         .hasMessageContaining("pool '" + missing + "' does not exist")
         .hasMessageContaining("Admin > Pools").hasMessageContaining("airflow pools set");

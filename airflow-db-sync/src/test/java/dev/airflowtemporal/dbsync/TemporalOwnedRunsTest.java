@@ -2,6 +2,7 @@ package dev.airflowtemporal.dbsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.zip.DeflaterOutputStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -247,10 +253,134 @@ class TemporalOwnedRunsTest {
     dagRuns.createExternal(externalRun(dag, runId, null, null));
     Instant end = Instant.parse("2026-01-01T10:05:00Z");
 
-    assertThat(dagRuns.finish(DAG_ID, runId, "success", end)).isTrue();
-    assertThat(dagRuns.finish(DAG_ID, runId, "failed", end.plusSeconds(1))).isFalse();
+    assertThat(dagRuns.finish(DAG_ID, runId, "success", end, 0)).isEqualTo(DagRuns.FinishOutcome.FINISHED);
+    assertThat(dagRuns.finish(DAG_ID, runId, "failed", end.plusSeconds(1), 0))
+        .isEqualTo(DagRuns.FinishOutcome.ENDED_ELSEWHERE);
     assertThat(count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND state = 'success' "
         + "AND end_date = '2026-01-01T10:05:00Z'", runId)).isEqualTo(1);
+  }
+
+  @Test
+  void ofTwoConcurrentResumptionsOfAClearedRunExactlyOneTakesItFromQueuedToRunning() throws Exception {
+    SerializedDag dag = serializedDags.latest(DAG_ID);
+    String runId = newRunId();
+    dagRuns.createExternal(externalRun(dag, runId, null, null));
+    // What clear_task_instances leaves on a finished run: queued, start_date and end_date cleared, clear_number + 1.
+    airflowDb.update("UPDATE dag_run SET state = 'queued', start_date = NULL, end_date = NULL, queued_at = now(), "
+        + "clear_number = clear_number + 1 WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
+
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<DagRuns.Resumption>> both = new ArrayList<>();
+      for (int i = 0; i < 2; i++) {
+        both.add(pool.submit(() -> {
+          go.await();
+          return dagRuns.resumeExternal(DAG_ID, runId).orElseThrow();
+        }));
+      }
+      go.countDown();
+      List<DagRuns.Resumption> results = new ArrayList<>();
+      for (Future<DagRuns.Resumption> f : both) {
+        results.add(f.get(30, TimeUnit.SECONDS));
+      }
+      assertThat(results).filteredOn(DagRuns.Resumption::resumed).hasSize(1);
+      assertThat(results).extracting(DagRuns.Resumption::previousState).containsExactlyInAnyOrder("queued", "running");
+      assertThat(results).allSatisfy(r -> assertThat(r.run().clearNumber()).isEqualTo(1));
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND state = 'running' "
+        + "AND start_date IS NOT NULL AND end_date IS NULL", runId)).isEqualTo(1);
+  }
+
+  @Test
+  void aWriteThatWaitedForAClearInProgressIsRolledBackOnceTheClearCommits() throws Exception {
+    SerializedDag dag = serializedDags.latest(DAG_ID);
+    String runId = newRunId();
+    DagRunKey run = new DagRunKey(DAG_ID, runId);
+    dagRuns.createExternal(externalRun(dag, runId, null, null));
+    taskInstances.createAll(run, dag.dagVersionId(), chainTasks());
+
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (Connection clear = connect()) {
+      // A clear's transaction as Airflow's clear_task_instances runs it: TI rows first, the run last.
+      clear.setAutoCommit(false);
+      try (PreparedStatement ti = clear.prepareStatement("UPDATE task_instance SET state = NULL, "
+          + "id = gen_random_uuid() WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'")) {
+        ti.setString(1, DAG_ID);
+        ti.setString(2, runId);
+        ti.executeUpdate();
+      }
+      Future<Integer> mark = pool.submit(() -> taskInstances.markAll(run, 0,
+          Map.of(new TaskInstanceKey("transform", -1), "upstream_failed")));
+      waitUntilABackendWaitsForALock();
+      try (PreparedStatement dr = clear.prepareStatement("UPDATE dag_run SET clear_number = clear_number + 1, "
+          + "queued_at = now() WHERE dag_id = ? AND run_id = ?")) {
+        dr.setString(1, DAG_ID);
+        dr.setString(2, runId);
+        dr.executeUpdate();
+      }
+      clear.commit();
+
+      assertThatThrownBy(() -> mark.get(30, TimeUnit.SECONDS)).hasCauseInstanceOf(DagRunClearedException.class)
+          .hasMessageContaining("clear_number 1, expected 0");
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform' "
+        + "AND state IS NULL", runId)).as("the mark was rolled back").isEqualTo(1);
+    assertThat(taskInstances.markAll(run, 1, Map.of(new TaskInstanceKey("transform", -1), "upstream_failed")))
+        .as("decided on the cleared run, it is written").isEqualTo(1);
+  }
+
+  @Test
+  void aTryClearedWhileItRanGoesBackToNoneWithItsRetriesAgainOnce() throws Exception {
+    SerializedDag dag = serializedDags.latest(DAG_ID);
+    String runId = newRunId();
+    DagRunKey run = new DagRunKey(DAG_ID, runId);
+    dagRuns.createExternal(externalRun(dag, runId, null, null));
+    taskInstances.createAll(run, dag.dagVersionId(), chainTasks());
+    airflowDb.update("UPDATE task_instance SET state = 'restarting', try_number = 3, max_tries = 2 "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", DAG_ID, runId);
+
+    assertThat(taskInstances.restartCleared(run, new TaskInstanceKey("extract", -1), 2, 1)).as("another try").isFalse();
+    assertThat(taskInstances.restartCleared(run, new TaskInstanceKey("extract", -1), 3, 1)).isTrue();
+    assertThat(taskInstances.restartCleared(run, new TaskInstanceKey("extract", -1), 3, 1)).as("repeated").isFalse();
+
+    assertThat(taskInstances.all(run)).filteredOn(t -> t.key().taskId().equals("extract"))
+        .extracting(StoredTaskInstance::state, StoredTaskInstance::tryNumber, StoredTaskInstance::maxTries)
+        .containsExactly(tuple(TaskInstances.NO_STATE, 3, 4));
+  }
+
+  @Test
+  void aRunClearedSinceItWasReadIsNotFinishedButOneMarkedInTheUiIsLeftAlone() throws SQLException {
+    SerializedDag dag = serializedDags.latest(DAG_ID);
+    String cleared = newRunId();
+    dagRuns.createExternal(externalRun(dag, cleared, null, null));
+    String marked = newRunId();
+    dagRuns.createExternal(externalRun(dag, marked, null, null));
+    airflowDb.update("UPDATE dag_run SET clear_number = 1 WHERE dag_id = ? AND run_id = ?", DAG_ID, cleared);
+    airflowDb.update("UPDATE dag_run SET state = 'success' WHERE dag_id = ? AND run_id = ?", DAG_ID, marked);
+    Instant end = Instant.parse("2026-01-01T10:05:00Z");
+
+    assertThat(dagRuns.finish(DAG_ID, cleared, "failed", end, 0)).isEqualTo(DagRuns.FinishOutcome.CLEARED);
+    assertThat(dagRuns.finish(DAG_ID, marked, "failed", end, 0)).isEqualTo(DagRuns.FinishOutcome.ENDED_ELSEWHERE);
+    assertThat(count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND state = 'running' "
+        + "AND end_date IS NULL", cleared)).isEqualTo(1);
+    assertThat(dagRuns.finish(DAG_ID, cleared, "failed", end, 1)).isEqualTo(DagRuns.FinishOutcome.FINISHED);
+  }
+
+  /** Bounded wait until some backend of the test DB waits for a row lock (the write under test). */
+  private static void waitUntilABackendWaitsForALock() throws InterruptedException {
+    for (int i = 0; i < 600; i++) {
+      if (airflowDb.count("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+          + "AND datname = current_database()") > 0) {
+        return;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("no backend waited for a lock within 30 s");
   }
 
   @Test

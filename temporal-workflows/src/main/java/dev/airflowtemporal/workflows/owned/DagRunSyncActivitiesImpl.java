@@ -15,6 +15,7 @@ import dev.airflowtemporal.core.wire.WireJson;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.AttemptReadBack;
 import dev.airflowtemporal.dbsync.DagRun;
+import dev.airflowtemporal.dbsync.DagRunClearedException;
 import dev.airflowtemporal.dbsync.DagRunKey;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.NewDagRun;
@@ -24,6 +25,7 @@ import dev.airflowtemporal.dbsync.QueueRequest;
 import dev.airflowtemporal.dbsync.RunAlreadyExistsException;
 import dev.airflowtemporal.dbsync.SerializedDag;
 import dev.airflowtemporal.dbsync.SerializedDags;
+import dev.airflowtemporal.dbsync.StoredTaskInstance;
 import dev.airflowtemporal.dbsync.TaskInstanceKey;
 import dev.airflowtemporal.dbsync.TaskInstances;
 import dev.airflowtemporal.dbsync.TaskMaps;
@@ -34,6 +36,7 @@ import dev.airflowtemporal.dbsync.UnknownPoolException;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Instant;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,10 +56,9 @@ import org.slf4j.LoggerFactory;
 public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private static final Logger log = LoggerFactory.getLogger(DagRunSyncActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
-  static final String RUN_TYPE = "external";
+  static final String RUN_TYPE = DagRuns.EXTERNAL;
   /** TaskInstance states that wait for Airflow's scheduler or triggerer to move them on. */
-  static final Set<String> UNSUPPORTED_STATES = Set.of("deferred", "up_for_reschedule", "awaiting_input", "restarting",
-      "scheduled");
+  static final Set<String> UNSUPPORTED_STATES = Set.of("deferred", "up_for_reschedule", "awaiting_input", "scheduled");
 
   private final SerializedDags serializedDags;
   private final DagRuns dagRuns;
@@ -104,8 +106,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
         TriggeredBy.valueOf(request.triggeredBy().toUpperCase(Locale.ROOT)), request.triggeringUserName(),
         serialized.bundleVersion(), serialized.dagVersionId());
     DagRunKey key = new DagRunKey(request.dagId(), request.runId());
+    DagRun stored;
     try {
-      dagRuns.createExternal(newRun);
+      stored = dagRuns.createExternal(newRun);
     } catch (RunAlreadyExistsException | IllegalArgumentException e) {
       throw rejected(e.getMessage());
     }
@@ -117,8 +120,93 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
         serialized.versionNumber(), inserted);
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
-        request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS));
+        request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
+        stored.clearNumber());
     return new CreatedDagRun(run, PackedPlan.pack(plan));
+  }
+
+  @Override
+  public ResumedDagRun resumeDagRun(String dagId, String runId, boolean onlyIfQueued, List<TaskInstanceRef> inFlight) {
+    Optional<DagRuns.Resumption> found = dagRuns.resumeExternal(dagId, runId);
+    if (found.isEmpty()) {
+      log.warn("DagRun {} of {} no longer exists: nothing to resume", runId, dagId);
+      return ResumedDagRun.nothingToDrive("missing");
+    }
+    DagRun current = found.get().run();
+    if (!DagRuns.EXTERNAL.equals(current.runType())) {
+      throw new IllegalArgumentException("DagRun " + dagId + "/" + runId + " has run_type '" + current.runType()
+          + "': only external runs are Temporal's to resume");
+    }
+    boolean resumed = found.get().resumed();
+    boolean drivable = resumed || (!onlyIfQueued && "running".equals(current.state()));
+    if (!drivable) {
+      log.info("DagRun {} of {} is {}: nothing to resume", runId, dagId, current.state());
+      return ResumedDagRun.nothingToDrive(current.state());
+    }
+    SerializedDag serialized = serializedDags.version(dagId, current.dagVersionId());
+    DagPlan plan = SerializedDagParser.parse(serialized.json());
+    OwnedRun run = new OwnedRun(dagId, runId, current.dagVersionId(), serialized.relativeFileloc(),
+        serialized.bundleName(), current.bundleVersion(),
+        current.logicalDate() == null ? null : OffsetDateTime.ofInstant(current.logicalDate(), ZoneOffset.UTC),
+        current.clearNumber());
+    DagRunKey key = key(run);
+    Set<TaskInstanceRef> busy = Set.copyOf(inFlight);
+    // A run cleared onto a newer DAG version keeps rows of tasks it no longer has (removed): not ours to drive.
+    Map<String, TaskPlan> tasks = plan.tasks().stream().collect(Collectors.toMap(TaskPlan::taskId, t -> t));
+    for (StoredTaskInstance ti : taskInstances.all(key)) {
+      TaskInstanceRef ref = new TaskInstanceRef(ti.key().taskId(), ti.key().mapIndex());
+      if (!busy.contains(ref) && tasks.containsKey(ref.taskId())) {
+        settleOrphan(run, tasks.get(ref.taskId()), ti);
+      }
+    }
+    List<TaskInstanceSnapshot> snapshots = taskInstances.all(key).stream()
+        .filter(ti -> tasks.containsKey(ti.key().taskId()))
+        .map(ti -> new TaskInstanceSnapshot(new TaskInstanceRef(ti.key().taskId(), ti.key().mapIndex()),
+            snapshotState(ti.state()), ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds()))
+        .toList();
+    log.info("{} DagRun {} of {} (clear_number {}, dag version {}): {} task instances read back",
+        resumed ? "Resuming cleared" : "Reading back cleared", runId, dagId, current.clearNumber(),
+        serialized.versionNumber(), snapshots.size());
+    return new ResumedDagRun(resumed, current.state(), run, PackedPlan.pack(plan), snapshots);
+  }
+
+  /**
+   * A task instance of a run being resumed that no try of the workflow has in flight, made
+   * resumable as Airflow would: a try cleared while it ran (restarting) goes back to None to run
+   * again, as the scheduler does once its runner has ended; a try left queued or running by a
+   * workflow that is gone is failed as handle_failure would (its runner, if alive, is stopped by
+   * its next heartbeat); states that only Airflow's scheduler or triggerer resume are failed.
+   */
+  private void settleOrphan(OwnedRun run, TaskPlan task, StoredTaskInstance ti) {
+    String label = new TaskInstanceRef(ti.key().taskId(), ti.key().mapIndex()).label();
+    switch (ti.state()) {
+      case "restarting" -> {
+        if (taskInstances.restartCleared(key(run), ti.key(), ti.tryNumber(), task.retries())) {
+          log.info("{} of {} was cleared while it ran: it runs again", label, run.runId());
+        }
+      }
+      case "queued", "running" -> {
+        log.warn("{} try {} of {} is {} but no try of this workflow runs it; failing it", label, ti.tryNumber(),
+            run.runId(), ti.state());
+        taskInstances.failUnfinished(key(run), ti.key().taskId(), ti.key().mapIndex(), ti.tryNumber(),
+            task.retries() > 0, Instant.now());
+      }
+      default -> {
+        if (UNSUPPORTED_STATES.contains(ti.state())) {
+          log.warn("{} try {} of {} is {}, which Temporal-owned runs do not support; failing it", label,
+              ti.tryNumber(), run.runId(), ti.state());
+          taskInstances.transition(ti.id(), Set.of(ti.state()), "failed", TransitionDates.ended(Instant.now()), null);
+        }
+      }
+    }
+  }
+
+  /** A try still in flight reads as queued or running, whatever Airflow calls its stage. */
+  private static TaskState snapshotState(String airflowState) {
+    return switch (airflowState) {
+      case "restarting", "deferred", "up_for_reschedule", "awaiting_input" -> TaskState.RUNNING;
+      default -> taskState(airflowState);
+    };
   }
 
   @Override
@@ -131,7 +219,12 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     List<QueueRequest> requests = attempts.stream()
         .map(a -> new QueueRequest(new TaskInstanceKey(a.taskId(), a.mapIndex()), a.tryNumber()))
         .toList();
-    List<dev.airflowtemporal.dbsync.QueueResult> results = taskInstances.queue(key(run), requests);
+    List<dev.airflowtemporal.dbsync.QueueResult> results;
+    try {
+      results = taskInstances.queue(key(run), run.clearNumber(), requests);
+    } catch (DagRunClearedException e) {
+      throw cleared(e);
+    }
     Instant queuedAt = Instant.now();
     List<QueueResult> answers = new ArrayList<>();
     for (int i = 0; i < attempts.size(); i++) {
@@ -153,8 +246,14 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   @Override
   public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
-                                      boolean retryable) {
+                                      int taskRetries) {
     AttemptReadBack readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+    if ("restarting".equals(readBack.state())) {
+      // Cleared while it ran: Airflow told the runner to stop, and runs the task again once it has ended.
+      log.info("{} try {} of {} was cleared while it ran: it runs again", taskId, tryNumber, run.runId());
+      taskInstances.restartCleared(key(run), new TaskInstanceKey(taskId, mapIndex), readBack.tryNumber(), taskRetries);
+      readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+    }
     if (UNSUPPORTED_STATES.contains(readBack.state())) {
       // Deferral, reschedule and human input need Airflow's scheduler/triggerer to resume the task,
       // which never look at external runs: fail the try visibly instead of leaving it parked.
@@ -165,11 +264,12 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
     }
     TaskState state = taskState(readBack.state());
-    if (!state.finished() && state != TaskState.UP_FOR_RETRY) {
+    if (!state.finished() && state != TaskState.UP_FOR_RETRY && state != TaskState.NONE) {
       // The runner ended without reporting (could not start, crashed, killed at the time limit).
-      log.warn("{} try {} of {} ended without a final state ({}); failing it{}", taskId, tryNumber, run.runId(),
-          readBack.state(), retryable ? " for a retry" : "");
-      taskInstances.failUnfinished(key(run), taskId, mapIndex, tryNumber, retryable, Instant.now());
+      // (None: Airflow cleared the try; it runs again.)
+      log.warn("{} try {} of {} ended without a final state ({}); failing it", taskId, tryNumber, run.runId(),
+          readBack.state());
+      taskInstances.failUnfinished(key(run), taskId, mapIndex, tryNumber, taskRetries > 0, Instant.now());
       readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
       state = taskState(readBack.state());
     }
@@ -184,7 +284,11 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     Map<TaskInstanceKey, String> states = new LinkedHashMap<>();
     marks.forEach(mark -> states.put(new TaskInstanceKey(mark.ref().taskId(), mark.ref().mapIndex()),
         mark.state().airflowName()));
-    taskInstances.markAll(key(run), states);
+    try {
+      taskInstances.markAll(key(run), run.clearNumber(), states);
+    } catch (DagRunClearedException e) {
+      throw cleared(e);
+    }
   }
 
   @Override
@@ -199,14 +303,23 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     if (count.isEmpty()) {
       return -1;
     }
-    taskInstances.expandMapped(key(run), newTaskInstance(task, TaskInstanceRef.UNMAPPED, priorityWeight), count.getAsInt());
+    try {
+      taskInstances.expandMapped(key(run), run.clearNumber(), newTaskInstance(task, TaskInstanceRef.UNMAPPED,
+          priorityWeight), count.getAsInt());
+    } catch (DagRunClearedException e) {
+      throw cleared(e);
+    }
     return count.getAsInt();
   }
 
   @Override
   public void finishDagRun(OwnedRun run, String state) {
-    if (!dagRuns.finish(run.dagId(), run.runId(), state, Instant.now())) {
-      log.info("DagRun {} of {} had already ended; left as it is", run.runId(), run.dagId());
+    switch (dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber())) {
+      case FINISHED -> { }
+      case ENDED_ELSEWHERE -> log.info("DagRun {} of {} had already ended; left as it is", run.runId(), run.dagId());
+      case CLEARED -> throw ApplicationFailure.newNonRetryableFailure("DagRun " + run.dagId() + "/" + run.runId()
+          + " was cleared in Airflow since clear_number " + run.clearNumber() + ": not finished, to be read back",
+          CLEARED);
     }
   }
 
@@ -270,6 +383,11 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       }
     }
     throw new IllegalStateException("TaskInstance state '" + airflowState + "' is not one a Temporal-owned run uses");
+  }
+
+  /** A write refused because Airflow cleared the run: the workflow reads it back instead of retrying. */
+  private static ApplicationFailure cleared(DagRunClearedException e) {
+    return ApplicationFailure.newNonRetryableFailure(e.getMessage(), CLEARED);
   }
 
   private static ApplicationFailure rejected(String reason) {

@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows.owned;
 import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -14,14 +15,26 @@ import io.temporal.workflow.WorkflowMethod;
 @WorkflowInterface
 public interface OwnedDagRunWorkflow {
   String TYPE = "OwnedDagRun";
+  /** The name of {@link #dagRunCleared}, for untyped stubs. */
+  String CLEARED_SIGNAL = "dag_run_cleared";
 
   /**
    * @param carried null when started by a trigger or a schedule; set by the workflow itself when it
-   *     continues as new
-   * @return the DagRun's final state, {@code success} or {@code failed}
+   *     continues as new; {@link OwnedDagRunCarry#clearedRun()} when started to resume a run Airflow
+   *     cleared
+   * @return the DagRun's final state, {@code success} or {@code failed} (for a resume that found
+   *     nothing to resume, or a run ended outside the workflow, the state the run had then)
    */
   @WorkflowMethod(name = TYPE)
   String run(OwnedDagRunRequest request, OwnedDagRunCarry carried);
+
+  /**
+   * Airflow cleared task instances of this run while the workflow drives it (the clear leaves a
+   * running run running): the workflow reads the run back before its next step instead of at its
+   * next write. Sent by the cleared-runs sweep; a clear number the workflow has seen is ignored.
+   */
+  @SignalMethod(name = CLEARED_SIGNAL)
+  void dagRunCleared(int clearNumber);
 
   @QueryMethod(name = "progress")
   OwnedDagRunProgress progress();

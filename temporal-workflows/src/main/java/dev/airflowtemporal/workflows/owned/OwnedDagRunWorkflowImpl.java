@@ -89,6 +89,12 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private String error;
   private OwnedRun run;
   private DagPlan plan;
+  private DagRunDecider decider;
+  private final Set<String> planTaskIds = new TreeSet<>();
+  /** Mapped tasks with instances Airflow cleared: their map indexes are revised before those run again. */
+  private final Set<String> toRevise = new TreeSet<>();
+  /** The highest clear_number the sweep reported for the run; the run is read back while it is ahead. */
+  private int clearSignalled;
   /** Every task instance, sorted, so that every iteration is the same on replay. */
   private final Map<TaskInstanceRef, TaskProgress> instances = new TreeMap<>();
   /** The state column of {@link #instances}, kept alongside so each decision does not rebuild it. */
@@ -123,46 +129,49 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private String drive(OwnedDagRunCarry carried) {
     if (carried == null) {
       create();
+    } else if (carried.resumeCleared()) {
+      // Started by the cleared-runs sweep: take the run from queued to running (or find that
+      // another starter did, and end), then go on from what Airflow's DB says.
+      phase = "resuming";
+      ResumedDagRun resumed = db.resumeDagRun(request.dagId(), request.runId(), true, List.of());
+      if (resumed.run() == null) {
+        phase = resumed.state();
+        log.info("DagRun {} of {} is {}: nothing to resume", request.runId(), request.dagId(), phase);
+        return phase;
+      }
+      adopt(resumed);
     } else {
       run = carried.run();
-      plan = db.loadPlan(run.dagId(), run.dagVersionId()).unpack();
+      setPlan(db.loadPlan(run.dagId(), run.dagVersionId()).unpack());
       carried.taskInstances().forEach(this::record);
     }
     phase = "running";
-    DagRunDecider decider = new DagRunDecider(plan);
     while (true) {
       if (fatal != null) {
         throw fatal;
       }
-      DagRunDecisions decisions = decider.decide(states);
-      List<TaskInstanceMark> marks = new ArrayList<>();
-      decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
-      // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
-      decisions.start().stream().filter(ref -> plan.task(ref.taskId()).succeedsWithoutRunning())
-          .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
-      if (!marks.isEmpty()) {
-        db.markTasks(run, marks);
-        marks.forEach(mark -> record(new TaskProgress(mark.ref(), mark.state(),
-            progressOf(mark.ref()).tryNumber() + (mark.state() == TaskState.SUCCESS ? 1 : 0), null)));
-      }
-      if (decisions.runState().isPresent()) {
-        return finish(decisions.runState().get());
-      }
-      if (!decisions.expand().isEmpty()) {
-        decisions.expand().forEach(taskId -> expand(decider, taskId));
-        continue;
-      }
-      List<TaskInstanceRef> toRun = decisions.start().stream()
-          .filter(ref -> !plan.task(ref.taskId()).succeedsWithoutRunning()).toList();
-      if (!marks.isEmpty()) {
-        continue;
-      }
-      if (continueAsNewDue()) {
-        if (inFlight.isEmpty()) {
-          log.info("Continuing {} as new after {} history events", run.runId(), Workflow.getInfo().getHistoryLength());
-          Workflow.continueAsNew(request, new OwnedDagRunCarry(run, List.copyOf(instances.values())));
+      try {
+        if (clearSignalled > run.clearNumber()) {
+          if (!readBack()) {
+            return phase;
+          }
+          continue;
         }
-      } else if (queueReadyTasks(toRun)) {
+        Step step = step();
+        if (step == Step.FINISHED) {
+          return phase;
+        }
+        if (step == Step.AGAIN) {
+          continue;
+        }
+      } catch (ActivityFailure e) {
+        // A write refused because Airflow cleared the run meanwhile: read it back, decide again.
+        if (!(e.getCause() instanceof ApplicationFailure cause && DagRunSyncActivities.CLEARED.equals(cause.getType()))) {
+          throw e;
+        }
+        if (!readBack()) {
+          return phase;
+        }
         continue;
       }
       changed = false;
@@ -172,6 +181,144 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       } else {
         Workflow.await(wait, () -> changed);
       }
+    }
+  }
+
+  private enum Step { AGAIN, WAIT, FINISHED }
+
+  /** One decision and what follows from it; AGAIN when states changed and the run is to be decided again. */
+  private Step step() {
+    DagRunDecisions decisions = decider.decide(states);
+    List<TaskInstanceMark> marks = new ArrayList<>();
+    decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
+    // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
+    decisions.start().stream().filter(ref -> plan.task(ref.taskId()).succeedsWithoutRunning())
+        .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
+    if (!marks.isEmpty()) {
+      db.markTasks(run, marks);
+      marks.forEach(mark -> record(new TaskProgress(mark.ref(), mark.state(),
+          progressOf(mark.ref()).tryNumber() + (mark.state() == TaskState.SUCCESS ? 1 : 0), null)));
+    }
+    if (decisions.runState().isPresent()) {
+      finish(decisions.runState().get());
+      return Step.FINISHED;
+    }
+    if (!decisions.expand().isEmpty()) {
+      decisions.expand().forEach(taskId -> expand(decider, taskId));
+      return Step.AGAIN;
+    }
+    List<TaskInstanceRef> toRun = decisions.start().stream()
+        .filter(ref -> !plan.task(ref.taskId()).succeedsWithoutRunning()).toList();
+    if (!marks.isEmpty()) {
+      return Step.AGAIN;
+    }
+    // A cleared mapped task is about to run again: its upstreams may have recorded another length since.
+    List<String> revise = toRun.stream().map(TaskInstanceRef::taskId).filter(toRevise::contains).distinct().toList();
+    if (!revise.isEmpty()) {
+      revise.forEach(this::reviseMapIndexes);
+      return Step.AGAIN;
+    }
+    if (continueAsNewDue()) {
+      if (inFlight.isEmpty()) {
+        log.info("Continuing {} as new after {} history events", run.runId(), Workflow.getInfo().getHistoryLength());
+        Workflow.continueAsNew(request, OwnedDagRunCarry.continuing(run, List.copyOf(instances.values())));
+      }
+    } else if (queueReadyTasks(toRun)) {
+      return Step.AGAIN;
+    }
+    return Step.WAIT;
+  }
+
+  /**
+   * Airflow cleared the run since the workflow last read it: reads it back (tries in flight are
+   * kept as they are; they settle when their runners end) and adopts what the DB says.
+   *
+   * @return false when the run ended outside the workflow (marked in the UI) or is gone: the
+   *     workflow ends, once its tries in flight have
+   */
+  private boolean readBack() {
+    ResumedDagRun current = db.resumeDagRun(run.dagId(), run.runId(), false, List.copyOf(inFlight));
+    if (current.run() == null) {
+      log.info("DagRun {} of {} is {} outside this workflow: ending once {} tries in flight end", run.runId(),
+          run.dagId(), current.state(), inFlight.size());
+      Workflow.await(() -> inFlight.isEmpty() || fatal != null);
+      phase = current.state();
+      return false;
+    }
+    log.info("DagRun {} of {} was cleared in Airflow (clear_number {} -> {}): read back", run.runId(), run.dagId(),
+        run.clearNumber(), current.run().clearNumber());
+    adopt(current);
+    return true;
+  }
+
+  /** Takes the run, its plan and the state of every task instance not in flight from a read-back. */
+  private void adopt(ResumedDagRun current) {
+    boolean samePlan = plan != null && run.dagVersionId().equals(current.run().dagVersionId());
+    run = current.run();
+    if (!samePlan) {
+      setPlan(current.plan().unpack());
+    }
+    instances.keySet().removeIf(ref -> !inFlight.contains(ref));
+    states.keySet().removeIf(ref -> !inFlight.contains(ref));
+    poolRecheckAt.clear();
+    poolBackoff.clear();
+    for (TaskInstanceSnapshot ti : current.taskInstances()) {
+      if (inFlight.contains(ti.ref()) || !planTaskIds.contains(ti.ref().taskId())) {
+        continue;
+      }
+      Instant retryAt = ti.state() == TaskState.UP_FOR_RETRY
+          ? RetryDelays.nextRetryAt(run.dagId(), plan.task(ti.ref().taskId()), run.logicalDate(), ti.tryNumber(),
+              ti.endDate() != null ? ti.endDate() : now(), ti.retryDelayOverrideSeconds())
+          : null;
+      record(new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt));
+    }
+    // Expanded mapped tasks with cleared instances are revised before those run, as Airflow's scheduler does.
+    toRevise.clear();
+    instances.forEach((ref, progress) -> {
+      if (ref.mapIndex() >= 0 && progress.state() == TaskState.NONE && !inFlight.contains(ref)) {
+        toRevise.add(ref.taskId());
+      }
+    });
+    clearSignalled = Math.min(clearSignalled, run.clearNumber());
+  }
+
+  /**
+   * Airflow's {@code _revise_map_indexes_if_mapped} for a cleared mapped task about to run again: its
+   * instances follow the length its upstreams recorded now (missing map indexes created, those beyond it
+   * removed), through the same idempotent expansion step.
+   */
+  private void reviseMapIndexes(String taskId) {
+    toRevise.remove(taskId);
+    int count = db.expandMappedTask(run, plan.task(taskId), decider.priorityWeight(taskId));
+    if (count < 0) {
+      return;  // an upstream recorded no length: as Airflow, leave the instances as they are
+    }
+    for (TaskInstanceRef ref : List.copyOf(instances.keySet())) {
+      if (ref.taskId().equals(taskId) && ref.mapIndex() >= count && !inFlight.contains(ref)) {
+        record(progressOf(ref).settled(TaskState.REMOVED));
+      }
+    }
+    for (int i = 0; i < count; i++) {
+      TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
+      if (!instances.containsKey(ref)) {
+        record(TaskProgress.notStarted(ref));
+      }
+    }
+    log.info("Revised cleared mapped task {}: {} task instances", taskId, count);
+  }
+
+  private void setPlan(DagPlan newPlan) {
+    plan = newPlan;
+    decider = new DagRunDecider(newPlan);
+    planTaskIds.clear();
+    newPlan.tasks().forEach(task -> planTaskIds.add(task.taskId()));
+  }
+
+  @Override
+  public void dagRunCleared(int clearNumber) {
+    if (clearNumber > clearSignalled) {
+      clearSignalled = clearNumber;
+      changed = true;
     }
   }
 
@@ -212,7 +359,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       throw e;
     }
     run = created.run();
-    plan = created.plan().unpack();
+    setPlan(created.plan().unpack());
   }
 
   private ApplicationFailure reject(String reason) {
@@ -329,15 +476,20 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       log.warn("{}: {}", label, e.getCause() instanceof TimeoutFailure t
           ? "timed out (" + t.getTimeoutType() + ")" : String.valueOf(e.getCause().getMessage()));
     }
-    boolean retryable = task.retries() > 0 && queued.tryNumber() <= task.retries();
     SettledAttempt settled = db.settleAttempt(run, task.taskId(), queued.mapIndex(), queued.tryNumber(),
-        queued.queuedAt(), retryable);
+        queued.queuedAt(), task.retries());
     Instant retryAt = settled.state() == TaskState.UP_FOR_RETRY
         ? RetryDelays.nextRetryAt(run.dagId(), task, run.logicalDate(), settled.tryNumber(), settled.endDate(),
             settled.retryDelayOverrideSeconds())
         : null;
-    record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
+    // (A run cleared onto a DAG version without this task meanwhile no longer counts it.)
+    if (planTaskIds.contains(ref.taskId())) {
+      record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
+    }
     for (TaskInstanceRef skipped : settled.skipped()) {
+      if (!planTaskIds.contains(skipped.taskId())) {
+        continue;
+      }
       TaskProgress progress = progressOf(skipped);
       if (progress.state() == TaskState.NONE) {
         record(progress.settled(TaskState.SKIPPED));

@@ -4,12 +4,15 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /**
- * The DagRun a Temporal-owned workflow created: what every later step needs to address it and to
+ * The DagRun a Temporal-owned workflow drives: what every later step needs to address it and to
  * build its task runners' workloads.
  *
  * @param dagVersionId the {@code dag_version} the run and its TaskInstances were created from
  * @param dagRelPath the DAG file, relative to its bundle's root
  * @param logicalDate the run's logical date (null for a run without one)
+ * @param clearNumber the run's {@code clear_number} when the workflow last read its task instances:
+ *     every write is refused once Airflow has cleared the run again since (0 in histories recorded
+ *     before clears were followed, as for any run never cleared)
  */
 public record OwnedRun(String dagId, String runId, UUID dagVersionId, String dagRelPath, String bundleName,
-                       String bundleVersion, OffsetDateTime logicalDate) {}
+                       String bundleVersion, OffsetDateTime logicalDate, int clearNumber) {}

@@ -46,6 +46,10 @@ final class StartupChecks {
       throw new StartupException("--schedule-sync-interval must be at least 1 second but was "
           + settings.scheduleSyncIntervalSeconds);
     }
+    if (settings.clearedRunsSweepIntervalSeconds < 1) {
+      throw new StartupException("--cleared-runs-sweep-interval must be at least 1 second but was "
+          + settings.clearedRunsSweepIntervalSeconds);
+    }
   }
 
   static void pythonRunner(WorkerSettings settings) {

@@ -1,7 +1,9 @@
 package dev.airflowtemporal.workflows.worker;
 
+import dev.airflowtemporal.workflows.ClearedRunsWorker;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.ScheduleWorker;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
 import dev.airflowtemporal.workflows.schedule.ScheduleSyncSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
@@ -44,6 +46,7 @@ final class WorkerCommand implements Callable<Integer> {
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues,
         RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer), settings.maxConcurrentTasks, database);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
+    ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -67,6 +70,14 @@ final class WorkerCommand implements Callable<Integer> {
           scheduledDags, Duration.ofSeconds(settings.scheduleSyncIntervalSeconds)));
       log.info("Schedule sync on: tag '{}', dags {}, every {} s", settings.scheduleTag, scheduledDags,
           settings.scheduleSyncIntervalSeconds);
+    }
+    if (settings.resumeClearedRuns) {
+      ClearedRunsWorker.startSweep(client, settings.temporal.taskQueue,
+          new ClearedRunsSweepSettings(Duration.ofSeconds(settings.clearedRunsSweepIntervalSeconds)));
+      log.info("Cleared-runs sweep on: Temporal-owned runs cleared in Airflow are resumed (every {} s)",
+          settings.clearedRunsSweepIntervalSeconds);
+    } else if (ClearedRunsWorker.stopSweep(client)) {
+      log.info("Cleared-runs sweep stopped (--no-resume-cleared-runs): cleared Temporal-owned runs stay queued");
     }
     log.info("Worker started: namespace={} address={} task queue={} airflow queues={} python={} runner={}",
         profile.getNamespace(), profile.getAddress(), settings.temporal.taskQueue, settings.queues, settings.python,

@@ -55,6 +55,18 @@ final class WorkerSettings {
       description = "Seconds between two schedule syncs. Default: ${DEFAULT-VALUE}.")
   int scheduleSyncIntervalSeconds;
 
+  @Option(names = "--resume-cleared-runs", negatable = true,
+      defaultValue = "${env:AIRFLOW_TEMPORAL_RESUME_CLEARED_RUNS:-true}", fallbackValue = "true",
+      description = "Resume Temporal-owned runs whose tasks are cleared in Airflow (UI or REST API) with a sweep "
+          + "of Airflow's DB every --cleared-runs-sweep-interval seconds; --no-resume-cleared-runs stops the sweep "
+          + "(the last worker started decides). Default: ${DEFAULT-VALUE}.")
+  boolean resumeClearedRuns;
+
+  @Option(names = "--cleared-runs-sweep-interval",
+      defaultValue = "${env:AIRFLOW_TEMPORAL_CLEARED_RUNS_SWEEP_INTERVAL:-10}",
+      description = "Seconds between two sweeps for cleared Temporal-owned runs. Default: ${DEFAULT-VALUE}.")
+  int clearedRunsSweepIntervalSeconds;
+
   @Option(names = "--max-concurrent-tasks", defaultValue = "16",
       description = "Task attempts run at once per queue on this host. Default: ${DEFAULT-VALUE}.")
   int maxConcurrentTasks;

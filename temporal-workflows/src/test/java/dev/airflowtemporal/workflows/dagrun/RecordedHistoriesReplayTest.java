@@ -21,6 +21,8 @@ class RecordedHistoriesReplayTest {
       "histories/owned-mode-retries-and-failure.json",
       "histories/owned-mode-mapped-task.json",
       "histories/owned-mode-branch.json",
+      "histories/owned-mode-resumed-after-clear.json",
+      "histories/owned-mode-cleared-while-running.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {

@@ -14,15 +14,28 @@ import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
 import dev.airflowtemporal.dbsync.MigratedAirflowDb;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import io.temporal.failure.ApplicationFailure;
+import dev.airflowtemporal.core.WorkflowIds;
+import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
+import dev.airflowtemporal.workflows.WireTestEnvironment;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivitiesImpl;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSummary;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.workflow.Workflow;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -232,7 +245,7 @@ class DagRunSyncActivitiesImplTest {
 
     UUID versionId = dagVersionId(dagId);
     assertThat(created.run()).isEqualTo(new OwnedRun(dagId, request.runId(), versionId, dagId + ".py", "dags-folder",
-        null, logicalDate));
+        null, logicalDate, 0));
     assertThat(created.plan().unpack().dagId()).isEqualTo(dagId);
     try (Connection c = connect(); PreparedStatement q = c.prepareStatement("""
         SELECT run_type, state, created_dag_version_id, conf->>'rows', start_date IS NOT NULL, logical_date,
@@ -326,8 +339,8 @@ class DagRunSyncActivitiesImplTest {
     QueueResult queued = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
     assertThat(queued.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
 
-    SettledAttempt settled = activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), true);
-    SettledAttempt repeated = activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), true);
+    SettledAttempt settled = activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), 1);
+    SettledAttempt repeated = activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), 1);
 
     assertThat(settled.state()).isEqualTo(TaskState.UP_FOR_RETRY);
     assertThat(settled.tryNumber()).isEqualTo(1);
@@ -367,7 +380,7 @@ class DagRunSyncActivitiesImplTest {
     OwnedRun run = activities.createDagRun(request(dagId)).run();
     QueueResult queued = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
 
-    SettledAttempt settled = activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), false);
+    SettledAttempt settled = activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), 0);
 
     assertThat(settled.state()).isEqualTo(TaskState.FAILED);
     assertThat(settled.tryNumber()).isEqualTo(1);
@@ -386,7 +399,7 @@ class DagRunSyncActivitiesImplTest {
     String dagId = insertDag(dag -> { }, false);
     OwnedRun run = activities.createDagRun(request(dagId)).run();
     QueueResult queued = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
-    activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), false);
+    activities.settleAttempt(run, "extract", -1, 1, queued.queuedAt(), 0);
     activities.markTasks(run, List.of(mark("transform", TaskState.UPSTREAM_FAILED),
         mark("validate", TaskState.UPSTREAM_FAILED), mark("load", TaskState.SKIPPED)));
     activities.markTasks(run, List.of(mark("extract", TaskState.SKIPPED)));
@@ -397,6 +410,211 @@ class DagRunSyncActivitiesImplTest {
         "validate", "upstream_failed 0", "load", "skipped 0"));
     assertThat(count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND state = 'failed' "
         + "AND end_date IS NOT NULL", dagId, run.runId())).as("finished failed, then left alone").isEqualTo(1);
+  }
+
+  // ---- cleared in Airflow (by Airflow's own clear_task_instances, as the UI's Clear and the REST API do) ----
+
+  @Test
+  void aFailedRunClearedByAirflowIsResumedOnceWithEachTaskInstanceReadBackAsTheClearLeftIt() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    runTry(run, "extract", 1, "success");
+    runTry(run, "transform", 1, "failed");
+    activities.markTasks(run, List.of(mark("validate", TaskState.UPSTREAM_FAILED), mark("load", TaskState.UPSTREAM_FAILED)));
+    activities.finishDagRun(run, "failed");
+    Map<String, UUID> idsBefore = taskInstanceIds(dagId, run.runId());
+
+    airflowClear(dagId, run.runId(), "transform", "validate", "load");  // Clear on transform, with downstream
+
+    // What Airflow's clear left: the run queued again, each cleared try archived and given a new id.
+    assertThat(runRow(dagId, run.runId())).isEqualTo("queued clear_number=1 start_date=null end_date=null");
+    assertThat(states(dagId, run.runId())).isEqualTo(Map.of("extract", "success 1", "transform", "null 1",
+        "validate", "null 0", "load", "null 0"));
+    Map<String, UUID> idsAfter = taskInstanceIds(dagId, run.runId());
+    assertThat(idsAfter.get("extract")).isEqualTo(idsBefore.get("extract"));
+    assertThat(idsAfter.get("transform")).isNotEqualTo(idsBefore.get("transform"));
+    assertThat(count("SELECT count(*) FROM task_instance_history WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id = 'transform' AND try_number = 1 AND state = 'failed'", dagId, run.runId())).isEqualTo(1);
+
+    ResumedDagRun resumed = activities.resumeDagRun(dagId, run.runId(), true, List.of());
+    ResumedDagRun again = activities.resumeDagRun(dagId, run.runId(), true, List.of());
+
+    assertThat(resumed.resumed()).isTrue();
+    assertThat(resumed.state()).isEqualTo("running");
+    assertThat(resumed.run()).isEqualTo(new OwnedRun(dagId, run.runId(), run.dagVersionId(), run.dagRelPath(),
+        run.bundleName(), run.bundleVersion(), null, 1));
+    assertThat(resumed.plan().unpack().tasks()).hasSize(4);
+    assertThat(resumed.taskInstances()).extracting(t -> t.ref().taskId(), TaskInstanceSnapshot::state,
+        TaskInstanceSnapshot::tryNumber).containsExactly(
+            tuple("extract", TaskState.SUCCESS, 1), tuple("load", TaskState.NONE, 0),
+            tuple("transform", TaskState.NONE, 1), tuple("validate", TaskState.NONE, 0));
+    assertThat(runRow(dagId, run.runId())).isEqualTo("running clear_number=1 start_date=set end_date=null");
+    assertThat(again.resumed()).as("a second starter finds the run running").isFalse();
+    assertThat(again.run()).isNull();
+    assertThat(again.state()).isEqualTo("running");
+
+    QueueResult secondTry = activities.queueAttempts(resumed.run(), List.of(new AttemptToQueue("transform", -1, 2)))
+        .get(0);
+    assertThat(secondTry.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
+    assertThat(secondTry.taskInstanceId()).isEqualTo(idsAfter.get("transform"));
+    assertThat(states(dagId, run.runId())).containsEntry("transform", "queued 2");
+  }
+
+  @Test
+  void writesDecidedBeforeAClearOfTheRunningRunAreRefusedAndTheRunIsNotClosed() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun before = activities.createDagRun(request(dagId)).run();
+    runTry(before, "extract", 1, "failed");
+
+    airflowClear(dagId, before.runId(), "extract");  // the run is running: Airflow leaves it so
+
+    assertThat(runRow(dagId, before.runId())).isEqualTo("running clear_number=1 start_date=set end_date=null");
+    assertThat(states(dagId, before.runId())).containsEntry("extract", "null 1");
+    assertCleared(() -> activities.markTasks(before, List.of(mark("transform", TaskState.UPSTREAM_FAILED))));
+    assertCleared(() -> activities.queueAttempts(before, List.of(new AttemptToQueue("extract", -1, 2))));
+    assertCleared(() -> activities.finishDagRun(before, "failed"));
+    assertThat(states(dagId, before.runId())).as("nothing written").containsEntry("extract", "null 1")
+        .containsEntry("transform", "null 0");
+    assertThat(runRow(dagId, before.runId())).isEqualTo("running clear_number=1 start_date=set end_date=null");
+
+    ResumedDagRun readBack = activities.resumeDagRun(dagId, before.runId(), false, List.of());
+    assertThat(readBack.resumed()).as("it was running, not queued").isFalse();
+    assertThat(readBack.run().clearNumber()).isEqualTo(1);
+    assertThat(readBack.taskInstances()).extracting(t -> t.ref().taskId(), TaskInstanceSnapshot::state)
+        .contains(tuple("extract", TaskState.NONE));
+    activities.queueAttempts(readBack.run(), List.of(new AttemptToQueue("extract", -1, 2)));
+    assertThat(states(dagId, before.runId())).containsEntry("extract", "queued 2");
+  }
+
+  @Test
+  void aTryClearedWhileItRunsGoesBackToNoneAndGetsItsRetriesAgainAsAirflowsSchedulerGivesThem() throws Exception {
+    String dagId = insertDag(dag -> task(dag, "extract").put("retries", 1), false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    QueueResult first = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
+    runnerStarted(run, "extract");
+
+    airflowClear(dagId, run.runId(), "extract");
+    assertThat(states(dagId, run.runId())).containsEntry("extract", "restarting 1");
+
+    // Its runner was told to stop (the try's id is gone) and has ended.
+    SettledAttempt settled = activities.settleAttempt(run, "extract", -1, 1, first.queuedAt(), 1);
+    assertThat(settled.state()).isEqualTo(TaskState.NONE);
+    assertThat(settled.tryNumber()).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
+        + "AND state IS NULL AND max_tries = 2", dagId, run.runId())).as("max_tries = try 1 + 1 retry").isEqualTo(1);
+
+    OwnedRun current = activities.resumeDagRun(dagId, run.runId(), false, List.of()).run();
+    QueueResult second = activities.queueAttempts(current, List.of(new AttemptToQueue("extract", -1, 2))).get(0);
+    assertThat(second.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
+    // Try 2 dies without a word: within max_tries, so it is retried, as Airflow would.
+    assertThat(activities.settleAttempt(current, "extract", -1, 2, second.queuedAt(), 1).state())
+        .isEqualTo(TaskState.UP_FOR_RETRY);
+  }
+
+  @Test
+  void theSweepFindsClearedExternalRunsQueuedOfUnpausedDagsAndRunningOnesClearedRecently() throws Exception {
+    String unpaused = insertDag(dag -> { }, false);
+    String paused = insertDag(dag -> { }, false);
+    OwnedRun finished = activities.createDagRun(request(unpaused)).run();
+    runTry(finished, "extract", 1, "failed");
+    activities.finishDagRun(finished, "failed");
+    airflowClear(unpaused, finished.runId(), "extract");
+    OwnedRun runningCleared = activities.createDagRun(request(unpaused)).run();
+    airflowClear(unpaused, runningCleared.runId(), "extract");
+    OwnedRun runningNeverCleared = activities.createDagRun(request(unpaused)).run();
+    OwnedRun ofPausedDag = activities.createDagRun(request(paused)).run();
+    activities.finishDagRun(ofPausedDag, "failed");
+    airflowClear(paused, ofPausedDag.runId(), "extract");
+    setPaused(paused, true);
+
+    List<String> found = new DagRuns(db).clearedExternalRuns(Duration.ofMinutes(1)).stream()
+        .filter(r -> dagIds.contains(r.dagId()))
+        .map(r -> r.runId() + " " + r.state() + " " + r.clearNumber()).toList();
+
+    assertThat(found).containsExactlyInAnyOrder(finished.runId() + " queued 1", runningCleared.runId() + " running 1");
+    assertThat(found).doesNotContain(runningNeverCleared.runId() + " running 0");
+  }
+
+  /** Stands in for the owned workflow under the sweep: records how it was started and signalled. */
+  public static class RecordingOwnedDagRun implements OwnedDagRunWorkflow {
+    static final List<String> STARTS = new CopyOnWriteArrayList<>();
+    static final List<OwnedDagRunRequest> REQUESTS = new CopyOnWriteArrayList<>();
+    static final List<String> SIGNALS = new CopyOnWriteArrayList<>();
+    private boolean stop;
+
+    @Override
+    public String run(OwnedDagRunRequest request, OwnedDagRunCarry carried) {
+      if (!Workflow.isReplaying()) {
+        STARTS.add(Workflow.getInfo().getWorkflowId() + (carried != null && carried.resumeCleared() ? " resume" : ""));
+        REQUESTS.add(request);
+      }
+      Workflow.await(() -> stop);
+      return "stopped";
+    }
+
+    @Override
+    public OwnedDagRunProgress progress() {
+      return null;
+    }
+
+    @Override
+    public void dagRunCleared(int clearNumber) {
+      if (!Workflow.isReplaying()) {
+        SIGNALS.add(Workflow.getInfo().getWorkflowId() + " " + clearNumber);
+      }
+      stop |= clearNumber < 0;  // the test's way to end it
+    }
+  }
+
+  @Test
+  void theSweepStartsOneResumingWorkflowPerClearedQueuedRunAndTellsARunningRunsWorkflowOnce() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OffsetDateTime logicalDate = OffsetDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC)
+        .plusMinutes(RANDOM.nextInt(5_000_000));
+    OwnedRun finished = activities.createDagRun(withConf(withLogicalDate(request(dagId), logicalDate),
+        JSON.valueToTree(Map.of("rows", 4)))).run();
+    runTry(finished, "extract", 1, "failed");
+    activities.finishDagRun(finished, "failed");
+    airflowClear(dagId, finished.runId(), "extract");
+    OwnedRun running = activities.createDagRun(request(dagId)).run();
+    airflowClear(dagId, running.runId(), "extract");
+    RecordingOwnedDagRun.STARTS.clear();
+    RecordingOwnedDagRun.REQUESTS.clear();
+    RecordingOwnedDagRun.SIGNALS.clear();
+
+    try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
+      env.newWorker("airflow").registerWorkflowImplementationTypes(RecordingOwnedDagRun.class);
+      env.start();
+      WorkflowClient client = env.getWorkflowClient();
+      String finishedId = WorkflowIds.forDagRun(dagId, finished.runId());
+      String runningId = WorkflowIds.forDagRun(dagId, running.runId());
+      // The runs' own workflows: the finished one's completed, the running one's still drives its run.
+      for (String id : List.of(finishedId, runningId)) {
+        WorkflowClient.start(client.newWorkflowStub(OwnedDagRunWorkflow.class, WorkflowOptions.newBuilder()
+            .setWorkflowId(id).setTaskQueue("airflow").build())::run, request(dagId), null);
+      }
+      client.newWorkflowStub(OwnedDagRunWorkflow.class, finishedId).dagRunCleared(-1);
+      client.newUntypedWorkflowStub(finishedId).getResult(String.class);
+      awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 2);
+      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db), client, "airflow");
+      ClearedRunsSweepSettings settings = new ClearedRunsSweepSettings(Duration.ofSeconds(10));
+
+      ClearedRunsSweepSummary first = sweep.sweep(settings);
+      ClearedRunsSweepSummary second = sweep.sweep(settings);
+
+      assertThat(first).isEqualTo(new ClearedRunsSweepSummary(1, 1, 0, 1, 0));
+      assertThat(second).as("the resuming workflow runs: Temporal refuses another; the clear was told already")
+          .isEqualTo(new ClearedRunsSweepSummary(1, 0, 1, 0, 0));
+      awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 3 && RecordingOwnedDagRun.SIGNALS.size() >= 2);
+      assertThat(RecordingOwnedDagRun.STARTS.get(2)).isEqualTo(finishedId + " resume");
+      OwnedDagRunRequest resumedWith = RecordingOwnedDagRun.REQUESTS.get(2);
+      assertThat(resumedWith.runId()).isEqualTo(finished.runId());
+      assertThat(resumedWith.conf()).isEqualTo(JSON.valueToTree(Map.of("rows", 4)));
+      assertThat(resumedWith.logicalDate().toInstant()).isEqualTo(logicalDate.toInstant());
+      assertThat(resumedWith.triggeredBy()).isEqualTo("cli");
+      assertThat(resumedWith.triggeringUserName()).isEqualTo("validation-test");
+      assertThat(RecordingOwnedDagRun.SIGNALS).containsExactly(finishedId + " -1", runningId + " 1");
+    }
   }
 
   // ---- helpers ----
@@ -550,6 +768,76 @@ class DagRunSyncActivitiesImplTest {
       }
     }
     return states;
+  }
+
+  private static void awaitCondition(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    for (int i = 0; i < 600 && !condition.getAsBoolean(); i++) {
+      Thread.sleep(50);
+    }
+    assertThat(condition.getAsBoolean()).as("within 30 s").isTrue();
+  }
+
+  /** Airflow's own clear (what the UI's Clear and both REST clear endpoints call), on this run's tasks. */
+  private static final String AIRFLOW_CLEAR = """
+      import sys
+      from sqlalchemy import select
+      from airflow.models.taskinstance import TaskInstance, clear_task_instances
+      from airflow.utils.session import create_session
+      dag_id, run_id, *task_ids = sys.argv[1:]
+      with create_session() as session:
+          tis = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag_id,
+              TaskInstance.run_id == run_id, TaskInstance.task_id.in_(task_ids))).all()
+          assert len(tis) == len(task_ids), tis
+          clear_task_instances(tis, session)
+      print("cleared", len(tis))
+      """;
+
+  private static void airflowClear(String dagId, String runId, String... taskIds) throws Exception {
+    List<String> args = new ArrayList<>(List.of(dagId, runId));
+    args.addAll(List.of(taskIds));
+    assertThat(airflowDb.airflowPython(AIRFLOW_CLEAR, args.toArray(String[]::new)))
+        .contains("cleared " + taskIds.length);
+  }
+
+  /** One try through the activities, its runner writing {@code state} as the Execution API would. */
+  private static void runTry(OwnedRun run, String taskId, int tryNumber, String state) throws SQLException {
+    QueueResult queued = activities.queueAttempts(run, List.of(new AttemptToQueue(taskId, -1, tryNumber))).get(0);
+    assertThat(queued.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
+    airflowDb.update("UPDATE task_instance SET state = ?, start_date = now(), end_date = now(), duration = 0 "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = ?", state, run.dagId(), run.runId(), taskId);
+    activities.settleAttempt(run, taskId, -1, tryNumber, queued.queuedAt(), 0);
+  }
+
+  /** The runner's PATCH /run: the try is running. */
+  private static void runnerStarted(OwnedRun run, String taskId) throws SQLException {
+    airflowDb.update("UPDATE task_instance SET state = 'running', start_date = now(), hostname = 'worker-1' "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = ?", run.dagId(), run.runId(), taskId);
+  }
+
+  private static void assertCleared(Runnable write) {
+    Throwable thrown = catchThrowable(write::run);
+    assertThat(thrown).isInstanceOf(ApplicationFailure.class);
+    assertThat(((ApplicationFailure) thrown).getType()).isEqualTo(DagRunSyncActivities.CLEARED);
+    assertThat(((ApplicationFailure) thrown).isNonRetryable()).isTrue();
+  }
+
+  private static void setPaused(String dagId, boolean paused) throws SQLException {
+    airflowDb.update("UPDATE dag SET is_paused = ?::boolean WHERE dag_id = ?", String.valueOf(paused), dagId);
+  }
+
+  /** "state clear_number=N start_date=set|null end_date=set|null" of the run. */
+  private static String runRow(String dagId, String runId) throws SQLException {
+    try (Connection c = connect(); PreparedStatement q = c.prepareStatement(
+        "SELECT state, clear_number, start_date, end_date FROM dag_run WHERE dag_id = ? AND run_id = ?")) {
+      q.setString(1, dagId);
+      q.setString(2, runId);
+      try (ResultSet rs = q.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        return rs.getString(1) + " clear_number=" + rs.getInt(2)
+            + " start_date=" + (rs.getObject(3) == null ? "null" : "set")
+            + " end_date=" + (rs.getObject(4) == null ? "null" : "set");
+      }
+    }
   }
 
   private static int count(String sql, String dagId, String runId) {

@@ -23,9 +23,13 @@ import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
+import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowExecutionAlreadyStarted;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.common.WorkflowExecutionHistory;
@@ -41,6 +45,9 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -276,6 +283,151 @@ class OwnedDagRunWorkflowTest {
     }
   }
 
+  // ---------------------------------------------------------------- cleared in Airflow
+
+  @Test
+  void aFailedRunClearedInAirflowIsResumedRunningOnlyTheClearedTasksAtTheirNextTry() throws Exception {
+    airflow.script("transform", TaskState.FAILED, TaskState.SUCCESS);
+    start(plan(16, task("extract"), task("transform", "extract"), task("load", "transform")));
+    assertThat(result()).isEqualTo("failed");
+    assertThat(airflow.tiSummary()).containsEntry("transform", "failed 1").containsEntry("load", "upstream_failed 0");
+
+    airflow.clear("transform", "load");  // Clear on the failed task, with its downstream
+    assertThat(airflow.runState()).isEqualTo("queued");
+    String resumedRunId = startResume().getRunId();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.resumptions).containsExactly("resume queued");
+    assertThat(airflow.started).containsExactly("extract try 1", "transform try 1", "transform try 2", "load try 1");
+    assertThat(airflow.tiSummary()).isEqualTo(Map.of("extract", "success 1", "transform", "success 2",
+        "load", "success 1"));
+    assertThat(airflow.finishedAs).containsExactly("failed", "success");
+    assertThat(airflow.created.get()).as("the run is resumed, not created again").isEqualTo(1);
+
+    WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId(), resumedRunId);
+    try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
+      WorkflowReplayer.replayWorkflowExecution(history, replayEnv, OwnedDagRunWorkflowImpl.class);
+    }
+  }
+
+  @Test
+  void aSecondResumptionIsRefusedWhileTheFirstRunsAndFindsNothingToDoAfterIt() {
+    airflow.script("transform", TaskState.FAILED, TaskState.SUCCESS);
+    start(plan(16, task("extract"), task("transform", "extract")));
+    assertThat(result()).isEqualTo("failed");
+    airflow.clear("transform");
+    CountDownLatch hold = new CountDownLatch(1);
+    airflow.holdRunner.put("transform", hold);
+    startResume();
+    awaitTrue(() -> airflow.started.contains("transform try 2"), "the resumed run's transform try 2 to start");
+
+    assertThatThrownBy(this::startResume).as("Temporal refuses a second workflow beside the first")
+        .isInstanceOf(WorkflowExecutionAlreadyStarted.class);
+    hold.countDown();
+    assertThat(result()).isEqualTo("success");
+
+    startResume();
+    assertThat(result()).as("the run is success, not queued: nothing to resume").isEqualTo("success");
+    assertThat(airflow.resumptions).containsExactly("resume queued", "resume success");
+    assertThat(airflow.started).containsExactly("extract try 1", "transform try 1", "transform try 2");
+    assertThat(airflow.finishedAs).containsExactly("failed", "success");
+  }
+
+  @Test
+  void aTaskClearedWhileItsRunStillRunsRunsAgainAndTheRunIsNotClosedOnTheStatesBeforeTheClear() {
+    CountDownLatch holdB = new CountDownLatch(1);
+    airflow.holdRunner.put("b", holdB);
+    airflow.script("a", TaskState.FAILED, TaskState.SUCCESS);
+    start(plan(16, task("a"), task("b"), task("c", "a")));
+    awaitTrue(() -> "upstream_failed 0".equals(airflow.tiSummary().get("c")), "a to fail and c to be upstream_failed");
+
+    airflow.clear("a", "c");  // while b still runs: the run stays running
+    assertThat(airflow.runState()).isEqualTo("running");
+    holdB.countDown();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.refusedAsCleared).as("the close decided on a failed 'a' was refused")
+        .containsExactly("finish failed");
+    assertThat(airflow.resumptions).containsExactly("read back running");
+    assertThat(airflow.started.subList(0, 2)).as("a and b start together").containsExactlyInAnyOrder("a try 1", "b try 1");
+    assertThat(airflow.started.subList(2, 4)).containsExactly("a try 2", "c try 1");
+    assertThat(airflow.finishedAs).containsExactly("success");
+    assertThat(airflow.tiSummary()).isEqualTo(Map.of("a", "success 2", "b", "success 1", "c", "success 1"));
+  }
+
+  @Test
+  void aClearSignalledWhileAnotherTaskRunsRunsTheClearedTaskWithoutWaitingForThatTask() {
+    CountDownLatch holdB = new CountDownLatch(1);
+    airflow.holdRunner.put("b", holdB);
+    airflow.script("a", TaskState.FAILED, TaskState.SUCCESS);
+    start(plan(16, task("a"), task("b"), task("c", "a")));
+    awaitTrue(() -> "upstream_failed 0".equals(airflow.tiSummary().get("c")), "a to fail and c to be upstream_failed");
+
+    airflow.clear("a", "c");
+    workflow().dagRunCleared(1);
+    awaitTrue(() -> "success 1".equals(airflow.tiSummary().get("c")), "a try 2 and c to succeed while b still runs");
+    assertThat(airflow.tiSummary()).containsEntry("b", "queued 1");
+    holdB.countDown();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.refusedAsCleared).as("the clear was read back before any write").isEmpty();
+    assertThat(airflow.started.subList(0, 2)).as("a and b start together").containsExactlyInAnyOrder("a try 1", "b try 1");
+    assertThat(airflow.started.subList(2, 4)).containsExactly("a try 2", "c try 1");
+    assertThat(airflow.finishedAs).containsExactly("success");
+  }
+
+  @Test
+  void aRunEndedInAirflowAfterAClearIsLeftAsItIsAndItsWorkflowEndsOnceItsTriesHave() {
+    CountDownLatch holdB = new CountDownLatch(1);
+    airflow.holdRunner.put("b", holdB);
+    airflow.script("a", TaskState.FAILED);
+    start(plan(16, task("a"), task("b"), task("c", "a")));
+    awaitTrue(() -> "upstream_failed 0".equals(airflow.tiSummary().get("c")), "a to fail and c to be upstream_failed");
+
+    airflow.clear("a", "c");
+    airflow.markRun("success");  // "Mark run as success" in the UI
+    workflow().dagRunCleared(1);
+    awaitTrue(() -> airflow.resumptions.contains("read back success"), "the workflow to read the run back");
+    holdB.countDown();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.finishedAs).as("the workflow wrote no end of its own").isEmpty();
+    assertThat(airflow.started).containsExactlyInAnyOrder("a try 1", "b try 1");
+  }
+
+  @Test
+  void aTryClearedWhileItRunsRunsAgainAtTheNextTryOnceItsRunnerHasStopped() {
+    CountDownLatch hold = new CountDownLatch(1);
+    airflow.holdRunner.put("long", hold);
+    start(plan(16, task("long"), task("after", "long")));
+    awaitTrue(() -> airflow.started.contains("long try 1"), "long try 1 to start");
+
+    airflow.clear("long");  // running: restarting until its runner ends
+    workflow().dagRunCleared(1);
+    hold.countDown();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("long try 1", "long try 2", "after try 1");
+    assertThat(airflow.tiSummary()).isEqualTo(Map.of("long", "success 2", "after", "success 1"));
+  }
+
+  @Test
+  void aClearedMappedTaskIsRevisedToTheLengthItsRerunUpstreamRecordedAsAirflowsSchedulerDoes() {
+    airflow.mapLengths.put("double", 3);
+    start(plan(16, task("numbers"), mappedOver(task("double", "numbers"), "numbers"), task("total", "double")));
+    assertThat(result()).isEqualTo("success");
+
+    airflow.clear("numbers", "double", "total");  // Clear numbers with its downstream: the run was success
+    airflow.mapLengths.put("double", 2);  // its rerun returns a shorter list
+    startResume();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.expanded).containsExactly("double", "double");
+    assertThat(airflow.started.subList(5, airflow.started.size())).as("after the clear")
+        .containsExactlyInAnyOrder("numbers try 2", "double[0] try 2", "double[1] try 2", "total try 2");
+    assertThat(airflow.tiSummary()).containsEntry("double[2]", "removed 1").containsEntry("double[0]", "success 2");
+  }
+
   // ---------------------------------------------------------------- harness
 
   private void start(DagPlan plan) {
@@ -284,6 +436,36 @@ class OwnedDagRunWorkflowTest {
     firstRunId = WorkflowClient.start(stub()::run, request(), null).getRunId();
   }
 
+
+  /** What the cleared-runs sweep does for a queued external run: a new execution under the run's workflow id. */
+  private WorkflowExecution startResume() {
+    OwnedDagRunWorkflow resumed = env.getWorkflowClient().newWorkflowStub(OwnedDagRunWorkflow.class,
+        WorkflowOptions.newBuilder().setWorkflowId(workflowId()).setTaskQueue(TASK_QUEUE)
+            .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
+            .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_FAIL)
+            .build());
+    return WorkflowClient.start(resumed::run, request(), OwnedDagRunCarry.clearedRun());
+  }
+
+  private OwnedDagRunWorkflow workflow() {
+    return env.getWorkflowClient().newWorkflowStub(OwnedDagRunWorkflow.class, workflowId());
+  }
+
+  /** A bounded wait for something the workflow does on its own time (liveness, not timing). */
+  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
 
   private TestWorkflowEnvironment environment(long continueAsNewAfterEvents) {
     TestWorkflowEnvironment environment = WireTestEnvironment.newInstance();
@@ -361,7 +543,11 @@ class OwnedDagRunWorkflowTest {
     return result;
   }
 
-  /** Airflow's DB as the sync activities see it, with each task's outcomes scripted per try. */
+  /**
+   * Airflow's DB as the sync activities see it, with each task's outcomes scripted per try: it keeps
+   * each task instance's state and try, the run's state and clear_number, and refuses writes decided
+   * before a {@link #clear} as the real activities do.
+   */
   static final class FakeAirflow implements DagRunSyncActivities {
     DagPlan plan;
     String rejectWith;
@@ -378,6 +564,8 @@ class OwnedDagRunWorkflowTest {
     final List<Instant> startedAt = new CopyOnWriteArrayList<>();
     final List<String> finishedAs = new CopyOnWriteArrayList<>();
     final List<Boolean> settledRetryable = new CopyOnWriteArrayList<>();
+    final List<String> refusedAsCleared = new CopyOnWriteArrayList<>();
+    final List<String> resumptions = new CopyOnWriteArrayList<>();
     final Map<String, String> marks = new ConcurrentHashMap<>();
     final Map<String, Integer> mapLengths = new ConcurrentHashMap<>();
     final List<String> expanded = new CopyOnWriteArrayList<>();
@@ -386,6 +574,15 @@ class OwnedDagRunWorkflowTest {
     private final Map<String, List<String>> skips = new ConcurrentHashMap<>();
     private final Map<String, Boolean> runnerDies = new ConcurrentHashMap<>();
     private final Map<String, Instant> ranUntil = new ConcurrentHashMap<>();
+    // The DB: the run's state and clear_number, each task instance's state and try.
+    private String runState;
+    private int clearNumber;
+    private UUID dagVersionId;
+    private final Map<TaskInstanceRef, TaskState> tiStates = new TreeMap<>();
+    private final Map<TaskInstanceRef, Integer> tiTries = new TreeMap<>();
+    private final Map<TaskInstanceRef, Integer> tiMaxTries = new TreeMap<>();
+    /** Tries Airflow cleared while they ran: restarting until their runner ends. */
+    private final Set<TaskInstanceRef> restarting = new TreeSet<>();
 
     void script(String taskId, TaskState... states) {
       outcomes.put(taskId, new ConcurrentLinkedDeque<>(List.of(states)));
@@ -403,14 +600,92 @@ class OwnedDagRunWorkflowTest {
       runnerDies.put(taskId, true);
     }
 
+    /**
+     * What Airflow's clear_task_instances does to the rows: each task instance of these tasks goes
+     * back to None at its try (max_tries = try + retries), or to restarting while a try of it runs;
+     * clear_number + 1; a finished run becomes queued, a running one stays running.
+     */
+    synchronized void clear(String... taskIds) {
+      for (String taskId : taskIds) {
+        for (TaskInstanceRef ref : List.copyOf(tiStates.keySet())) {
+          if (!ref.taskId().equals(taskId)) {
+            continue;
+          }
+          TaskState state = tiStates.get(ref);
+          if (state == TaskState.RUNNING || state == TaskState.QUEUED) {
+            restarting.add(ref);
+          } else {
+            tiStates.put(ref, TaskState.NONE);
+            tiMaxTries.put(ref, tiTries.get(ref) + plan.task(taskId).retries());
+          }
+        }
+      }
+      clearNumber++;
+      if (runState.equals("success") || runState.equals("failed")) {
+        runState = "queued";
+      }
+    }
+
+    /** The UI's "Mark run as ..." */
+    synchronized void markRun(String state) {
+      runState = state;
+    }
+
+    synchronized String runState() {
+      return runState;
+    }
+
+    synchronized Map<String, String> tiSummary() {
+      Map<String, String> summary = new TreeMap<>();
+      tiStates.forEach((ref, state) -> summary.put(ref.label(), state.airflowName() + " " + tiTries.get(ref)));
+      return summary;
+    }
+
+    private void refuseIfCleared(OwnedRun run, String step) {
+      if (run.clearNumber() != clearNumber) {
+        refusedAsCleared.add(step);
+        throw ApplicationFailure.newNonRetryableFailure("cleared since clear_number " + run.clearNumber(), CLEARED);
+      }
+    }
+
+    private void putRow(TaskInstanceRef ref, TaskState state, int tryNumber) {
+      tiStates.put(ref, state);
+      tiTries.put(ref, tryNumber);
+    }
+
+    private OwnedRun ownedRun(String runId, OffsetDateTime logicalDate) {
+      return new OwnedRun(DAG, runId, dagVersionId, "etl.py", "dags-folder", null, logicalDate, clearNumber);
+    }
+
     @Override
-    public CreatedDagRun createDagRun(OwnedDagRunRequest request) {
+    public synchronized CreatedDagRun createDagRun(OwnedDagRunRequest request) {
       if (rejectWith != null) {
         throw ApplicationFailure.newNonRetryableFailure(rejectWith, REJECTED);
       }
       created.incrementAndGet();
-      return new CreatedDagRun(new OwnedRun(DAG, request.runId(), UUID.randomUUID(), "etl.py", "dags-folder", null,
-          request.logicalDate()), PackedPlan.pack(plan));
+      runState = "running";
+      dagVersionId = UUID.randomUUID();
+      for (TaskPlan task : plan.tasks()) {
+        putRow(TaskInstanceRef.of(task.taskId()), TaskState.NONE, 0);
+        tiMaxTries.put(TaskInstanceRef.of(task.taskId()), task.retries());
+      }
+      return new CreatedDagRun(ownedRun(request.runId(), request.logicalDate()), PackedPlan.pack(plan));
+    }
+
+    @Override
+    public synchronized ResumedDagRun resumeDagRun(String dagId, String runId, boolean onlyIfQueued,
+                                                   List<TaskInstanceRef> inFlight) {
+      boolean resumed = runState.equals("queued");
+      resumptions.add((onlyIfQueued ? "resume " : "read back ") + runState);
+      if (resumed) {
+        runState = "running";
+      } else if (onlyIfQueued || !runState.equals("running")) {
+        return ResumedDagRun.nothingToDrive(runState);
+      }
+      List<TaskInstanceSnapshot> snapshots = new ArrayList<>();
+      tiStates.forEach((ref, state) -> snapshots.add(new TaskInstanceSnapshot(ref,
+          restarting.contains(ref) ? TaskState.RUNNING : state, tiTries.get(ref), Instant.EPOCH, null)));
+      return new ResumedDagRun(resumed, runState, ownedRun(runId, null), PackedPlan.pack(plan), snapshots);
     }
 
     @Override
@@ -420,13 +695,36 @@ class OwnedDagRunWorkflowTest {
     }
 
     @Override
-    public int expandMappedTask(OwnedRun run, TaskPlan task, int priorityWeight) {
+    public synchronized int expandMappedTask(OwnedRun run, TaskPlan task, int priorityWeight) {
+      refuseIfCleared(run, "expand " + task.taskId());
       expanded.add(task.taskId());
-      return mapLengths.getOrDefault(task.taskId(), -1);
+      int length = mapLengths.getOrDefault(task.taskId(), -1);
+      TaskInstanceRef unmapped = TaskInstanceRef.of(task.taskId());
+      if (length == 0 && tiStates.containsKey(unmapped)) {
+        putRow(unmapped, TaskState.SKIPPED, 0);
+      } else if (length >= 0) {
+        // As TaskInstances.expandMapped: indexes below the length exist (new ones None), the others are removed.
+        tiStates.remove(unmapped);
+        tiTries.remove(unmapped);
+        for (TaskInstanceRef ref : List.copyOf(tiStates.keySet())) {
+          if (ref.taskId().equals(task.taskId()) && ref.mapIndex() >= length) {
+            tiStates.put(ref, TaskState.REMOVED);
+          }
+        }
+        for (int i = 0; i < length; i++) {
+          TaskInstanceRef ref = new TaskInstanceRef(task.taskId(), i);
+          if (!tiStates.containsKey(ref)) {
+            putRow(ref, TaskState.NONE, 0);
+            tiMaxTries.put(ref, task.retries());
+          }
+        }
+      }
+      return length;
     }
 
     @Override
-    public List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
+    public synchronized List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
+      refuseIfCleared(run, "queue " + attempts.stream().map(a -> a.taskId() + " try " + a.tryNumber()).toList());
       List<QueueResult> results = new ArrayList<>();
       for (AttemptToQueue attempt : attempts) {
         queueRequests.incrementAndGet();
@@ -434,6 +732,7 @@ class OwnedDagRunWorkflowTest {
         if (full != null && full.getAndDecrement() > 0) {
           results.add(QueueResult.poolFull(attempt));
         } else {
+          putRow(new TaskInstanceRef(attempt.taskId(), attempt.mapIndex()), TaskState.QUEUED, attempt.tryNumber());
           results.add(QueueResult.queued(attempt, UUID.randomUUID(), Instant.now()));
         }
       }
@@ -442,13 +741,23 @@ class OwnedDagRunWorkflowTest {
 
     @Override
     public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
-                                        boolean retryable) {
+                                        int taskRetries) {
       if (taskId.equals(settleBreaksFor)) {
         throw new IllegalStateException("TaskInstance state 'bogus' is not one a Temporal-owned run uses");
+      }
+      TaskInstanceRef ref = new TaskInstanceRef(taskId, mapIndex);
+      synchronized (this) {
+        if (restarting.remove(ref)) {
+          // Cleared while it ran: back to None (max_tries = try + retries), to run again.
+          putRow(ref, TaskState.NONE, tryNumber);
+          tiMaxTries.put(ref, tryNumber + taskRetries);
+          return new SettledAttempt(ref, tryNumber, TaskState.NONE, Instant.EPOCH, null, List.of());
+        }
       }
       Deque<TaskState> scripted = outcomes.get(taskId);
       TaskState state;
       if (runnerDies.containsKey(taskId)) {
+        boolean retryable = taskRetries > 0 && tryNumber <= tiMaxTries.getOrDefault(ref, taskRetries);
         settledRetryable.add(retryable);
         state = retryable ? TaskState.UP_FOR_RETRY : TaskState.FAILED;
       } else {
@@ -456,17 +765,30 @@ class OwnedDagRunWorkflowTest {
       }
       List<TaskInstanceRef> skipped = state == TaskState.SUCCESS
           ? skips.getOrDefault(taskId, List.<String>of()).stream().map(TaskInstanceRef::of).toList() : List.of();
-      return new SettledAttempt(new TaskInstanceRef(taskId, mapIndex), tryNumber, state,
-          ranUntil.getOrDefault(taskId, Instant.EPOCH), null, skipped);
+      synchronized (this) {
+        putRow(ref, state, tryNumber);
+        skipped.forEach(s -> putRow(s, TaskState.SKIPPED, 0));
+      }
+      return new SettledAttempt(ref, tryNumber, state, ranUntil.getOrDefault(taskId, Instant.EPOCH), null, skipped);
     }
 
     @Override
-    public void markTasks(OwnedRun run, List<TaskInstanceMark> marks) {
-      marks.forEach(mark -> this.marks.put(mark.ref().label(), mark.state().airflowName()));
+    public synchronized void markTasks(OwnedRun run, List<TaskInstanceMark> marks) {
+      refuseIfCleared(run, "mark " + marks.stream().map(m -> m.ref().label() + " " + m.state().airflowName()).toList());
+      marks.forEach(mark -> {
+        this.marks.put(mark.ref().label(), mark.state().airflowName());
+        int tries = tiTries.getOrDefault(mark.ref(), 0);
+        putRow(mark.ref(), mark.state(), mark.state() == TaskState.SUCCESS ? tries + 1 : tries);
+      });
     }
 
     @Override
-    public void finishDagRun(OwnedRun run, String state) {
+    public synchronized void finishDagRun(OwnedRun run, String state) {
+      if (runState.equals("success") || runState.equals("failed")) {
+        return;
+      }
+      refuseIfCleared(run, "finish " + state);
+      runState = state;
       finishedAs.add(state);
     }
   }

@@ -28,6 +28,29 @@ class WorkerMainTest {
   }
 
   @Test
+  void theClearedRunsSweepIsOnEveryTenSecondsByDefaultAndCanBeTurnedOffOrSlowedDown() {
+    assertThat(run("worker", "--help")).isZero();
+    assertThat(out.toString()).contains("--[no-]resume-cleared-runs").contains("--cleared-runs-sweep-interval");
+    WorkerSettings defaults = parsedWorker();
+    assertThat(defaults.resumeClearedRuns).isTrue();
+    assertThat(defaults.clearedRunsSweepIntervalSeconds).isEqualTo(10);
+    assertThat(parsedWorker("--no-resume-cleared-runs").resumeClearedRuns).isFalse();
+    assertThat(parsedWorker("--resume-cleared-runs").resumeClearedRuns).isTrue();
+    assertThat(parsedWorker("--cleared-runs-sweep-interval", "60").clearedRunsSweepIntervalSeconds).isEqualTo(60);
+    assertThat(run("worker", "--cleared-runs-sweep-interval", "0")).isEqualTo(2);
+    assertThat(err.toString()).contains("--cleared-runs-sweep-interval must be at least 1 second but was 0");
+  }
+
+  private static WorkerSettings parsedWorker(String... args) {
+    CommandLine cli = WorkerMain.commandLine();
+    String[] all = new String[args.length + 1];
+    all[0] = "worker";
+    System.arraycopy(args, 0, all, 1, args.length);
+    cli.parseArgs(all);
+    return ((WorkerCommand) cli.getSubcommands().get("worker").getCommand()).settings;
+  }
+
+  @Test
   void badOptionsExitNonZeroWithOneLineNamingTheSetting() {
     assertThat(run("worker", "--max-concurrent-tasks", "0")).isEqualTo(2);
     assertThat(err.toString()).contains("--max-concurrent-tasks must be at least 1").doesNotContain("\tat ");

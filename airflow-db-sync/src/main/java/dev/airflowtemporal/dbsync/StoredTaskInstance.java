@@ -1,0 +1,17 @@
+package dev.airflowtemporal.dbsync;
+
+import java.time.Instant;
+import java.util.UUID;
+
+/**
+ * A TaskInstance of a run as Airflow's DB has it now, read back by {@link TaskInstances#all} (e.g. after
+ * Airflow cleared some of them).
+ *
+ * @param id the current try's {@code task_instance.id}, which {@link TaskInstances#transition} takes
+ * @param state Airflow's state, or {@link TaskInstances#NO_STATE}
+ * @param maxTries {@code max_tries}: a clear raises it to try_number + retries, so a cleared task gets
+ *     its retries again
+ * @param retryDelayOverrideSeconds for up_for_retry: the delay a RetryPolicy chose, or null
+ */
+public record StoredTaskInstance(UUID id, TaskInstanceKey key, String state, int tryNumber, int maxTries, Instant endDate,
+                                 Double retryDelayOverrideSeconds) {}
