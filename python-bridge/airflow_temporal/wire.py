@@ -182,8 +182,9 @@ class OwnedDagRunProgress:
     """Answer of ``OwnedDagRun``'s ``progress`` query (the workflow's result is just the final ``state``).
 
     ``state``: ``creating`` until the DagRun and its TaskInstances exist (``resuming`` in an execution that
-    resumes a run cleared in Airflow, until it has taken the run), then ``running``, then Airflow's
-    final ``success`` or ``failed``; ``rejected`` when the request was refused and nothing was created.
+    resumes a run cleared in Airflow, until it has taken the run; ``queued`` while the DAG's
+    ``max_active_runs`` are running), then ``running``, then Airflow's final ``success`` or ``failed``;
+    ``rejected`` when the request was refused and nothing was created.
     """
 
     contract_version: int

@@ -35,7 +35,9 @@ public final class DagRuns {
 
   /**
    * Inserts the run as Airflow's {@code create_dagrun} would (without its TaskInstances; see
-   * {@link TaskInstances#createAll}). Idempotent: when (dag_id, run_id) already exists with the same
+   * {@link TaskInstances#createAll}). A run asked for {@code running} is created {@code queued} instead
+   * while the DAG's {@code max_active_runs} are running (see {@link #resumeExternal}), as the scheduler
+   * would leave a triggered run. Idempotent: when (dag_id, run_id) already exists with the same
    * request, that row is returned as it is now, so an activity retried after a crash gets the run it
    * created.
    *
@@ -49,7 +51,9 @@ public final class DagRuns {
         if (existing != null) {
           return sameRunOrRefuse(existing, request, conf);
         }
-        DagRunRow row = newRow(request, maxLogTemplateId(session));
+        NewDagRun admitted = request.state().equals("running") && !hasRunSlot(session, request.dagId())
+            ? request.withState("queued") : request;
+        DagRunRow row = newRow(admitted, maxLogTemplateId(session));
         session.persist(row);
         session.flush();
         return DagRun.of(row);
@@ -137,8 +141,9 @@ public final class DagRuns {
   }
 
   /**
-   * In one transaction, with the run's row locked: when it is an external run in state
-   * {@code queued} (Airflow's clear puts a finished run there), moves it to {@code running} as the
+   * In one transaction, with the DAG's and the run's rows locked: when it is an external run in state
+   * {@code queued} (created while the DAG's runs were at {@code max_active_runs}, or a finished run
+   * Airflow's clear put back there) and the DAG has a run slot, moves it to {@code running} as the
    * scheduler's {@code _start_queued_dagruns} does (start_date now, end_date cleared); otherwise
    * changes nothing. Of two concurrent callers only one sees {@link Resumption#resumed()}.
    *
@@ -146,6 +151,7 @@ public final class DagRuns {
    */
   public Optional<Resumption> resumeExternal(String dagId, String runId) {
     return Optional.ofNullable(sessionFactory.fromTransaction(session -> {
+      boolean slot = hasRunSlot(session, dagId);
       DagRunRow row = session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId",
               DagRunRow.class)
           .setParameter("dagId", dagId)
@@ -156,7 +162,7 @@ public final class DagRuns {
         return null;
       }
       String previous = row.state;
-      if (EXTERNAL.equals(row.runType) && "queued".equals(row.state)) {
+      if (EXTERNAL.equals(row.runType) && "queued".equals(row.state) && slot) {
         Instant now = now();
         row.state = "running";
         row.startDate = now;
@@ -205,6 +211,28 @@ public final class DagRuns {
     if (current == null || current != expected) {
       throw new DagRunClearedException(run, expected, current);
     }
+  }
+
+  /**
+   * Whether one more run of the DAG may start: fewer of its runs outside backfills are running than
+   * its {@code max_active_runs} (none or 0: no limit), counted as the scheduler's
+   * {@code _start_queued_dagruns} counts them. Locks the DAG's row until the caller's transaction
+   * ends, so that two callers cannot both take the last slot.
+   */
+  private static boolean hasRunSlot(Session session, String dagId) {
+    Integer maxActiveRuns = session.createNativeQuery(
+            "select max_active_runs from dag where dag_id = :dagId for update", Integer.class)
+        .setParameter("dagId", dagId)
+        .uniqueResult();
+    if (maxActiveRuns == null || maxActiveRuns <= 0) {
+      return true;
+    }
+    long running = session.createNativeQuery("""
+            select count(*) from dag_run
+            where dag_id = :dagId and state = 'running' and backfill_id is null""", Long.class)
+        .setParameter("dagId", dagId)
+        .getSingleResult();
+    return running < maxActiveRuns;
   }
 
   private static DagRunRow find(Session session, String dagId, String runId) {

@@ -10,7 +10,7 @@ import java.util.UUID;
  * arguments of Airflow's {@code SerializedDAG.create_dagrun}.
  *
  * @param runType the product passes {@code external}; the column is a plain String(50)
- * @param state {@code queued} or {@code running}
+ * @param state {@code queued} or {@code running} (created queued while the DAG is at its max_active_runs)
  * @param logicalDate null for a run without one (as manual runs in Airflow 3); unique per DAG otherwise
  * @param dataIntervalStart both interval ends are null or both set, and only with a logical date
  * @param startDate for a running run, when it started; null means now
@@ -43,5 +43,11 @@ public record NewDagRun(String dagId, String runId, String runType, String state
     if (confJson == null) {
       confJson = "{}";
     }
+  }
+
+  /** The same run in another initial state. */
+  public NewDagRun withState(String newState) {
+    return new NewDagRun(dagId, runId, runType, newState, logicalDate, dataIntervalStart, dataIntervalEnd, runAfter,
+        startDate, confJson, triggeredBy, triggeringUserName, bundleVersion, dagVersionId);
   }
 }

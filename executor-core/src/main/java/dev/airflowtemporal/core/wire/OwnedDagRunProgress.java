@@ -8,7 +8,7 @@ import java.util.Map;
  * {@code trigger --wait} prints while it waits.
  *
  * @param state {@code creating} until the DagRun and its TaskInstances exist ({@code resuming} in an
- *     execution that resumes a run cleared in Airflow, until it has taken the run), then {@code running},
+ *     execution that resumes a run cleared in Airflow, until it has taken the run; {@code queued} while the DAG's max_active_runs are running), then {@code running},
  *     then Airflow's final {@code success} or {@code failed}; {@code rejected} when the request was
  *     refused (unknown DAG, bad conf, ...) and nothing was created
  * @param error why the run was rejected or failed outright, else null

@@ -30,7 +30,8 @@ public interface DagRunSyncActivities {
   /**
    * Checks the request against the DAG's latest serialized version (DAG known and parseable, pools
    * exist and are big enough, conf an object, logical date free), then creates the DagRun
-   * ({@code run_type='external'}, running) and its TaskInstances.
+   * ({@code run_type='external'}, running; queued while the DAG's max_active_runs are running) and its
+   * TaskInstances.
    *
    * @throws io.temporal.failure.ApplicationFailure of type {@link #REJECTED} naming the problem
    */
@@ -38,10 +39,11 @@ public interface DagRunSyncActivities {
   CreatedDagRun createDagRun(OwnedDagRunRequest request);
 
   /**
-   * Reads a run Airflow cleared back from its DB. In one transaction on the locked DagRun row: an
-   * external run in state queued (a finished run that was cleared) becomes running, as Airflow's
-   * scheduler starts a queued run; with {@code onlyIfQueued} any other state is left alone and
-   * nothing is returned to drive, so of two starters only one resumes the run. Then task instances
+   * Reads a run Airflow cleared (or that waits queued) back from its DB. In one transaction on the
+   * locked DagRun row: an external run in state queued (a finished run that was cleared, or one created
+   * queued) becomes running if the DAG's max_active_runs allow, as Airflow's scheduler starts a queued
+   * run; with {@code onlyIfQueued} any other state, or a run left queued, is left alone and nothing is
+   * returned to drive, so of two starters only one resumes the run. Then task instances
    * that no try of the caller has in flight are made resumable as Airflow would: restarting (cleared
    * while running) back to None, tries left queued or running by no one failed as handle_failure
    * would. Returns the run with its clear_number, its DAG version's plan and every task instance.

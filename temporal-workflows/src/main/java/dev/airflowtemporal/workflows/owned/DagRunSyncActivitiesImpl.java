@@ -116,13 +116,13 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
         .map(task -> newTaskInstance(task, TaskInstanceRef.UNMAPPED, decider.priorityWeight(task.taskId())))
         .toList();
     int inserted = taskInstances.createAll(key, serialized.dagVersionId(), newTasks);
-    log.info("Created DagRun {} of {} (dag version {}) with {} task instances", request.runId(), request.dagId(),
-        serialized.versionNumber(), inserted);
+    log.info("Created DagRun {} of {} (dag version {}, {}) with {} task instances", request.runId(), request.dagId(),
+        serialized.versionNumber(), stored.state(), inserted);
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
         stored.clearNumber());
-    return new CreatedDagRun(run, PackedPlan.pack(plan));
+    return new CreatedDagRun(run, PackedPlan.pack(plan), "queued".equals(stored.state()));
   }
 
   @Override

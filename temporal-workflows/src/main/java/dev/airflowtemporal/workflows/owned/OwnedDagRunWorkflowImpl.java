@@ -55,6 +55,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   static final Duration EXECUTION_TIMEOUT_GRACE = Duration.ofSeconds(60);
   static final Duration POOL_RECHECK_FIRST = Duration.ofSeconds(1);
   static final Duration POOL_RECHECK_MAX = Duration.ofSeconds(15);
+  static final Duration RUN_SLOT_RECHECK_FIRST = Duration.ofSeconds(1);
+  static final Duration RUN_SLOT_RECHECK_MAX = Duration.ofSeconds(15);
 
   private static final Logger log = Workflow.getLogger(OwnedDagRunWorkflowImpl.class);
   /**
@@ -128,18 +130,16 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   private String drive(OwnedDagRunCarry carried) {
     if (carried == null) {
-      create();
-    } else if (carried.resumeCleared()) {
-      // Started by the cleared-runs sweep: take the run from queued to running (or find that
-      // another starter did, and end), then go on from what Airflow's DB says.
-      phase = "resuming";
-      ResumedDagRun resumed = db.resumeDagRun(request.dagId(), request.runId(), true, List.of());
-      if (resumed.run() == null) {
-        phase = resumed.state();
-        log.info("DagRun {} of {} is {}: nothing to resume", request.runId(), request.dagId(), phase);
+      if (create() && !startQueuedRun()) {
         return phase;
       }
-      adopt(resumed);
+    } else if (carried.resumeCleared()) {
+      // Started by the cleared-runs sweep (or continued while queued): take the run from queued to
+      // running (or find that another starter did, and end), then go on from what Airflow's DB says.
+      phase = "resuming";
+      if (!startQueuedRun()) {
+        return phase;
+      }
     } else {
       run = carried.run();
       setPlan(db.loadPlan(run.dagId(), run.dagVersionId()).unpack());
@@ -344,7 +344,42 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     }
   }
 
-  private void create() {
+  /**
+   * Takes the request's queued run to running as soon as the DAG's max_active_runs leave a slot, as
+   * Airflow's scheduler starts queued runs, and adopts what Airflow's DB says of it.
+   *
+   * @return false when there is nothing to drive: the run ended (marked in the UI), is gone, or was
+   *     started by another workflow
+   */
+  private boolean startQueuedRun() {
+    Duration recheck = RUN_SLOT_RECHECK_FIRST;
+    while (true) {
+      ResumedDagRun resumed = db.resumeDagRun(request.dagId(), request.runId(), true, List.of());
+      if (resumed.run() != null) {
+        adopt(resumed);
+        return true;
+      }
+      if (!"queued".equals(resumed.state())) {
+        phase = resumed.state();
+        log.info("DagRun {} of {} is {}: nothing to resume", request.runId(), request.dagId(), phase);
+        return false;
+      }
+      if (!"queued".equals(phase)) {
+        phase = "queued";
+        log.info("DagRun {} of {} waits queued: the DAG's max_active_runs are running", request.runId(),
+            request.dagId());
+      }
+      if (continueAsNewDue()) {
+        Workflow.continueAsNew(request, OwnedDagRunCarry.clearedRun());
+      }
+      Workflow.sleep(recheck);
+      Duration next = recheck.multipliedBy(2);
+      recheck = next.compareTo(RUN_SLOT_RECHECK_MAX) > 0 ? RUN_SLOT_RECHECK_MAX : next;
+    }
+  }
+
+  /** @return whether the run was created queued (the DAG's max_active_runs are running) */
+  private boolean create() {
     List<String> problems = request.problems();
     if (!problems.isEmpty()) {
       throw reject(String.join("; ", problems));
@@ -360,6 +395,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     }
     run = created.run();
     setPlan(created.plan().unpack());
+    return created.queued();
   }
 
   private ApplicationFailure reject(String reason) {

@@ -412,6 +412,32 @@ class DagRunSyncActivitiesImplTest {
         + "AND end_date IS NOT NULL", dagId, run.runId())).as("finished failed, then left alone").isEqualTo(1);
   }
 
+  @Test
+  void aRunBeyondTheDagsMaxActiveRunsIsCreatedQueuedAndStartsOnlyOnceARunningRunEnds() throws SQLException {
+    String dagId = insertDag(dag -> { }, false);
+    update("UPDATE dag SET max_active_runs = 1 WHERE dag_id = ?", dagId);
+    CreatedDagRun first = activities.createDagRun(request(dagId));
+    CreatedDagRun second = activities.createDagRun(request(dagId));
+
+    assertThat(first.queued()).isFalse();
+    assertThat(runRow(dagId, first.run().runId())).startsWith("running ");
+    assertThat(second.queued()).as("max_active_runs = 1 and one run is running").isTrue();
+    assertThat(runRow(dagId, second.run().runId())).isEqualTo("queued clear_number=0 start_date=null end_date=null");
+    assertThat(states(dagId, second.run().runId())).as("its task instances exist, as for a queued Airflow run")
+        .hasSize(4);
+
+    ResumedDagRun whileFull = activities.resumeDagRun(dagId, second.run().runId(), true, List.of());
+    assertThat(whileFull.run()).as("nothing to drive yet").isNull();
+    assertThat(whileFull.state()).isEqualTo("queued");
+
+    activities.finishDagRun(first.run(), "success");
+    ResumedDagRun started = activities.resumeDagRun(dagId, second.run().runId(), true, List.of());
+
+    assertThat(started.resumed()).isTrue();
+    assertThat(started.run().runId()).isEqualTo(second.run().runId());
+    assertThat(runRow(dagId, second.run().runId())).isEqualTo("running clear_number=0 start_date=set end_date=null");
+  }
+
   // ---- cleared in Airflow (by Airflow's own clear_task_instances, as the UI's Clear and the REST API do) ----
 
   @Test
@@ -846,6 +872,13 @@ class DagRunSyncActivitiesImplTest {
 
   private static Connection connect() throws SQLException {
     return airflowDb.connect();
+  }
+
+  private static void update(String sql, String dagId) throws SQLException {
+    try (Connection c = connect(); PreparedStatement update = c.prepareStatement(sql)) {
+      update.setString(1, dagId);
+      update.executeUpdate();
+    }
   }
 
   private static TaskInstanceMark mark(String taskId, TaskState state) {

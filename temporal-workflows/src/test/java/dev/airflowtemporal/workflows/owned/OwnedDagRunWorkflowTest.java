@@ -311,6 +311,17 @@ class OwnedDagRunWorkflowTest {
   }
 
   @Test
+  void aRunCreatedQueuedAtTheDagsMaxActiveRunsWaitsForASlotThenRunsItsTasks() {
+    airflow.atMaxActiveRunsFor(3);
+    start(plan(16, task("extract"), task("load", "extract")));
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.resumptions).as("rechecked until a slot was free").containsExactly(
+        "resume queued", "resume queued", "resume queued", "resume queued");
+    assertThat(airflow.started).containsExactly("extract try 1", "load try 1");
+    assertThat(airflow.finishedAs).containsExactly("success");
+  }
+
+  @Test
   void aSecondResumptionIsRefusedWhileTheFirstRunsAndFindsNothingToDoAfterIt() {
     airflow.script("transform", TaskState.FAILED, TaskState.SUCCESS);
     start(plan(16, task("extract"), task("transform", "extract")));
@@ -581,6 +592,8 @@ class OwnedDagRunWorkflowTest {
     private final Map<TaskInstanceRef, TaskState> tiStates = new TreeMap<>();
     private final Map<TaskInstanceRef, Integer> tiTries = new TreeMap<>();
     private final Map<TaskInstanceRef, Integer> tiMaxTries = new TreeMap<>();
+    /** How many more times the DAG's max_active_runs keep a queued run from starting. */
+    private int runSlotChecksRefused;
     /** Tries Airflow cleared while they ran: restarting until their runner ends. */
     private final Set<TaskInstanceRef> restarting = new TreeSet<>();
 
@@ -598,6 +611,11 @@ class OwnedDagRunWorkflowTest {
 
     void runnerDies(String taskId) {
       runnerDies.put(taskId, true);
+    }
+
+    /** The DAG's max_active_runs are running: the run is created queued and starts at the n+1th check. */
+    synchronized void atMaxActiveRunsFor(int checks) {
+      runSlotChecksRefused = checks;
     }
 
     /**
@@ -663,20 +681,25 @@ class OwnedDagRunWorkflowTest {
         throw ApplicationFailure.newNonRetryableFailure(rejectWith, REJECTED);
       }
       created.incrementAndGet();
-      runState = "running";
+      runState = runSlotChecksRefused > 0 ? "queued" : "running";
       dagVersionId = UUID.randomUUID();
       for (TaskPlan task : plan.tasks()) {
         putRow(TaskInstanceRef.of(task.taskId()), TaskState.NONE, 0);
         tiMaxTries.put(TaskInstanceRef.of(task.taskId()), task.retries());
       }
-      return new CreatedDagRun(ownedRun(request.runId(), request.logicalDate()), PackedPlan.pack(plan));
+      return new CreatedDagRun(ownedRun(request.runId(), request.logicalDate()), PackedPlan.pack(plan),
+          runState.equals("queued"));
     }
 
     @Override
     public synchronized ResumedDagRun resumeDagRun(String dagId, String runId, boolean onlyIfQueued,
                                                    List<TaskInstanceRef> inFlight) {
-      boolean resumed = runState.equals("queued");
       resumptions.add((onlyIfQueued ? "resume " : "read back ") + runState);
+      if (runState.equals("queued") && runSlotChecksRefused > 0) {
+        runSlotChecksRefused--;
+        return ResumedDagRun.nothingToDrive(runState);
+      }
+      boolean resumed = runState.equals("queued");
       if (resumed) {
         runState = "running";
       } else if (onlyIfQueued || !runState.equals("running")) {
