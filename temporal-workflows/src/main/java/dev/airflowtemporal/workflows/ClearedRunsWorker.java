@@ -23,10 +23,7 @@ public final class ClearedRunsWorker {
 
   /** Registers on the base task queue's worker (after {@link DagRunWorker#register}, or alone). */
   public static void register(WorkerFactory factory, String baseTaskQueue, AirflowDatabase database) {
-    Worker worker = factory.tryGetWorker(baseTaskQueue);
-    if (worker == null) {
-      worker = factory.newWorker(baseTaskQueue);
-    }
+    Worker worker = DagRunWorker.baseWorker(factory, baseTaskQueue);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, ClearedRunsSweepWorkflowImpl.class);
     worker.registerActivitiesImplementations(
         new ClearedRunsSweepActivitiesImpl(new DagRuns(database), factory.getWorkflowClient(), baseTaskQueue));

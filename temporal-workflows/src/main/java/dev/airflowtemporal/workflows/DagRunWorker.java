@@ -34,6 +34,12 @@ public final class DagRunWorker {
 
   private DagRunWorker() {}
 
+  /** The factory's worker on the base task queue: the one {@link #register} made, or a new one. */
+  public static Worker baseWorker(WorkerFactory factory, String baseTaskQueue) {
+    Worker worker = factory.tryGetWorker(baseTaskQueue);
+    return worker != null ? worker : factory.newWorker(baseTaskQueue);
+  }
+
   /**
    * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
    *     local activities on the base task queue's worker)

@@ -29,10 +29,7 @@ public final class ScheduleWorker {
    * working whichever worker polls.
    */
   public static void register(WorkerFactory factory, String baseTaskQueue, AirflowDatabase database) {
-    Worker worker = factory.tryGetWorker(baseTaskQueue);
-    if (worker == null) {
-      worker = factory.newWorker(baseTaskQueue);
-    }
+    Worker worker = DagRunWorker.baseWorker(factory, baseTaskQueue);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS,
         ScheduledDagRunWorkflowImpl.class, ScheduleSyncWorkflowImpl.class);
     WorkflowClient client = factory.getWorkflowClient();
