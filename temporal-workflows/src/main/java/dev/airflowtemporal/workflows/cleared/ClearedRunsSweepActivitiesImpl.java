@@ -81,10 +81,11 @@ public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivitie
             alreadyResuming++;
           }
         } else if (!Integer.valueOf(run.clearNumber()).equals(reported.get(workflowId))) {
+          // Told once; a signal that did not arrive is tried again at the next sweep.
           if (signal(run, workflowId)) {
             signalled++;
+            reported.put(workflowId, run.clearNumber());
           }
-          reported.put(workflowId, run.clearNumber());
         }
       } catch (RuntimeException e) {
         failed++;
