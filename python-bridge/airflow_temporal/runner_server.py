@@ -39,6 +39,8 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 
+from airflow_temporal import lifeline
+
 EXECUTOR_RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload"
 OWNED_RUNNER_MODULE = "airflow_temporal.task_runner"
 
@@ -75,10 +77,14 @@ class Connection:
 
 
 class RunnerServer:
-    def __init__(self, socket_path: str, runnable_modules: frozenset[str], exit_with_stdin: bool):
+    def __init__(self, socket_path: str, runnable_modules: frozenset[str], exit_with_stdin: bool,
+                 worker_pid: int | None = None):
         self.socket_path = socket_path
         self.runnable_modules = runnable_modules
         self.exit_with_stdin = exit_with_stdin
+        # Opened now, while the worker lives; every child inherits it and dies when the worker does.
+        self.worker_pid = worker_pid
+        self.worker_pidfd = lifeline.open_worker(worker_pid) if worker_pid is not None else None
         self.selector = selectors.DefaultSelector()
         self.listener: socket.socket | None = None
         self.connections: dict[int, Connection] = {}  # by socket fd
@@ -109,8 +115,14 @@ class RunnerServer:
         # SIGCHLD and SIGTERM only write to the wakeup pipe; the loop does the work.
         signal.set_wakeup_fd(self.wakeup_writer)
         signal.signal(signal.SIGCHLD, lambda *_: None)
-        signal.signal(signal.SIGTERM, self._request_stop)
-        signal.signal(signal.SIGINT, self._request_stop)
+        if self.exit_with_stdin:
+            # Our life is the worker's: a SIGTERM sent to the worker's whole process group (systemd,
+            # a terminal) must not stop us while the worker drains its running attempts.
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+        else:
+            signal.signal(signal.SIGTERM, self._request_stop)
+            signal.signal(signal.SIGINT, self._request_stop)
         self.selector.register(self.wakeup_reader, selectors.EVENT_READ, "wakeup")
         if self.exit_with_stdin:
             # The worker holds our stdin open: EOF means it is gone, even if it was SIGKILLed.
@@ -138,7 +150,8 @@ class RunnerServer:
                 os.unlink(self.socket_path)
             except FileNotFoundError:
                 pass
-        # Running children live on in their own sessions; the worker kills those it cancels by pid.
+        # Running children live on in their own sessions: the worker kills those it cancels by pid,
+        # and each dies with the worker itself (--worker-pid, see airflow_temporal.lifeline).
 
     def _request_stop(self, *_):
         self.stopping = True
@@ -283,6 +296,8 @@ class RunnerServer:
             os.dup2(out, 2)
             for fd in {devnull, out} - {0, 1, 2}:
                 os.close(fd)
+            if self.worker_pid is not None:
+                lifeline.tie_to_worker(self.worker_pid, self.worker_pidfd)
             code = run_module_as_main(module, args)
         except BaseException:  # noqa: BLE001 - the child must never fall back into the server loop
             try:
@@ -377,7 +392,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--socket", required=True, help="Unix domain socket path to listen on (created 0600)")
     parser.add_argument("--exit-with-stdin", action="store_true",
-                        help="exit when stdin reaches EOF (the worker that started us has gone)")
+                        help="exit when stdin reaches EOF (the worker that started us has gone); ignore SIGTERM "
+                             "and SIGINT, so that the worker can drain")
+    parser.add_argument("--worker-pid", type=int, metavar="PID",
+                        help="the worker's pid: every child stops its tree when that process exits")
     parser.add_argument("--allow-module", action="append", default=[], metavar="MODULE",
                         help="also run this module (tests); the two runner modules are always allowed")
     parser.add_argument("--no-preload", action="store_true",
@@ -385,11 +403,15 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.no_preload:
         preload(PRELOADED_MODULES)
-    server = RunnerServer(
-        args.socket,
-        frozenset({EXECUTOR_RUNNER_MODULE, OWNED_RUNNER_MODULE, *args.allow_module}),
-        args.exit_with_stdin,
-    )
+    try:
+        server = RunnerServer(
+            args.socket,
+            frozenset({EXECUTOR_RUNNER_MODULE, OWNED_RUNNER_MODULE, *args.allow_module}),
+            args.exit_with_stdin,
+            args.worker_pid,
+        )
+    except ProcessLookupError:
+        parser.exit(2, f"{parser.prog}: error: the worker (pid {args.worker_pid}) has already exited\n")
     try:
         server.listen()
     except OSError as e:

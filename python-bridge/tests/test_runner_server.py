@@ -44,11 +44,21 @@ TARGET = textwrap.dedent("""
             "sigint_python": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
             "stdin": os.readlink("/proc/self/fd/0"),
         }, open(opt("--report"), "w"))
+    if opt("--grandchild"):
+        # As Airflow's supervisor forks the task process: in a process group of its own.
+        child = os.fork()
+        if child == 0:
+            os.setpgid(0, 0)
+            time.sleep(120)
+            os._exit(0)
+        open(opt("--grandchild"), "w").write(str(child))
     if opt("--print"):
         print(opt("--print"))
         print("on stderr", file=sys.stderr)
     if opt("--sleep"):
         time.sleep(float(opt("--sleep")))
+    if opt("--finish"):
+        open(opt("--finish"), "w").close()
     if "--kill-self" in args:
         os.kill(os.getpid(), signal.SIGKILL)
     if "--raise" in args:
@@ -221,6 +231,101 @@ def test_the_server_exits_when_its_stdin_closes(short_dir):
         assert not os.path.exists(s.socket_path)
     finally:
         s.stop()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def _wait_gone(pids: list[int], timeout: float = 60) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    return [p for p in pids if _alive(p)]
+
+
+def _fork_without_waiting(s: RunnerServerProcess, output: Path, *args: str) -> tuple[socket.socket, int]:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(60)
+    sock.connect(s.socket_path)
+    sock.sendall(json.dumps({"argv": ["-m", "prefork_target", *args], "output": str(output)}).encode() + b"\n")
+    return sock, json.loads(sock.makefile("rb").readline())["pid"]
+
+
+def _wait_for_pid_file(path: Path) -> int:
+    deadline = time.monotonic() + 60
+    while not path.exists() or not path.read_text():
+        assert time.monotonic() < deadline, "the runner never forked its task process"
+        time.sleep(0.1)
+    return int(path.read_text())
+
+
+def test_forked_runners_and_their_task_processes_die_when_the_worker_exits(short_dir):
+    worker = subprocess.Popen(["sleep", "300"])  # stands in for the worker JVM, killed -9 below
+    s = RunnerServerProcess(short_dir, "--no-preload", "--worker-pid", str(worker.pid))
+    try:
+        sock, runner = _fork_without_waiting(s, short_dir / "out.txt", "--grandchild", str(short_dir / "task"),
+                                             "--sleep", "120")
+        task = _wait_for_pid_file(short_dir / "task")
+        worker.kill()
+        worker.wait()
+        assert _wait_gone([runner, task]) == []
+        sock.close()
+    finally:
+        worker.kill()
+        s.stop()
+
+
+def test_forked_runners_outlive_a_runner_server_that_dies_while_the_worker_lives(short_dir):
+    s = RunnerServerProcess(short_dir, "--no-preload", "--worker-pid", str(os.getpid()))
+    finished = short_dir / "finished"
+    try:
+        sock, runner = _fork_without_waiting(s, short_dir / "out.txt", "--sleep", "2", "--finish", str(finished))
+        s.process.kill()
+        s.process.wait()
+        deadline = time.monotonic() + 60
+        while not finished.exists():
+            assert time.monotonic() < deadline, "the runner died with its server"
+            time.sleep(0.1)
+        sock.close()
+    finally:
+        s.stop()
+
+
+def test_a_server_tied_to_its_worker_ignores_sigterm_so_the_worker_can_drain(short_dir):
+    s = RunnerServerProcess(short_dir, "--no-preload", "--exit-with-stdin", stdin=subprocess.PIPE)
+    try:
+        s.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)  # the signal is handled at once; a server that obeyed it would be gone by now
+        assert s.request({"ping": True}) == [{"pong": s.process.pid}]
+        assert s.run(short_dir / "out.txt", "--exit", "0")[1] == 0
+    finally:
+        s.process.stdin.close()
+        s.process.wait(10)
+        s.stop()
+
+
+def test_a_spawned_runner_and_its_task_process_die_when_the_worker_exits(short_dir):
+    targets = short_dir / "targets"
+    targets.mkdir()
+    (targets / "prefork_target.py").write_text(TARGET)
+    worker = subprocess.Popen(["sleep", "300"])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(targets), str(BRIDGE), os.environ.get("PYTHONPATH", "")])}
+    runner = subprocess.Popen(
+        [sys.executable, "-m", "airflow_temporal.lifeline", "--worker-pid", str(worker.pid), "prefork_target",
+         "--grandchild", str(short_dir / "task"), "--sleep", "120"], env=env)
+    try:
+        task = _wait_for_pid_file(short_dir / "task")
+        worker.kill()
+        assert runner.wait(60) == -signal.SIGKILL
+        assert _wait_gone([task]) == []
+    finally:
+        worker.kill()
+        runner.kill()
 
 
 def test_the_server_stops_on_sigterm_and_removes_its_socket(server):

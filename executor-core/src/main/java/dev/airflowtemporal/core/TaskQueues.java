@@ -11,6 +11,15 @@ package dev.airflowtemporal.core;
 public final class TaskQueues {
   private TaskQueues() {}
 
+  /**
+   * The task queue only one worker process polls: where a workflow asks that process for a runner
+   * it started (see RunnerWhereabouts). A process started again gets a new id, so a question meant
+   * for a dead process waits unanswered until its schedule-to-start timeout.
+   */
+  public static String forWorkerProcess(String baseTaskQueue, String processId) {
+    return baseTaskQueue + "/worker-process/" + processId;
+  }
+
   public static String forAirflowQueue(String baseTaskQueue, String airflowQueue) {
     if (airflowQueue == null || airflowQueue.isBlank()) {
       return baseTaskQueue;

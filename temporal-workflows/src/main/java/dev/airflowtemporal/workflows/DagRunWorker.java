@@ -2,6 +2,7 @@ package dev.airflowtemporal.workflows;
 
 import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.workflows.dagrun.DagRunWorkflowImpl;
+import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
@@ -43,9 +44,10 @@ public final class DagRunWorker {
   /**
    * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
    *     local activities on the base task queue's worker)
+   * @param liveRunners this process's runners; workflows claim them back on {@link RunnerSettings#reattachQueue}
    */
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
-      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database) {
+      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, LiveRunners liveRunners) {
     WorkerOptions activityOptions = WorkerOptions.newBuilder()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         .build();
@@ -59,11 +61,16 @@ public final class DagRunWorker {
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
         OwnedDagRunWorkflowImpl.class);
     workflowWorker.registerActivitiesImplementations(new DagRunSyncActivitiesImpl(database));
-    TaskActivitiesImpl activities = new TaskActivitiesImpl(runner);
+    TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners);
     for (String queue : airflowQueues) {
       String taskQueue = TaskQueues.forAirflowQueue(baseTaskQueue, DEFAULT_QUEUE.equals(queue) ? null : queue);
       Worker worker = taskQueue.equals(baseTaskQueue) ? workflowWorker : factory.newWorker(taskQueue, activityOptions);
       worker.registerActivitiesImplementations(activities);
     }
+    // Reattaching watches runners this process already counts against its slots: never fewer slots than runners.
+    factory.newWorker(runner.reattachQueue(), WorkerOptions.newBuilder()
+            .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks * airflowQueues.size())
+            .build())
+        .registerActivitiesImplementations(activities);
   }
 }

@@ -9,17 +9,21 @@ import dev.airflowtemporal.core.wire.OutcomeState;
 import dev.airflowtemporal.core.wire.TaskCancellation;
 import dev.airflowtemporal.core.wire.TaskOutcome;
 import dev.airflowtemporal.core.wire.TaskSubmission;
+import dev.airflowtemporal.workflows.task.RunnerReattach;
+import dev.airflowtemporal.workflows.task.RunnerWhereabouts;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
+import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.TimeoutFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Promise;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInfo;
 import java.time.Duration;
@@ -34,7 +38,9 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 
 /**
@@ -178,14 +184,34 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
         .setSummary(key.label())
         .build());
     TaskAttempt attempt = new TaskAttempt(input.dagId(), input.runId(), key, submission.workload());
+    watch(key, () -> Async.function(activities::runTask, attempt));
+  }
+
+  /**
+   * Runs the attempt's activity in a cancellation scope of its own (a revoke cancels it) and records
+   * its outcome; if the activity timed out on its heartbeat while its runner may still live, asks
+   * the runner's worker process for it instead, in a new scope.
+   */
+  private void watch(AttemptKey key, Supplier<Promise<TaskAttemptResult>> activity) {
     CancellationScope[] scope = new CancellationScope[1];
     scope[0] = Workflow.newCancellationScope(() ->
-        Async.function(activities::runTask, attempt).handle((result, failure) -> {
+        activity.get().handle((result, failure) -> {
           running.remove(key, scope[0]);
           if (scope[0].isCancelRequested()) {
             // Revoked: Airflow's revoke_task contract is that no event is reported for it.
             log.info("Revoked attempt {} has ended", key.label());
             return null;
+          }
+          if (failure != null) {
+            Optional<RunnerWhereabouts> lost = RunnerReattach.lostRunner(failure);
+            if (lost.isPresent()) {
+              log.warn("{}: its activity timed out on its heartbeat; asking worker process {} for its runner",
+                  key.label(), lost.get().reattachQueue());
+              TaskActivities reattach = RunnerReattach.stub(lost.get(), ATTEMPT_START_TO_CLOSE, HEARTBEAT_TIMEOUT,
+                  key.label());
+              watch(key, () -> Async.function(reattach::reattachTask, lost.get()));
+              return null;
+            }
           }
           if (failure == null) {
             record(key, result.succeeded() ? OutcomeState.SUCCESS : OutcomeState.FAILED,
@@ -212,7 +238,10 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   private static String describe(RuntimeException failure) {
     Throwable cause = failure instanceof ActivityFailure ? failure.getCause() : failure;
     if (cause instanceof TimeoutFailure timeout) {
-      return "worker lost: activity " + timeout.getTimeoutType() + " timed out";
+      return timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START
+          ? "worker lost: the worker process that ran its runner did not answer within "
+              + RunnerReattach.PICKUP_TIMEOUT.toSeconds() + " s of its heartbeat timeout"
+          : "worker lost: activity " + timeout.getTimeoutType() + " timed out";
     }
     return cause == null ? String.valueOf(failure.getMessage()) : cause.getMessage();
   }

@@ -13,6 +13,7 @@ import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.workflows.DagRunWorker;
+import dev.airflowtemporal.workflows.task.RunnerReattach;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.activity.ActivityOptions;
@@ -490,10 +491,11 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     TaskPlan task = plan.task(queued.taskId());
     TaskInstanceRef ref = new TaskInstanceRef(queued.taskId(), queued.mapIndex());
     String label = ref.label() + " try " + queued.tryNumber();
+    Duration startToClose = task.executionTimeout().map(t -> t.plus(EXECUTION_TIMEOUT_GRACE)).orElse(TRY_WITHOUT_TIMEOUT_LIMIT);
     TaskActivities runner = Workflow.newActivityStub(TaskActivities.class, ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(),
             DagRunWorker.DEFAULT_QUEUE.equals(task.queue()) ? null : task.queue()))
-        .setStartToCloseTimeout(task.executionTimeout().map(t -> t.plus(EXECUTION_TIMEOUT_GRACE)).orElse(TRY_WITHOUT_TIMEOUT_LIMIT))
+        .setStartToCloseTimeout(startToClose)
         .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
         // Airflow's retries are the workflow's: a second activity attempt would find the TI no longer queued.
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
@@ -504,7 +506,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
             run.runId(), queued.tryNumber(), queued.mapIndex(), task.poolSlots(), task.queue(), task.priorityWeight()),
         run.dagRelPath(), new OwnedTaskWorkload.BundleInfo(run.bundleName(), run.bundleVersion()));
     try {
-      TaskAttemptResult result = runner.runOwnedTask(workload);
+      TaskAttemptResult result = RunnerReattach.call(() -> runner.runOwnedTask(workload), startToClose,
+          HEARTBEAT_TIMEOUT, label);
       if (!result.succeeded()) {
         log.warn("{}: {}", label, result.reason());
       }

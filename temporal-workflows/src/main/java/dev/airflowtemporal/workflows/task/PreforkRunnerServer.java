@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * process that has imported Airflow's task runners once and forks one child per attempt, sparing
  * each attempt an interpreter start. The worker starts it, talks to it over a Unix domain socket in
  * a directory only this user can enter, and restarts it when it stops answering; meanwhile
- * attempts are spawned as without it. The server exits when the worker does (it watches its stdin).
+ * attempts are spawned as without it. The server exits when the worker does (it watches its stdin),
+ * and so does every runner it forked ({@code --worker-pid}), though not when only the server stops.
  */
 public final class PreforkRunnerServer implements AutoCloseable {
   public static final String MODULE = "airflow_temporal.runner_server";
@@ -89,7 +90,8 @@ public final class PreforkRunnerServer implements AutoCloseable {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
       }
       List<String> argv = new ArrayList<>(command);
-      argv.addAll(List.of("--socket", socket().toString(), "--exit-with-stdin"));
+      argv.addAll(List.of("--socket", socket().toString(), "--exit-with-stdin",
+          "--worker-pid", String.valueOf(ProcessHandle.current().pid())));
       // stdin stays an open pipe for as long as this JVM lives: the server exits at its EOF.
       process = new ProcessBuilder(argv).redirectErrorStream(true).start();
     } catch (IOException e) {
@@ -334,14 +336,12 @@ public final class PreforkRunnerServer implements AutoCloseable {
     if (process == null) {
       return;
     }
-    process.destroy();
+    // It ignores SIGTERM (so that a SIGTERM to the worker's process group does not stop it while the
+    // worker drains) and holds nothing worth a graceful stop: its runners live in their own sessions.
+    process.destroyForcibly();
     try {
-      if (!process.waitFor(5, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(5, TimeUnit.SECONDS);
-      }
+      process.waitFor(5, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
-      process.destroyForcibly();
       Thread.currentThread().interrupt();
     }
     process = null;

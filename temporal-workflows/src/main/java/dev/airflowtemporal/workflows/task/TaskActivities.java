@@ -24,4 +24,14 @@ public interface TaskActivities {
    */
   @ActivityMethod(name = "run_owned_task")
   TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload);
+
+  /**
+   * Takes over watching a runner this worker process started, after Temporal timed out the
+   * execution that watched it (the server was out of reach, or the worker too busy to heartbeat).
+   * Scheduled on the process's own task queue ({@link RunnerWhereabouts#reattachQueue}); a process
+   * that does not know the runner any more answers at once that the attempt is lost, and a dead
+   * process does not answer: the workflow's schedule-to-start timeout says so.
+   */
+  @ActivityMethod(name = "reattach_task")
+  TaskAttemptResult reattachTask(RunnerWhereabouts whereabouts);
 }

@@ -1,21 +1,21 @@
 package dev.airflowtemporal.workflows.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.core.wire.WireJson;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.client.ActivityCanceledException;
 import io.temporal.client.ActivityCompletionException;
+import io.temporal.client.ActivityNotExistsException;
+import io.temporal.failure.TimeoutFailure;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -24,16 +24,21 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs one attempt as Airflow's own task runner in a process of its own (no shell in between): forked
- * by the pre-forked runner server, or spawned as a new interpreter.
+ * by the pre-forked runner server, or spawned as a new interpreter. The runner outlives a Temporal
+ * outage (see {@link LiveRunners}) but not this worker process (see {@code airflow_temporal.lifeline}).
  */
 public class TaskActivitiesImpl implements TaskActivities {
   private static final Logger log = LoggerFactory.getLogger(TaskActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
 
   private final RunnerSettings settings;
+  private final LiveRunners liveRunners;
+  private final TaskLogs taskLogs;
 
-  public TaskActivitiesImpl(RunnerSettings settings) {
+  public TaskActivitiesImpl(RunnerSettings settings, LiveRunners liveRunners) {
     this.settings = settings;
+    this.liveRunners = liveRunners;
+    this.taskLogs = new TaskLogs(settings.logFolder());
   }
 
   @Override
@@ -52,55 +57,60 @@ public class TaskActivitiesImpl implements TaskActivities {
     return runRunner(settings.ownedCommand(), workload, label, "");
   }
 
+  @Override
+  public TaskAttemptResult reattachTask(RunnerWhereabouts whereabouts) {
+    ActivityExecutionContext context = Activity.getExecutionContext();
+    Object watcher = new Object();
+    Optional<LiveRunner> runner = liveRunners.claim(whereabouts.runnerId(), watcher);
+    if (runner.isEmpty()) {
+      String reason = "worker lost: the runner (pid " + whereabouts.pid() + " on " + whereabouts.host()
+          + ") is not known to the worker process that started it any more";
+      log.warn("{}", reason);
+      return new TaskAttemptResult(null, reason, "");
+    }
+    log.info("Reattached to the runner pid {} for {}", whereabouts.pid(), runner.get().label());
+    try {
+      return watch(context, runner.get(), watcher);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+  }
+
   /**
    * Writes the workload to a file only this user can read, runs {@code command --json-path FILE}
-   * (forked by the runner server when there is one and it answers, else spawned), and waits for it
-   * heartbeating. A runner that cannot start or exits non-zero is a result, not an exception: the
-   * attempt fails once and visibly.
+   * (forked by the runner server when there is one and it answers, else spawned), and watches it.
+   * A runner that cannot start or exits non-zero is a result, not an exception: the attempt fails
+   * once and visibly.
    */
   private TaskAttemptResult runRunner(List<String> runnerCommand, Object workload, String label, String logPath) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Path workloadFile = null;
-    RunnerProcess runner = null;
     try {
       workloadFile = writeWorkload(workload);
       List<String> command = new ArrayList<>(runnerCommand);
       command.add("--json-path");
       command.add(workloadFile.toString());
-      runner = forkIfPossible(context, command, label);
-      if (runner == null) {
+      RunnerProcess process = forkIfPossible(context, command, label);
+      if (process == null) {
         try {
-          runner = SpawnedRunner.start(command);
+          process = SpawnedRunner.start(settings.spawned(command));
         } catch (IOException e) {
           String reason = "cannot start the Airflow task runner " + runnerCommand
               + ": " + e.getMessage() + ". Point the worker's --python at the interpreter of the Airflow installation.";
           return failWithoutRunner(label, logPath, reason);
         }
       }
-      log.info("Started runner pid {} for {} ({})", runner.pid(), label, runner.how());
-      Integer exitCode = waitHeartbeating(context, runner, label);
-      if (exitCode != null && exitCode == 0) {
-        log.info("Runner for {} exited 0", label);
-        return new TaskAttemptResult(0, null, "");
-      }
-      String reason = exitCode == null
-          ? "the runner server stopped while the Airflow task runner ran, so its exit code is unknown"
-          : "the Airflow task runner exited with code " + exitCode;
-      log.warn("{} for {}", reason, label);
-      String tail = runner.outputTail();
-      appendToTaskLog(logPath, reason + "; its last output:\n" + tail);
-      return new TaskAttemptResult(exitCode, reason, tail);
+      log.info("Started runner pid {} for {} ({})", process.pid(), label, process.how());
+      Object watcher = new Object();
+      return watch(context, liveRunners.add(process, label, taskLogs, logPath, watcher), watcher);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     } catch (IOException e) {
-      String reason = runner == null ? "cannot write the workload file: " + e.getMessage()
-          : "the Airflow task runner failed, and its output cannot be read: " + e.getMessage();
-      return failWithoutRunner(label, logPath, reason);
+      return failWithoutRunner(label, logPath, "cannot write the workload file: " + e.getMessage());
     } finally {
-      if (runner != null) {
-        runner.close();
-      }
+      // A runner reads it as it starts, long before its execution can end without it.
       deleteQuietly(workloadFile);
     }
   }
@@ -122,29 +132,64 @@ public class TaskActivitiesImpl implements TaskActivities {
     }
   }
 
-  /** Waits for the runner; a heartbeat that reports cancellation or worker shutdown kills it. */
-  private Integer waitHeartbeating(ActivityExecutionContext context, RunnerProcess runner, String label)
+  /**
+   * Waits for the runner, heartbeating its whereabouts, and returns its outcome. A real cancel, a
+   * reset or the worker's shutdown kills it. Temporal out of reach, or no longer knowing this
+   * execution, does not: the runner passes to the keeper, this execution ends without reporting, and
+   * the workflow claims the runner through {@link #reattachTask}. Likewise this execution ends quietly
+   * once another one has claimed the runner.
+   */
+  private TaskAttemptResult watch(ActivityExecutionContext context, LiveRunner runner, Object watcher)
       throws InterruptedException {
     try {
-      while (true) {
+      while (runner.isWatchedBy(watcher)) {
         try {
-          return runner.exit().get(settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+          runner.exit().get(settings.heartbeatInterval().toMillis(), TimeUnit.MILLISECONDS);
+          TaskAttemptResult outcome = runner.outcome(); // before remove(), which deletes its output file
+          liveRunners.remove(runner);
+          return outcome;
         } catch (TimeoutException e) {
-          context.heartbeat(null);
+          context.heartbeat(runner.whereabouts());
         }
       }
-    } catch (ActivityCompletionException | InterruptedException e) {
-      log.info("Stopping runner for {}: {}", label, e.getClass().getSimpleName());
-      runner.kill(settings.killGracePeriod());
-      throw e;
+      log.info("Runner for {} was claimed by a later activity execution; this one ends without reporting", runner.label());
+    } catch (ActivityNotExistsException e) {
+      orphan(context, runner, watcher, true);
+    } catch (ActivityCanceledException e) {
+      if (!(e.getCause() instanceof TimeoutFailure)) {
+        throw stop(runner, e);
+      }
+      orphan(context, runner, watcher, false); // the SDK's local heartbeat deadline: Temporal is out of reach
+    } catch (ActivityCompletionException e) {
+      throw stop(runner, e);
+    } catch (InterruptedException e) {
+      throw stop(runner, e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("a runner's exit future never fails", e.getCause());
     }
+    context.doNotCompleteOnReturn();
+    return null;
+  }
+
+  private void orphan(ActivityExecutionContext context, LiveRunner runner, Object watcher, boolean gone) {
+    if (liveRunners.orphan(runner, watcher, context.getWorkflowClient().newActivityCompletionClient(),
+        context.getTaskToken(), gone)) {
+      log.warn("{} for {}: its runner (pid {}) goes on, kept by this worker until Temporal tells its fate",
+          gone ? "Temporal no longer knows the activity" : "Temporal has been out of reach for the heartbeat timeout",
+          runner.label(), runner.process().pid());
+    }
+  }
+
+  private <E extends Exception> E stop(LiveRunner runner, E cause) {
+    log.info("Stopping runner for {}: {}", runner.label(), cause.getClass().getSimpleName());
+    runner.kill(settings.killGracePeriod());
+    liveRunners.remove(runner);
+    return cause;
   }
 
   private TaskAttemptResult failWithoutRunner(String label, String logPath, String reason) {
     log.error("{}: {}", label, reason);
-    appendToTaskLog(logPath, reason);
+    taskLogs.append(logPath, reason);
     return new TaskAttemptResult(null, reason, "");
   }
 
@@ -154,34 +199,6 @@ public class TaskActivitiesImpl implements TaskActivities {
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.write(file, JSON.writeValueAsBytes(workload));
     return file;
-  }
-
-  /**
-   * Appends one line in the task log's own JSON-lines format to the attempt's Airflow log file, so
-   * a failure the runner could not log itself is visible in the Airflow UI.
-   */
-  private void appendToTaskLog(String logPath, String message) {
-    if (logPath.isEmpty() || settings.logFolder() == null) {
-      return;
-    }
-    Path folder = settings.logFolder().toAbsolutePath().normalize();
-    Path file = folder.resolve(logPath).normalize();
-    if (!file.startsWith(folder)) {
-      log.warn("Not writing outside the log folder: log_path '{}'", logPath);
-      return;
-    }
-    ObjectNode line = JSON.createObjectNode()
-        .put("timestamp", Instant.now().toString())
-        .put("level", "error")
-        .put("event", message)
-        .put("logger", "airflow_temporal.worker");
-    try {
-      Files.createDirectories(file.getParent());
-      Files.writeString(file, JSON.writeValueAsString(line) + "\n", StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    } catch (IOException e) {
-      log.warn("Could not write to task log {}: {}", file, e.getMessage());
-    }
   }
 
   private static void deleteQuietly(Path file) {

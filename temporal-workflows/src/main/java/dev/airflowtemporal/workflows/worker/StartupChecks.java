@@ -42,6 +42,9 @@ final class StartupChecks {
     if (settings.maxConcurrentTasks < 1) {
       throw new StartupException("--max-concurrent-tasks must be at least 1 but was " + settings.maxConcurrentTasks);
     }
+    if (settings.shutdownGraceSeconds < 0) {
+      throw new StartupException("--shutdown-grace must be 0 or more seconds but was " + settings.shutdownGraceSeconds);
+    }
     if (settings.scheduleSyncIntervalSeconds < 1) {
       throw new StartupException("--schedule-sync-interval must be at least 1 second but was "
           + settings.scheduleSyncIntervalSeconds);

@@ -7,6 +7,8 @@ import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
 import dev.airflowtemporal.workflows.schedule.ScheduleSyncSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
+import dev.airflowtemporal.core.TaskQueues;
+import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import io.temporal.client.WorkflowClient;
 import io.temporal.envconfig.ClientConfigProfile;
@@ -14,6 +16,7 @@ import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.worker.WorkerFactory;
 import java.time.Duration;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -43,18 +46,29 @@ final class WorkerCommand implements Callable<Integer> {
 
     WorkflowClient client = settings.temporal.client(service, profile);
     WorkerFactory factory = WorkerFactory.newInstance(client);
-    DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues,
-        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer), settings.maxConcurrentTasks, database);
+    String reattachQueue = TaskQueues.forWorkerProcess(settings.temporal.taskQueue, UUID.randomUUID().toString());
+    RunnerSettings runnerSettings = RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer,
+        reattachQueue);
+    LiveRunners liveRunners = LiveRunners.forSettings(runnerSettings);
+    DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
+        settings.maxConcurrentTasks, database, liveRunners);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database);
 
     CountDownLatch stopped = new CountDownLatch(1);
+    Duration grace = Duration.ofSeconds(settings.shutdownGraceSeconds);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      log.info("Stopping: no new tasks; running attempts get 10 s, then their runners are killed");
+      // A rolling deploy: other workers take new attempts and workflow tasks while ours finish here.
+      log.info("Draining: polling stopped; running attempts get up to {} s (--shutdown-grace), then their runners "
+          + "are killed", grace.toSeconds());
       factory.shutdown();
-      factory.awaitTermination(10, TimeUnit.SECONDS);
+      factory.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS);
+      if (!factory.isTerminated()) {
+        log.warn("Attempts still running after the {} s shutdown grace: stopping their runners", grace.toSeconds());
+      }
       factory.shutdownNow();
       factory.awaitTermination(20, TimeUnit.SECONDS);
+      liveRunners.close();
       service.shutdown();
       database.close();
       if (runnerServer != null) {

@@ -67,6 +67,12 @@ final class WorkerSettings {
       description = "Seconds between two sweeps for cleared Temporal-owned runs. Default: ${DEFAULT-VALUE}.")
   int clearedRunsSweepIntervalSeconds;
 
+  @Option(names = "--shutdown-grace", defaultValue = "${env:AIRFLOW_TEMPORAL_SHUTDOWN_GRACE:-600}",
+      description = "Seconds a stopping worker (SIGTERM) lets its running attempts finish, polling for nothing new, "
+          + "before it kills their runners; keep a Kubernetes terminationGracePeriodSeconds above it. "
+          + "Default: ${DEFAULT-VALUE}.")
+  int shutdownGraceSeconds;
+
   @Option(names = "--max-concurrent-tasks", defaultValue = "16",
       description = "Task attempts run at once per queue on this host. Default: ${DEFAULT-VALUE}.")
   int maxConcurrentTasks;

@@ -28,6 +28,9 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
+import dev.airflowtemporal.core.TaskQueues;
+import dev.airflowtemporal.workflows.task.RunnerReattach;
+import dev.airflowtemporal.workflows.task.RunnerWhereabouts;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
@@ -49,6 +52,8 @@ class DagRunWorkflowTest {
   private static final String DAG = "etl";
   private static final String RUN = "manual__2026-11-23T05:00:00+00:00";
   private static final String WORKFLOW_ID = WorkflowIds.forDagRun(DAG, RUN);
+  private static final String LIVE_WORKER_PROCESS = TaskQueues.forWorkerProcess(TASK_QUEUE, "alive");
+  private static final String DEAD_WORKER_PROCESS = TaskQueues.forWorkerProcess(TASK_QUEUE, "dead");
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
@@ -61,6 +66,7 @@ class DagRunWorkflowTest {
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
     worker.registerActivitiesImplementations(new StubActivities(activities, "default"));
     env.newWorker(TASK_QUEUE + ":special").registerActivitiesImplementations(new StubActivities(activities, "special"));
+    env.newWorker(LIVE_WORKER_PROCESS).registerActivitiesImplementations(new StubActivities(activities, "reattach"));
     env.start();
     client = env.getWorkflowClient();
   }
@@ -191,9 +197,44 @@ class DagRunWorkflowTest {
     assertThat(progress.outcomes()).extracting(o -> o.attempt().taskId())
         .containsExactlyInAnyOrder("first", "later_0", "later_1", "later_2", "later_3", "later_4", "later_5");
     assertThat(progress.outcomes()).extracting(TaskOutcome::seq).doesNotHaveDuplicates();
-    List<HistoryEvent> firstRun = client.fetchHistory(WORKFLOW_ID, firstRunId).getEvents();
-    assertThat(firstRun.get(firstRun.size() - 1).getEventType())
-        .isEqualTo(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW);
+    // The outcomes are queryable a moment before the workflow task that continues as new completes.
+    awaitCondition(() -> {
+      List<HistoryEvent> firstRun = client.fetchHistory(WORKFLOW_ID, firstRunId).getEvents();
+      return firstRun.get(firstRun.size() - 1).getEventType() == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW;
+    });
+  }
+
+  @Test
+  void anAttemptWhoseActivityTimedOutOnItsHeartbeatIsClaimedBackFromItsLiveWorkerProcess() throws Exception {
+    Recorder.Gate silence = activities.fallSilent("outlived", LIVE_WORKER_PROCESS);
+    DagRunWorkflow run = startWith(submission("outlived", 1, null));
+    awaitCondition(() -> silence.heartbeated);
+    env.sleep(Duration.ofSeconds(45)); // past the 30 s heartbeat timeout: Temporal times the execution out
+    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
+    silence.open();
+    assertThat(outcome.state()).isEqualTo(OutcomeState.SUCCESS);
+    assertThat(activities.reattached).containsExactly("runner-of-outlived");
+    assertThat(activities.started).containsExactly(key("outlived", 1)); // never started a second runner
+    assertThat(events(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).extracting(
+        e -> e.getActivityTaskScheduledEventAttributes().getTaskQueue().getName())
+        .containsExactly(TASK_QUEUE, LIVE_WORKER_PROCESS);
+    replayHistory();
+  }
+
+  @Test
+  void anAttemptWhoseWorkerProcessIsGoneIsReportedLostOnceItsQueueGoesUnanswered() throws Exception {
+    Recorder.Gate silence = activities.fallSilent("orphaned", DEAD_WORKER_PROCESS);
+    DagRunWorkflow run = startWith(submission("orphaned", 1, null));
+    awaitCondition(() -> silence.heartbeated);
+    env.sleep(Duration.ofSeconds(45));
+    awaitCondition(() -> countEvents(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED) == 2);
+    env.sleep(RunnerReattach.PICKUP_TIMEOUT.plusSeconds(5));
+    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
+    silence.open();
+    assertThat(outcome.state()).isEqualTo(OutcomeState.FAILED);
+    assertThat(outcome.reason()).contains("worker lost").contains("did not answer");
+    assertThat(activities.reattached).isEmpty();
+    replayHistory();
   }
 
   @Test
@@ -208,6 +249,12 @@ class DagRunWorkflowTest {
   }
 
   // -- helpers --
+
+  private void replayHistory() throws Exception {
+    try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
+      WorkflowReplayer.replayWorkflowExecution(client.fetchHistory(WORKFLOW_ID), replayEnv, DagRunWorkflowImpl.class);
+    }
+  }
 
 
   private DagRunWorkflow startWith(TaskSubmission first) {
@@ -276,6 +323,7 @@ class DagRunWorkflowTest {
     final List<AttemptKey> started = new CopyOnWriteArrayList<>();
     final Map<AttemptKey, String> queueOf = new ConcurrentHashMap<>();
     final Map<String, Function<TaskAttempt, TaskAttemptResult>> results = new ConcurrentHashMap<>();
+    final List<String> reattached = new CopyOnWriteArrayList<>();
 
     /** Makes attempts of a task heartbeat (like the real activity) until cancelled or until the gate opens. */
     Gate gate(String taskId) {
@@ -290,8 +338,27 @@ class DagRunWorkflowTest {
       return gate;
     }
 
+    /**
+     * Makes the first attempt of a task heartbeat its runner's whereabouts once and then fall silent
+     * (Temporal out of reach) until the gate opens; the runner "lives" in worker process {@code processQueue}.
+     */
+    Gate fallSilent(String taskId, String processQueue) {
+      Gate gate = new Gate();
+      results.put(taskId, a -> {
+        Activity.getExecutionContext().heartbeat(
+            new RunnerWhereabouts(processQueue, "runner-of-" + taskId, 4242, "worker-host"));
+        gate.heartbeated = true;
+        while (!gate.open) {
+          sleep(50);
+        }
+        return new TaskAttemptResult(0, null, "");
+      });
+      return gate;
+    }
+
     static final class Gate {
       volatile boolean open;
+      volatile boolean heartbeated;
 
       void open() {
         open = true;
@@ -312,6 +379,13 @@ class DagRunWorkflowTest {
     @Override
     public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
       throw new UnsupportedOperationException("owned runs are not used in executor mode");
+    }
+
+    /** The worker process still watches the runner: it ran to success meanwhile. */
+    @Override
+    public TaskAttemptResult reattachTask(RunnerWhereabouts whereabouts) {
+      recorder.reattached.add(whereabouts.runnerId());
+      return new TaskAttemptResult(0, null, "");
     }
   }
 }

@@ -20,6 +20,7 @@ import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.workflows.DagRunWorker;
+import dev.airflowtemporal.workflows.task.RunnerWhereabouts;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
@@ -829,6 +830,11 @@ class OwnedDagRunWorkflowTest {
     @Override
     public TaskAttemptResult runTask(TaskAttempt attempt) {
       throw new UnsupportedOperationException("executor mode is not used by owned runs");
+    }
+
+    @Override
+    public TaskAttemptResult reattachTask(RunnerWhereabouts whereabouts) {
+      throw new UnsupportedOperationException("these runners never outlive their activity");
     }
 
     @Override

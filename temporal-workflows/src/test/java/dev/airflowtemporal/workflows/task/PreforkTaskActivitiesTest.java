@@ -37,6 +37,8 @@ class PreforkTaskActivitiesTest {
   private Path python;
   private PreforkRunnerServer server;
   private TestActivityEnvironment env;
+  private final LiveRunners liveRunners = new LiveRunners("reattach-queue", Duration.ofMillis(100), Duration.ofSeconds(5),
+      Duration.ofSeconds(60));
 
   @BeforeEach
   void pythonWithTheBridgeAndTheTargetOnItsPath() throws Exception {
@@ -52,6 +54,7 @@ class PreforkTaskActivitiesTest {
 
   @AfterEach
   void tearDown() {
+    liveRunners.close();
     if (env != null) {
       env.close();
     }
@@ -101,7 +104,7 @@ class PreforkTaskActivitiesTest {
         """.formatted(quoted(pids)));
     startServer();
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings()));
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(), liveRunners));
     TaskActivities activities = env.newActivityStub(TaskActivities.class, options());
     CompletableFuture<TaskAttemptResult> result = CompletableFuture.supplyAsync(() -> activities.runTask(attempt("c.log")));
     for (int i = 0; i < 300 && !Files.exists(pids); i++) {
@@ -155,7 +158,7 @@ class PreforkTaskActivitiesTest {
         """.formatted(quoted(started), quoted(finished)));
     startServer();
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings()));
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(), liveRunners));
     TaskActivities activities = env.newActivityStub(TaskActivities.class, options());
     CompletableFuture<TaskAttemptResult> result = CompletableFuture.supplyAsync(() -> activities.runTask(attempt("m.log")));
     for (int i = 0; i < 300 && !Files.exists(started); i++) {
@@ -201,13 +204,13 @@ class PreforkTaskActivitiesTest {
 
   private TaskAttemptResult run(TaskAttempt attempt) {
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings()));
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(), liveRunners));
     return env.newActivityStub(TaskActivities.class, options()).runTask(attempt);
   }
 
   private RunnerSettings settings() {
     List<String> command = List.of(python.toString(), "-m", TARGET);
-    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), server);
+    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), server, false, "reattach-queue");
   }
 
   private static ActivityOptions options() {

@@ -26,9 +26,12 @@ class TaskActivitiesImplTest {
   Path tmp;
 
   private TestActivityEnvironment env;
+  private final LiveRunners liveRunners = new LiveRunners("reattach-queue", Duration.ofMillis(100), Duration.ofSeconds(5),
+      Duration.ofSeconds(60));
 
   @AfterEach
   void tearDown() {
+    liveRunners.close();
     if (env != null) {
       env.close();
     }
@@ -88,7 +91,7 @@ class TaskActivitiesImplTest {
         time.sleep(300)
         """.formatted(quoted(pids)));
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(command)));
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(command), liveRunners));
     TaskActivities activities = env.newActivityStub(TaskActivities.class, options());
     CompletableFuture<TaskAttemptResult> result = CompletableFuture.supplyAsync(() -> activities.runTask(attempt("c.log")));
     for (int i = 0; i < 300 && !Files.exists(pids); i++) {
@@ -111,12 +114,12 @@ class TaskActivitiesImplTest {
 
   private TaskAttemptResult run(List<String> command, TaskAttempt attempt) {
     env = TestActivityEnvironment.newInstance();
-    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(command)));
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(command), liveRunners));
     return env.newActivityStub(TaskActivities.class, options()).runTask(attempt);
   }
 
   private RunnerSettings settings(List<String> command) {
-    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), null);
+    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), null, false, "reattach-queue");
   }
 
   private static ActivityOptions options() {
