@@ -110,6 +110,54 @@ class TaskActivitiesImplTest {
     assertThat(child.isAlive()).isFalse();
   }
 
+  @Test
+  void aClaimForARunnerThisWorkerProcessDoesNotKnowReportsTheAttemptLost() {
+    env = TestActivityEnvironment.newInstance();
+    env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(List.of("unused")), liveRunners));
+    TaskAttemptResult result = env.newActivityStub(TaskActivities.class, options())
+        .reattachTask(new RunnerWhereabouts("reattach-queue", "no-such-runner", 4242, "elsewhere"));
+    assertThat(result.exitCode()).isNull();
+    assertThat(result.reason()).startsWith("worker lost").contains("pid 4242 on elsewhere");
+  }
+
+  @Test
+  void aLaterExecutionTakesOverARunningRunnerAndReportsItsOutcomeWithoutStartingAnother() throws Exception {
+    Path starts = tmp.resolve("starts.txt");
+    Path release = tmp.resolve("release");
+    List<String> command = python("""
+        import os, sys, time
+        open(%s, 'a').write(f'{os.getpid()}\\n')
+        while not os.path.exists(%s):
+            time.sleep(0.05)
+        print('finished'); sys.exit(3)
+        """.formatted(quoted(starts), quoted(release)));
+    TaskActivitiesImpl activities = new TaskActivitiesImpl(settings(command), liveRunners);
+    env = TestActivityEnvironment.newInstance();
+    env.registerActivitiesImplementations(activities);
+    CompletableFuture<RunnerWhereabouts> whereabouts = new CompletableFuture<>();
+    env.setActivityHeartbeatListener(RunnerWhereabouts.class, whereabouts::complete);
+    TaskActivities first = env.newActivityStub(TaskActivities.class, options());
+    CompletableFuture.runAsync(() -> first.runTask(attempt("first.log"))); // never reports once claimed
+
+    RunnerWhereabouts where = whereabouts.get(60, TimeUnit.SECONDS);
+    TestActivityEnvironment later = TestActivityEnvironment.newInstance();
+    try {
+      later.registerActivitiesImplementations(activities);
+      CompletableFuture<TaskAttemptResult> claimed = CompletableFuture.supplyAsync(
+          () -> later.newActivityStub(TaskActivities.class, options()).reattachTask(where));
+      Thread.sleep(1000); // the runner is still running when it is claimed
+      Files.createFile(release);
+      TaskAttemptResult result = claimed.get(60, TimeUnit.SECONDS);
+      assertThat(result.exitCode()).isEqualTo(3);
+      assertThat(result.outputTail()).isEqualTo("finished");
+    } finally {
+      later.close();
+    }
+    assertThat(where.reattachQueue()).isEqualTo("reattach-queue");
+    assertThat(Files.readAllLines(starts)).containsExactly(String.valueOf(where.pid()));
+    assertThat(liveRunners.size()).isZero();
+  }
+
   // -- helpers --
 
   private TaskAttemptResult run(List<String> command, TaskAttempt attempt) {
