@@ -50,6 +50,8 @@ public final class DagRunWorker {
       RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, LiveRunners liveRunners) {
     WorkerOptions activityOptions = WorkerOptions.newBuilder()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
+        // A draining worker's attempts go on heartbeating until they finish (--shutdown-grace).
+        .setAllowActivityHeartbeatDuringShutdown(true)
         .build();
     // Every worker runs workflow tasks (with their local DB activities). Only a host that serves
     // Airflow's default queue takes the base task queue's activities — default-queue tasks and
@@ -68,7 +70,7 @@ public final class DagRunWorker {
       worker.registerActivitiesImplementations(activities);
     }
     // Reattaching watches runners this process already counts against its slots: never fewer slots than runners.
-    factory.newWorker(runner.reattachQueue(), WorkerOptions.newBuilder()
+    factory.newWorker(runner.reattachQueue(), WorkerOptions.newBuilder(activityOptions)
             .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks * airflowQueues.size())
             .build())
         .registerActivitiesImplementations(activities);
