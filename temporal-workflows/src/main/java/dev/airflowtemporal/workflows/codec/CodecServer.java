@@ -24,8 +24,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Temporal's codec server protocol over the JDK's HTTP server, so the Temporal UI and CLI
  * ({@code --codec-endpoint}) can show payloads that the {@link AesGcmPayloadCodec} encrypted:
- * {@code POST /encode} and {@code POST /decode} take and return {@code {"payloads": [...]}} in
- * protobuf JSON. Every POST needs {@code Authorization: Bearer <token>}; the one browser origin
+ * {@code POST .../encode} and {@code POST .../decode} (at any path depth) take and return
+ * {@code {"payloads": [...]}} in protobuf JSON. Every POST needs {@code Authorization: Bearer <token>}; the one browser origin
  * allowed (the Temporal UI's) gets CORS headers, any other origin none.
  */
 public final class CodecServer implements AutoCloseable {
@@ -79,14 +79,12 @@ public final class CodecServer implements AutoCloseable {
   private void handle(HttpExchange exchange) throws IOException {
     try {
       allowOrigin(exchange);
+      // The protocol lets the endpoints be mounted at any depth (e.g. one URL per namespace): the last segment decides.
       String path = exchange.getRequestURI().getPath();
-      BiFunction<PayloadCodec, List<Payload>, List<Payload>> operation = switch (path) {
-        case "/encode" -> PayloadCodec::encode;
-        case "/decode" -> PayloadCodec::decode;
-        default -> null;
-      };
+      BiFunction<PayloadCodec, List<Payload>, List<Payload>> operation = path.endsWith("/encode") ? PayloadCodec::encode
+          : path.endsWith("/decode") ? PayloadCodec::decode : null;
       if (operation == null) {
-        respond(exchange, 404, "not found: POST /encode or /decode");
+        respond(exchange, 404, "not found: POST .../encode or .../decode");
       } else if ("OPTIONS".equals(exchange.getRequestMethod())) {
         // A CORS preflight carries no credentials; the POST that follows must.
         exchange.sendResponseHeaders(200, -1);

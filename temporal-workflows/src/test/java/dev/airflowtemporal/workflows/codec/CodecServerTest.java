@@ -55,7 +55,8 @@ class CodecServerTest {
     Payload sealed = parse(encoded.body()).getPayloads(0);
     assertThat(sealed.getMetadataOrThrow("encryption-key-id").toStringUtf8()).isEqualTo(fixture.keyId(0));
     assertThat(encoded.body()).doesNotContain(fixture.payload("plain").getData().toStringUtf8());
-    HttpResponse<String> decoded = post("/decode", encoded.body(), "Bearer " + TOKEN);
+    // Mounted at any depth, as the protocol allows (e.g. one URL per namespace).
+    HttpResponse<String> decoded = post("/namespaces/default/decode", encoded.body(), "Bearer " + TOKEN);
     assertThat(parse(decoded.body()).getPayloadsList()).containsExactly(fixture.payload("plain"));
   }
 

@@ -17,6 +17,8 @@ import dev.airflowtemporal.workflows.codec.CodecKeys;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
+import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
@@ -35,7 +37,7 @@ import org.junit.jupiter.api.Test;
 /**
  * With the payload codec on, a DagRun's history holds neither the workload's token nor a runner's
  * output tail nor a failure message, while the workflow and its clients read them as usual; with it
- * off (the control), all three are there in clear.
+ * off (the control), all three are there in clear. A worker lacking the key fails no run.
  */
 class EncryptedDagRunHistoryTest {
   private static final String DAG = "etl";
@@ -61,6 +63,61 @@ class EncryptedDagRunHistoryTest {
     byte[] history = runAndFetchHistory(Optional.empty());
     for (String secret : List.of(TOKEN, TAIL_SECRET, FAILURE_SECRET)) {
       assertThat(contains(history, secret)).as(secret).isTrue();
+    }
+  }
+
+  @Test
+  void aWorkerWithoutTheKeyOfAPayloadLeavesTheRunOpenAndRetryingInsteadOfFailingIt() {
+    CodecKeys otherKey = CodecKeys.parse("fbAqlenWs+91ovvfB1hv5BESDjtdrIPFeF2QmCzMX7I=");
+    TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
+        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder()
+            .setDataConverter(WireDataConverter.create(Optional.of(otherKey))).build())
+        .build());
+    try {
+      Worker worker = env.newWorker("airflow");
+      worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
+      worker.registerActivitiesImplementations(new SecretSpillingActivities());
+      env.start();
+      WorkflowClient executor = WorkflowClient.newInstance(env.getWorkflowServiceStubs(), WorkflowClientOptions.newBuilder()
+          .setNamespace(env.getNamespace()).setDataConverter(WireDataConverter.create(Optional.of(KEYS))).build());
+      String workflowId = WorkflowIds.forDagRun(DAG, RUN);
+      DagRunWorkflow run = executor.newWorkflowStub(DagRunWorkflow.class,
+          WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue("airflow").build());
+      BatchRequest request = executor.newSignalWithStartRequest();
+      request.add(run::run, new DagRunWorkflowInput(ContractVersion.CURRENT, DAG, RUN, 60L, null, List.of(), List.of(), 0L));
+      request.add(run::submitTask, submission("tails"));
+      executor.signalWithStart(request);
+
+      HistoryEvent failedTask = awaitEvent(executor, workflowId, EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED);
+      // The worker's own failure report is encrypted with the worker's key, like every failure message.
+      assertThat(failedTask.getWorkflowTaskFailedEventAttributes().getFailure().getMessage()).isEqualTo("Encoded failure");
+      assertThat(WireDataConverter.create(Optional.of(otherKey))
+          .failureToException(failedTask.getWorkflowTaskFailedEventAttributes().getFailure()))
+          .hasStackTraceContaining("codec key '" + KEYS.currentId() + "', which is not configured");
+      assertThat(executor.fetchHistory(workflowId).getEvents()).extracting(HistoryEvent::getEventType)
+          .doesNotContain(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED, EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED);
+    } finally {
+      env.close();
+    }
+  }
+
+  private static HistoryEvent awaitEvent(WorkflowClient client, String workflowId, EventType type) {
+    for (int i = 0; i < 600; i++) {
+      var found = client.fetchHistory(workflowId).getEvents().stream().filter(e -> e.getEventType() == type).findFirst();
+      if (found.isPresent()) {
+        return found.get();
+      }
+      sleep(50);
+    }
+    throw new AssertionError(type + " not recorded within 30 s");
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 
@@ -100,12 +157,7 @@ class EncryptedDagRunHistoryTest {
       if (progress.outcomes().size() >= 2) {
         return progress;
       }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
+      sleep(50);
     }
     throw new AssertionError("two outcomes not reported within 30 s");
   }
