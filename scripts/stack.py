@@ -333,10 +333,14 @@ class Stack:
         start_workers: bool | None = None,
         extra_env: dict[str, str] | None = None,
         worker_jar: str | Path | None = None,
+        codec_key: str | None = None,
     ):
         """ports="fixed": defaults 8080 / 7233 / 8233 / 5433; ports="free": any free loopback port.
         Explicit *_port arguments win over either. executor defaults to $AT_EXECUTOR or TemporalExecutor.
-        Workers are started only with the TemporalExecutor unless start_workers=True."""
+        Workers are started only with the TemporalExecutor unless start_workers=True.
+        codec_key (base64 AES-256 key, or several comma-separated, the first encrypting) turns the payload
+        codec on: every Airflow component and worker reads it from the file codec_key_file (mode 0600)
+        through AIRFLOW__TEMPORAL__CODEC_KEY_FILE, so the key is in no environment or command line."""
         self.name = name
         self.state_dir = Path(state_dir) if state_dir else AT_CACHE / "state" / name
         self.venv = Path(venv) if venv else default_venv()
@@ -354,6 +358,7 @@ class Stack:
             else start_workers
         self.extra_env = dict(extra_env or {})
         self.worker_jar = Path(worker_jar) if worker_jar else WORKER_JAR
+        self.codec_key = codec_key
         self.stack_id = uuid.uuid4().hex
         self.procs: list[Proc] = []
         self.pg_started = False
@@ -363,6 +368,7 @@ class Stack:
         self.logs_dir = self.state_dir / "logs"
         self.marker_dir = self.state_dir / "markers"
         self.temporal_db = self.state_dir / "temporal.db"
+        self.codec_key_file = self.state_dir / "codec.key"
         # postgres refuses to run as root and must be able to traverse its data dir's parents; $HOME
         # (/root) is usually 0700, so as root the cluster lives under /tmp, owned by `postgres`.
         if os.geteuid() == 0:
@@ -450,6 +456,8 @@ class Stack:
             "AIRFLOW__TEMPORAL__TASK_QUEUE": "airflow",
             "AIRFLOW__TEMPORAL__UI_URL": self.temporal_ui_url,
         })
+        if self.codec_key:
+            env["AIRFLOW__TEMPORAL__CODEC_KEY_FILE"] = str(self.codec_key_file)
         env.update(self.extra_env)
         return env
 
@@ -507,6 +515,10 @@ class Stack:
         shutil.rmtree(self.state_dir, ignore_errors=True)
         for d in (self.state_dir, self.logs_dir, self.airflow_home, self.marker_dir):
             d.mkdir(parents=True, exist_ok=True)
+        if self.codec_key:
+            fd = os.open(self.codec_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(self.codec_key + "\n")
         self._check_ports()
         self._write_state()
 
@@ -830,6 +842,7 @@ def cmd_up(args) -> int:
         airflow_port=args.airflow_port, temporal_port=args.temporal_port,
         temporal_ui_port=args.temporal_ui_port, pg_port=args.pg_port,
         executor=args.executor, dags_folder=args.dags_folder, workers=workers,
+        codec_key=base64.b64encode(os.urandom(32)).decode() if args.codec else None,
     )
     signal.signal(signal.SIGINT, signal.default_int_handler)  # even if started with SIGINT ignored
     signal.signal(signal.SIGTERM, _sigterm_to_keyboardinterrupt)
@@ -925,6 +938,8 @@ def main(argv=None) -> int:
     up.add_argument("--temporal-port", type=int, default=None)
     up.add_argument("--temporal-ui-port", type=int, default=None)
     up.add_argument("--pg-port", type=int, default=None)
+    up.add_argument("--codec", action="store_true",
+                    help="encrypt Temporal payloads with a fresh codec key (in <state-dir>/codec.key)")
     up.add_argument("--extra-worker", action="append", metavar="QUEUES",
                     help="start another worker serving these queues (identity <queues>-worker)")
     up.set_defaults(fn=cmd_up)

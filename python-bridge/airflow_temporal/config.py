@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from airflow_temporal.codec import CodecKeys
 
 SECTION = "temporal"
 
@@ -32,6 +35,8 @@ class TemporalSettings:
     tls_client_cert_path: str = ""
     tls_client_key_path: str = ""
     tls_server_name: str = ""
+    codec_key: str = ""
+    codec_key_file: str = ""
 
     @classmethod
     def from_conf(cls, conf: _ConfSource) -> TemporalSettings:
@@ -66,6 +71,8 @@ class TemporalSettings:
             tls_client_cert_path=get("tls_client_cert_path", ""),
             tls_client_key_path=get("tls_client_key_path", ""),
             tls_server_name=get("tls_server_name", ""),
+            codec_key=get("codec_key", ""),
+            codec_key_file=get("codec_key_file", ""),
         )
         settings.validate()
         return settings
@@ -89,13 +96,39 @@ class TemporalSettings:
             path = getattr(self, key)
             if path and not Path(path).is_file():
                 raise ConfigError(f"[temporal] {key} points at {path!r}, which is not a readable file")
+        self.codec_keys()
+
+    def codec_keys(self) -> CodecKeys | None:
+        """The payload codec's keys (None: payloads go to Temporal in clear); ConfigError names a bad setting."""
+        from airflow_temporal.codec import CodecKeys
+
+        if self.codec_key and self.codec_key_file:
+            raise ConfigError("[temporal] codec_key and codec_key_file are both set: keep one")
+        if self.codec_key_file:
+            try:
+                text = Path(self.codec_key_file).read_text()
+            except (OSError, UnicodeDecodeError) as e:
+                raise ConfigError(
+                    f"[temporal] codec_key_file {self.codec_key_file!r} cannot be read ({type(e).__name__}): "
+                    "point it at a readable file of base64 keys"
+                ) from None
+            setting = f"[temporal] codec_key_file {self.codec_key_file!r}"
+        elif self.codec_key:
+            text, setting = self.codec_key, "[temporal] codec_key"
+        else:
+            return None
+        try:
+            return CodecKeys.parse(text)
+        except ValueError as e:
+            raise ConfigError(f"{setting}: {e}") from None
 
     @property
     def uses_tls(self) -> bool:
         return self.tls or bool(self.api_key) or bool(self.tls_client_cert_path) or bool(self.tls_server_ca_cert_path)
 
-    def __repr__(self) -> str:  # never print the API key
+    def __repr__(self) -> str:  # never print the API key or codec key
         return (
             f"TemporalSettings(address={self.address!r}, namespace={self.namespace!r}, "
-            f"task_queue={self.task_queue!r}, tls={self.uses_tls}, api_key={'***' if self.api_key else ''!r})"
+            f"task_queue={self.task_queue!r}, tls={self.uses_tls}, api_key={'***' if self.api_key else ''!r}, "
+            f"codec={'on' if self.codec_key or self.codec_key_file else 'off'})"
         )

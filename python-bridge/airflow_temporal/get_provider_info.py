@@ -42,6 +42,16 @@ def get_provider_info() -> dict:
                     "tls_client_cert_path": _option("Client certificate (PEM) for mTLS.", ""),
                     "tls_client_key_path": _option("Client private key (PEM) for mTLS.", ""),
                     "tls_server_name": _option("Server name to verify in the server's certificate.", ""),
+                    "codec_key": _option(
+                        "Encrypt every payload and failure message stored in Temporal (task submissions with their "
+                        "token, output tails, run requests) with AES-256-GCM: base64 256-bit keys (openssl rand "
+                        "-base64 32), comma-separated; the first encrypts, all decrypt (rotation). The worker reads "
+                        "the same AIRFLOW__TEMPORAL__CODEC_KEY. Empty: payloads are stored in clear.", "",
+                        sensitive=True),
+                    "codec_key_file": _option(
+                        "A file holding the codec keys instead (one per line, the first encrypts); the worker reads "
+                        "the same AIRFLOW__TEMPORAL__CODEC_KEY_FILE. Set codec_key or this, not both.", "",
+                        "/run/secrets/temporal-codec-keys"),
                     "ui_url": _option("Base URL of the Temporal Web UI, for the per-run link in Airflow's UI.",
                                       "http://localhost:8233"),
                     "workflow_idle_timeout": _option(

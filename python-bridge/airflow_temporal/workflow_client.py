@@ -20,6 +20,7 @@ from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy, Wo
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
 
+from airflow_temporal.codec import data_converter
 from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import (
     OWNED_WORKFLOW_TYPE,
@@ -161,7 +162,7 @@ class DagRunWorkflowClient:
                 try:
                     self._client = await asyncio.wait_for(
                         Client.connect(s.address, namespace=s.namespace, api_key=s.api_key or None,
-                                       tls=_tls_config(s)),
+                                       tls=_tls_config(s), data_converter=data_converter(s.codec_keys())),
                         timeout=s.rpc_timeout,
                     )
                 except Exception as e:

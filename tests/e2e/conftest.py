@@ -14,6 +14,7 @@ On any test failure the tails of the component logs are attached to the report.
 """
 from __future__ import annotations
 
+import base64
 import os
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec  # noqa: E402
+from e2e_temporal import use_codec_key  # noqa: E402
 
 SPECIAL_IDENTITY = "special-worker"
 SCHEDULE_SYNC_INTERVAL = 5
@@ -52,8 +54,11 @@ def stack():
                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
                    # Opted-in DAGs (tag `temporal`) get Temporal Schedules; the workers read it too.
                    "AIRFLOW__TEMPORAL__SCHEDULES": "True"},
+        # AT_E2E_CODEC=1: the whole stack encrypts Temporal payloads (key in stack.codec_key).
+        codec_key=base64.b64encode(os.urandom(32)).decode() if os.environ.get("AT_E2E_CODEC") == "1" else None,
     )
     _STACK = s
+    use_codec_key(s.codec_key)
     s.start()  # on failure it prints the log tails and stops what it started
     try:
         yield s

@@ -10,6 +10,16 @@ from temporalio.client import Client
 
 
 TASK_ACTIVITY_TYPE = "run_task"
+#: Set by the stack fixture when the stack runs with the payload codec on (Stack(codec_key=...)).
+_codec = None
+
+
+def use_codec_key(codec_key: str | None) -> None:
+    """Read histories of a stack whose payloads are encrypted (None: they are in clear)."""
+    global _codec
+    from airflow_temporal.codec import AesGcmPayloadCodec, CodecKeys
+
+    _codec = AesGcmPayloadCodec(CodecKeys.parse(codec_key)) if codec_key else None
 
 _CLOSE_EVENTS = {
     EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED: "completed",
@@ -49,6 +59,8 @@ def history_events(address: str, workflow_id: str) -> list:
 def _decode_payloads(payloads) -> list:
     out = []
     for p in payloads:
+        if _codec is not None:
+            p = _codec.decrypt(p)
         try:
             out.append(json.loads(p.data))
         except (ValueError, UnicodeDecodeError):

@@ -53,6 +53,11 @@ final class StartupChecks {
       throw new StartupException("--cleared-runs-sweep-interval must be at least 1 second but was "
           + settings.clearedRunsSweepIntervalSeconds);
     }
+    settings.temporal.codec.keys().ifPresentOrElse(
+        keys -> log.info("Payload codec on: AES-256-GCM, encrypting with key {}, decrypting with keys {}",
+            keys.currentId(), keys.ids()),
+        () -> log.info("Payload codec off: payloads are stored in Temporal in clear (set {} or {} to encrypt them)",
+            CodecKeyOptions.KEY_FILE_ENV, CodecKeyOptions.KEY_ENV));
   }
 
   static void pythonRunner(WorkerSettings settings) {

@@ -5,6 +5,7 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.serviceclient.WorkflowServiceStubs;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How to reach Temporal: shared by every command; each falls back to Temporal's own environment variables. */
@@ -26,10 +27,16 @@ final class TemporalOptions {
   @Option(names = "--identity", description = "Worker identity shown in the Temporal UI. Default: pid@hostname.")
   String identity;
 
-  /** A client speaking the wire contract's JSON (as every client and worker of ours must). */
+  @Mixin
+  CodecKeyOptions codec;
+
+  /**
+   * A client speaking the wire contract's JSON (as every client and worker of ours must), encrypted
+   * when codec keys are configured; a bad codec setting is a {@link StartupException}.
+   */
   WorkflowClient client(WorkflowServiceStubs service, ClientConfigProfile profile) {
     WorkflowClientOptions.Builder options = WorkflowClientOptions.newBuilder(profile.toWorkflowClientOptions())
-        .setDataConverter(WireDataConverter.create());
+        .setDataConverter(WireDataConverter.create(codec.keys()));
     if (identity != null) {
       options.setIdentity(identity);
     }

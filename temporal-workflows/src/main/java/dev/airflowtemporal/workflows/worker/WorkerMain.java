@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = WorkerMain.Version.class,
     description = "Runs Airflow tasks for the TemporalExecutor as Temporal activities, and drives Temporal-owned DagRuns.",
-    subcommands = {WorkerCommand.class, CheckCommand.class, TriggerCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {WorkerCommand.class, CheckCommand.class, TriggerCommand.class, CodecServerCommand.class,
+        CommandLine.HelpCommand.class})
 public final class WorkerMain {
 
   public static void main(String[] args) {
