@@ -14,6 +14,7 @@ import dev.airflowtemporal.core.wire.TaskSubmission;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.WireDataConverter;
 import dev.airflowtemporal.workflows.codec.CodecKeys;
+import dev.airflowtemporal.workflows.task.RunnerWhereabouts;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
@@ -187,6 +188,11 @@ class EncryptedDagRunHistoryTest {
     @Override
     public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
       throw new UnsupportedOperationException("owned runs are not used in executor mode");
+    }
+
+    @Override
+    public TaskAttemptResult reattachTask(RunnerWhereabouts whereabouts) {
+      throw new UnsupportedOperationException("these runners never outlive their activity");
     }
   }
 }
