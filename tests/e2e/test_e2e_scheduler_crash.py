@@ -57,12 +57,16 @@ def _log_since(path: Path, offset: int) -> str:
 def _restart_adopting_scheduler_and_release(stack, airflow, run_id: str, base: Path):
     offset = _scheduler_log(stack).stat().st_size
     stack.start_airflow_component("scheduler", env=ADOPTING_SCHEDULER_ENV)
-    adopted = wait_until(lambda: re.search(r"Adopted (\d+) task instances .*\((\d+) not yet confirmed",
-                                           _log_since(_scheduler_log(stack), offset)),
-                         RUN_TIMEOUT, "the restarted scheduler to adopt the orphaned task instance")
-    assert adopted.groups() == ("1", "0"), adopted.group(0)
-    assert _attempts(base)[-1]["end"] is None, "the attempt ended before the adoption it was meant to test"
+    adopted_or_reset = re.compile(
+        r"Adopted (\d+) task instances .*\((\d+) not yet confirmed"
+        rf"|Reset the following \d+ orphaned TaskInstances:(\s+<TaskInstance: [^>]*>)*?\s+<TaskInstance: "
+        rf"{DAG_ID}\.{TASK_ID} {re.escape(run_id)}")
+    took_over = wait_until(lambda: adopted_or_reset.search(_log_since(_scheduler_log(stack), offset)),
+                           RUN_TIMEOUT, "the restarted scheduler to adopt or reset the orphaned task instance")
+    still_running = _attempts(base)[-1]["end"] is None
     base.with_suffix(".release").write_text("")
+    assert took_over.groups()[:2] == ("1", "0"), f"not adopted: {took_over.group(0)}"
+    assert still_running, "the attempt ended before the adoption it was meant to test"
     return airflow.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT,
                                 on_timeout=lambda: f"TI states: {airflow.ti_states(DAG_ID, run_id)}")
 
