@@ -82,6 +82,17 @@ def _assert_ran_once_at_try_1(stack, airflow, run_id: str, base: Path, final: di
     assert_attempt_activities(stack, assert_one_workflow(stack, DAG_ID, run_id), TASK_ID, 1)
 
 
+@pytest.fixture
+def scheduler_left_running(stack):
+    """Whatever a test does to the scheduler, the tests after it find one running."""
+    yield
+    if not any(p.name == "airflow-scheduler" and p.popen.poll() is None for p in stack.procs):
+        for dead in [p for p in stack.procs if p.name == "airflow-scheduler"]:
+            stack.stop_process(dead)
+        stack.start_airflow_component("scheduler")
+
+
+@pytest.mark.usefixtures("scheduler_left_running")
 def test_a_scheduler_killed_between_submitting_and_recording_queued_leaves_a_task_that_runs_once(stack, airflow):
     marker_dir = stack.marker_dir / "crash-after-submit"
     stack.stop_process(next(p for p in stack.procs if p.name == "airflow-scheduler"))
@@ -91,9 +102,11 @@ def test_a_scheduler_killed_between_submitting_and_recording_queued_leaves_a_tas
         "AT_E2E_CRASH_AFTER_SUBMIT_DAG": DAG_ID,
         "PYTHONPATH": os.pathsep.join([str(SUPPORT), stack.airflow_env()["PYTHONPATH"]]),
     })
-    run_id = airflow.trigger(DAG_ID, conf={"marker_dir": str(marker_dir)})["dag_run_id"]
-    code = wait_until(crashing.popen.poll, RUN_TIMEOUT, "the scheduler to kill itself right after submitting")
-    stack.stop_process(crashing)  # only forgets it: it is dead
+    try:
+        run_id = airflow.trigger(DAG_ID, conf={"marker_dir": str(marker_dir)})["dag_run_id"]
+        code = wait_until(crashing.popen.poll, RUN_TIMEOUT, "the scheduler to kill itself right after submitting")
+    finally:
+        stack.stop_process(crashing)  # dead by now (then only forgotten), or it never crashed
     crashed_log = _log_since(_scheduler_log(stack), offset)
     assert code == -signal.SIGKILL, f"the scheduler exited {code}, not by the injected SIGKILL:\n{crashed_log[-3000:]}"
     assert "before it processes the QUEUED event" in crashed_log
@@ -107,6 +120,7 @@ def test_a_scheduler_killed_between_submitting_and_recording_queued_leaves_a_tas
     _assert_ran_once_at_try_1(stack, airflow, run_id, base, final)
 
 
+@pytest.mark.usefixtures("scheduler_left_running")
 def test_a_scheduler_killed_while_the_attempt_runs_adopts_it_and_it_finishes_at_try_1(stack, airflow):
     marker_dir = stack.marker_dir / "kill-mid-attempt"
     run_id = airflow.trigger(DAG_ID, conf={"marker_dir": str(marker_dir)})["dag_run_id"]
