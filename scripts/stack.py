@@ -704,6 +704,20 @@ class Stack:
         self.procs.remove(proc)
         self._write_state()
 
+    def kill_airflow_component(self, component: str) -> None:
+        """`kill -9` one Airflow component's process group, as a crash of its host would, and forget it."""
+        proc = next(p for p in self.procs if p.name == f"airflow-{component}")
+        os.killpg(proc.popen.pid, signal.SIGKILL)
+        proc.popen.wait(timeout=30)
+        self.procs.remove(proc)
+        self._write_state()
+        log(f"airflow-{component} (pid {proc.popen.pid}) killed with SIGKILL")
+
+    def start_airflow_component(self, component: str, env: dict[str, str] | None = None) -> Proc:
+        """Start one Airflow component (stopped or dead before), `env` over the stack's environment."""
+        return self._spawn(f"airflow-{component}", [self.bin("airflow"), component],
+                           env={**self.airflow_env(), **(env or {})})
+
     def restart_airflow_component(self, component: str) -> Proc:
         """Stop one Airflow component (e.g. the scheduler) gracefully and start it again."""
         name = f"airflow-{component}"

@@ -5,10 +5,16 @@ Each ``ExecuteTask`` workload is signalled-with-start to the workflow of its Dag
 DagRun, id from dag_id and run_id alone); the worker JAR runs Airflow's own task runner as an
 activity. ``sync`` asks each DagRun with attempts in flight for outcomes it has not reported yet,
 so a heartbeat costs one query per active DagRun, whatever the number of tasks ever run.
+
+Each attempt travels under the ``external_executor_id`` that Airflow's scheduler commits with the
+QUEUED state before the workload reaches the executor (``pre_assigns_external_executor_id``). A
+scheduler that dies after submitting and before recording the QUEUED event leaves a queued TI
+carrying that id; its successor finds the attempt by it and adopts it instead of running it again.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -38,14 +44,28 @@ if TYPE_CHECKING:
 
 @dataclass
 class _ActiveRun:
-    """A DagRun with attempts this executor reported as queued and has no outcome for yet."""
+    """A DagRun with attempts this executor reported as queued (or adopted) and has no outcome for yet."""
 
     keys: set[TaskInstanceKey] = field(default_factory=set)
     reported_seq: int = 0
+    #: Adopted while Temporal could not say whether the workflow holds them (TI key -> external executor
+    #: id): each sync asks again, until the workflow answers that it does or that it does not.
+    unconfirmed: dict[TaskInstanceKey, str] = field(default_factory=dict)
 
 
 def _attempt_key(key: TaskInstanceKey) -> AttemptKey:
     return AttemptKey(task_id=key.task_id, map_index=key.map_index, try_number=key.try_number)
+
+
+def holds(progress: DagRunProgress, key: TaskInstanceKey, external_executor_id: str, wid: str) -> bool:
+    """Whether the DagRun's workflow holds this queueing of the attempt: waiting to start, running, or
+    ended with an outcome the executor has not acknowledged."""
+    if progress.external_executor_ids is None or external_executor_id == wid:
+        # A worker older than external ids in progress, or a TI queued by an executor version that recorded
+        # the workflow id as its external id: only the attempt key can tell.
+        attempt = _attempt_key(key)
+        return attempt in progress.running or any(o.attempt == attempt for o in progress.outcomes)
+    return external_executor_id in progress.external_executor_ids
 
 
 def submission_for(workload: ExecuteTask, default_queue: str) -> TaskSubmission:
@@ -61,6 +81,7 @@ def submission_for(workload: ExecuteTask, default_queue: str) -> TaskSubmission:
         priority_weight=ti.priority_weight,
         submitted_at=datetime.now(timezone.utc),
         workload=workload.model_dump(mode="json"),
+        external_executor_id=ti.external_executor_id,
     )
 
 
@@ -68,6 +89,9 @@ class TemporalExecutor(BaseExecutor):
     """Runs each task attempt as an activity of its DagRun's Temporal workflow."""
 
     supports_ad_hoc_ti_run: bool = True
+    # The scheduler commits a UUID as the TI's external_executor_id together with QUEUED, before it hands
+    # the workload over: the attempt's name in Temporal, so no crash window can make Airflow run it twice.
+    pre_assigns_external_executor_id = True
     # Logs are written by the runner on the worker host; the api-server reads them from the shared
     # log folder or remote logging, not from a log server in the scheduler.
     serve_logs: bool = False
@@ -89,6 +113,11 @@ class TemporalExecutor(BaseExecutor):
         for other in workloads:
             if not isinstance(other, ExecuteTask):
                 raise ValueError(f"TemporalExecutor runs ExecuteTask workloads only, not {type(other).__name__}")
+        for w in tasks:
+            if not w.ti.external_executor_id:
+                # Not queued by a scheduler (dag.test): named here, once, so a retried submission keeps the
+                # name; the QUEUED event below records it.
+                w.ti.external_executor_id = str(uuid.uuid4())
         submissions = [submission_for(w, self.settings.default_queue) for w in tasks]
         results = self.workflows.submit(submissions)
         for workload, error in zip(tasks, results):
@@ -98,8 +127,8 @@ class TemporalExecutor(BaseExecutor):
                 self.queued_tasks.pop(key, None)
                 self.running.add(key)
                 self.active_runs.setdefault(wid, _ActiveRun()).keys.add(key)
-                # The workflow id becomes task_instance.external_executor_id: adoption's evidence.
-                self.event_buffer[key] = (TaskInstanceState.QUEUED, wid)
+                # Airflow writes this into task_instance.external_executor_id: the id it already holds.
+                self.event_buffer[key] = (TaskInstanceState.QUEUED, workload.ti.external_executor_id)
             elif is_transient(error):
                 # Left in queued_tasks: the next heartbeat submits it again; nothing is lost.
                 self.log.error("Could not submit %s, will retry: %s", key, error)
@@ -124,6 +153,7 @@ class TemporalExecutor(BaseExecutor):
                 self.log.warning("Could not read progress of %s, will retry: %s", wid, result)
                 continue
             self._report(run, result)
+            self._confirm_adopted(wid, run, result)
             if result.outcomes:
                 acknowledgements[wid] = run.reported_seq
         if acknowledgements:
@@ -143,6 +173,18 @@ class TemporalExecutor(BaseExecutor):
                 continue  # revoked, or reported before a scheduler restart
             run.keys.discard(key)
             self._report_outcome(key, outcome)
+
+    def _confirm_adopted(self, wid: str, run: _ActiveRun, progress: DagRunProgress) -> None:
+        """Settle the TIs adopted without an answer from Temporal, now that the workflow answered."""
+        for key, external_id in list(run.unconfirmed.items()):
+            del run.unconfirmed[key]
+            if key not in run.keys or holds(progress, key, external_id, wid):
+                continue
+            run.keys.discard(key)
+            reason = (f"workflow {wid} does not hold the attempt queued as {external_id}: it never reached "
+                      "Temporal before the scheduler that queued it stopped")
+            self.log.error("Adopted %s is lost: %s; reporting it failed", key, reason)
+            self.fail(key, reason)
 
     def _report_outcome(self, key: TaskInstanceKey, outcome: TaskOutcome) -> None:
         if outcome.state == "success":
@@ -173,6 +215,7 @@ class TemporalExecutor(BaseExecutor):
         run = self.active_runs.get(wid)
         if run is not None:
             run.keys.discard(key)
+            run.unconfirmed.pop(key, None)
         try:
             error = self.workflows.cancel(
                 wid, TaskCancellation(CONTRACT_VERSION, _attempt_key(key), "revoked by Airflow's scheduler")
@@ -183,25 +226,36 @@ class TemporalExecutor(BaseExecutor):
             self.log.warning("Could not cancel %s in Temporal: %s", key, error)
 
     def try_adopt_task_instances(self, tis: Sequence[TaskInstance]) -> Sequence[TaskInstance]:
-        """Adopt the TIs whose attempt the DagRun's workflow is running or has an outcome for."""
+        """Adopt every TI whose attempt its DagRun's workflow holds, or may hold.
+
+        Only a positive answer that the attempt is gone returns a TI for Airflow to reset (and run again):
+        no such workflow, a closed workflow without it, or an open one that does not hold its external id.
+        When Temporal does not answer, the attempt may well be running: the TI is adopted and later syncs
+        ask again (``_confirm_adopted``).
+        """
         ours = [ti for ti in tis if ti.external_executor_id]
         not_adopted = [ti for ti in tis if not ti.external_executor_id]
         progress = self.workflows.progress({workflow_id(ti.dag_id, ti.run_id): 0 for ti in ours})
+        unconfirmed = 0
         for ti in ours:
             wid = workflow_id(ti.dag_id, ti.run_id)
-            result = progress[wid]
-            if isinstance(result, WorkflowClosed):
-                result = result.final_progress
-            known = set()
-            if isinstance(result, DagRunProgress):
-                known = set(result.running) | {o.attempt for o in result.outcomes}
-            if _attempt_key(ti.key) in known:
-                self.running.add(ti.key)
-                self.active_runs.setdefault(wid, _ActiveRun()).keys.add(ti.key)
-            else:
+            answer = progress[wid]
+            if isinstance(answer, WorkflowClosed):
+                answer = answer.final_progress
+            if answer is None or (isinstance(answer, DagRunProgress)
+                                  and not holds(answer, ti.key, ti.external_executor_id, wid)):
                 not_adopted.append(ti)
+                continue
+            run = self.active_runs.setdefault(wid, _ActiveRun())
+            if isinstance(answer, BaseException):
+                self.log.warning("Cannot ask %s about %s now (%s); adopting it and asking again", wid, ti.key, answer)
+                run.unconfirmed[ti.key] = ti.external_executor_id
+                unconfirmed += 1
+            self.running.add(ti.key)
+            run.keys.add(ti.key)
         if len(not_adopted) < len(tis):
-            self.log.info("Adopted %d task instances from their DagRun workflows", len(tis) - len(not_adopted))
+            self.log.info("Adopted %d task instances from their DagRun workflows (%d not yet confirmed by Temporal)",
+                          len(tis) - len(not_adopted), unconfirmed)
         return not_adopted
 
     def end(self) -> None:

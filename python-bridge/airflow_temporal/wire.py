@@ -74,6 +74,9 @@ class TaskSubmission:
     priority_weight: int
     submitted_at: datetime
     workload: dict[str, Any]
+    #: Airflow's ``task_instance.external_executor_id`` for this queueing of the attempt (pre-assigned by the
+    #: scheduler and committed with QUEUED): how a restarted scheduler finds the attempt.
+    external_executor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class TaskOutcome:
     reason: str | None
     output_tail: str
     finished_at: datetime
+    external_executor_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,9 @@ class DagRunProgress:
     running: list[AttemptKey]
     outcomes: list[TaskOutcome]
     last_seq: int
+    #: The external executor ids of every attempt the workflow holds (waiting, running, or with an outcome
+    #: not yet acknowledged), whatever ``after_seq``; None from a worker that predates them.
+    external_executor_ids: list[str] | None = None
 
 
 # -- Temporal-owned DagRuns (workflow type OwnedDagRun) --

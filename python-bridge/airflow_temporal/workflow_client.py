@@ -203,11 +203,15 @@ class DagRunWorkflowClient:
                 reject_condition=QueryRejectCondition.NOT_OPEN, rpc_timeout=self._rpc_timeout(),
             )
         except WorkflowQueryRejectedError as e:
-            # Closed (completed, failed, terminated): its final state still answers the query.
+            # Closed (completed, failed, terminated): its final state still answers the query, once a worker
+            # replays it. A closed workflow runs nothing, but its final outcomes are worth waiting for:
+            # when Temporal cannot answer now, the caller asks again later.
             try:
                 final = await handle.query(QUERY_PROGRESS, after_seq, result_type=DagRunProgress,
                                            rpc_timeout=self._rpc_timeout())
-            except Exception:
+            except Exception as unreadable:
+                if is_transient(unreadable):
+                    raise
                 final = None
             raise WorkflowClosed(f"workflow {wid} is {e.status.name if e.status else 'closed'}", final) from e
         except RPCError as e:

@@ -94,6 +94,14 @@ def test_progress_outcome_without_exit_code_decodes(wire_fixture):
     assert [o.state for o in progress.outcomes] == ["success", "failed"]
     assert progress.outcomes[1].exit_code is None
     assert progress.running == [AttemptKey("load", -1, 1)]
+    assert progress.outcomes[0].external_executor_id == "019ab3c2-7d1f-7000-8000-0000000000a1"
+    assert len(progress.external_executor_ids) == 2
+
+
+def test_progress_from_a_worker_that_predates_external_ids_says_so_with_none(wire_fixture):
+    older = wire_fixture("dag_run_progress.json")
+    del older["external_executor_ids"]
+    assert decode(older, DagRunProgress).external_executor_ids is None
 
 
 def test_workflow_id_matches_the_java_derivation():
@@ -134,6 +142,14 @@ def test_a_real_airflow_workload_becomes_a_submission_shaped_like_the_fixture(wi
 
     TypeAdapter(workloads.All).validate_python(encoded["workload"])
     assert datetime.fromisoformat(encoded["submitted_at"]).tzinfo is not None
+
+
+def test_the_scheduler_pre_assigned_external_executor_id_travels_beside_the_workload_not_in_it():
+    workload = _execute_task()
+    workload.ti.external_executor_id = "019ab3c2-7d1f-7000-8000-0000000000a1"
+    encoded = encode(submission_for(workload, default_queue="default"))
+    assert encoded["external_executor_id"] == "019ab3c2-7d1f-7000-8000-0000000000a1"
+    assert "external_executor_id" not in encoded["workload"]["ti"]
 
 
 def test_a_non_default_queue_is_sent_for_routing():

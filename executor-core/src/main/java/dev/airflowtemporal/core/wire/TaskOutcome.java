@@ -9,6 +9,7 @@ import java.time.OffsetDateTime;
  * @param exitCode the runner's exit code, or null when it never started or was killed
  * @param reason why the attempt failed without a clean runner exit, else null
  * @param outputTail the last lines the runner printed (for the executor's log, never parsed)
+ * @param externalExecutorId the submission's {@code external_executor_id}, or null when it had none
  */
 public record TaskOutcome(
     long seq,
@@ -17,4 +18,5 @@ public record TaskOutcome(
     Integer exitCode,
     String reason,
     String outputTail,
-    OffsetDateTime finishedAt) {}
+    OffsetDateTime finishedAt,
+    String externalExecutorId) {}

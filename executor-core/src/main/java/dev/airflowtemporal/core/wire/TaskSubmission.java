@@ -10,6 +10,10 @@ import java.util.List;
  *
  * @param workload Airflow's {@code ExecuteTask} workload, passed through unchanged to the task
  *     runner; the Java side reads none of its fields.
+ * @param externalExecutorId the id Airflow's scheduler gave this queueing of the attempt
+ *     ({@code task_instance.external_executor_id}, committed with the QUEUED state): the same id handed
+ *     over twice is one attempt, and a restarted scheduler finds the attempt by it. Null from executors
+ *     that do not pre-assign it.
  */
 public record TaskSubmission(
     int contractVersion,
@@ -20,7 +24,8 @@ public record TaskSubmission(
     String queue,
     int priorityWeight,
     OffsetDateTime submittedAt,
-    JsonNode workload) {
+    JsonNode workload,
+    String externalExecutorId) {
 
   /** Every problem that makes this submission unusable; empty when it is valid. */
   public List<String> problems() {

@@ -43,6 +43,7 @@ class WireContractTest {
     assertThat(submission.queue()).isNull();
     assertThat(submission.submittedAt()).isEqualTo(OffsetDateTime.parse("2026-11-23T05:00:01.25Z"));
     assertThat(submission.workload().path("ti").path("dag_version_id").asText()).startsWith("019ab3c2");
+    assertThat(submission.externalExecutorId()).isEqualTo("019ab3c2-7d1f-7000-8000-0000000000a1");
     assertThat(submission.problems()).isEmpty();
   }
 
@@ -51,6 +52,7 @@ class WireContractTest {
     TaskSubmission submission =
         json.readValue(WireFixtures.read("task_submission_routed_with_unknown_fields.json"), TaskSubmission.class);
     assertThat(submission.queue()).isEqualTo("special");
+    assertThat(submission.externalExecutorId()).as("absent from an executor without one").isNull();
     assertThat(submission.attempt()).isEqualTo(new AttemptKey("pinned", 4, 2));
     assertThat(submission.submittedAt().toInstant()).isEqualTo(OffsetDateTime.parse("2026-11-23T05:00:00Z").toInstant());
     assertThat(submission.problems()).isEmpty();
@@ -73,6 +75,9 @@ class WireContractTest {
         .containsExactly(OutcomeState.SUCCESS, OutcomeState.FAILED);
     assertThat(progress.outcomes().get(1).exitCode()).isNull();
     assertThat(progress.lastSeq()).isEqualTo(8);
+    assertThat(progress.outcomes()).extracting(TaskOutcome::externalExecutorId)
+        .containsExactly("019ab3c2-7d1f-7000-8000-0000000000a1", null);
+    assertThat(progress.externalExecutorIds()).hasSize(2);
   }
 
   @Test

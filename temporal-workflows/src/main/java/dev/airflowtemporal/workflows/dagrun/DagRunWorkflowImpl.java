@@ -38,9 +38,11 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 import org.slf4j.Logger;
 
 /**
@@ -64,6 +66,11 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   private final Map<AttemptKey, CancellationScope> running = new LinkedHashMap<>();
   /** Revoked attempts: Airflow may hand the same attempt back (a task requeued after being stuck in queued). */
   private final Set<AttemptKey> revoked = new HashSet<>();
+  /**
+   * The {@code external_executor_id} of every accepted attempt that has no outcome yet (in the inbox or
+   * running); an attempt's outcome carries it on. Null for submissions from executors without one.
+   */
+  private final Map<AttemptKey, String> externalIds = new LinkedHashMap<>();
   private final List<TaskOutcome> unacknowledged = new ArrayList<>();
   private long lastSeq;
   private long acknowledgedSeq;
@@ -72,7 +79,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   public void run(DagRunWorkflowInput input) {
     validate(input);
     if (input.carriedSubmissions() != null) {
-      inbox.addAll(input.carriedSubmissions());
+      input.carriedSubmissions().forEach(this::accept);
     }
     if (input.carriedOutcomes() != null) {
       unacknowledged.addAll(input.carriedOutcomes());
@@ -130,7 +137,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     if (!problems.isEmpty()) {
       log.error("Rejected task submission {}: {}", key, problems);
       if (key != null && key.taskId() != null) {
-        record(key, OutcomeState.FAILED, null, "rejected by the worker: " + String.join("; ", problems), "");
+        record(key, submission.externalExecutorId(), OutcomeState.FAILED, null,
+            "rejected by the worker: " + String.join("; ", problems), "");
       }
       return;
     }
@@ -139,16 +147,36 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     } else if (running.containsKey(key) || inbox.stream().anyMatch(s -> s.attempt().equals(key))
         || unacknowledged.stream().anyMatch(o -> o.attempt().equals(key))) {
       // Signals are delivered at least once from the executor's point of view (it retries after a
-      // timeout that may have hidden a success): a repeat must not start the attempt twice.
-      log.info("Ignoring repeated submission of {}", key.label());
+      // timeout that may have hidden a success): a repeat must not start the attempt twice. The workflow
+      // holds one queueing (one external executor id) per attempt key, so this also dedupes on that id.
+      log.info("Ignoring repeated submission of {} (external executor id {})", key.label(),
+          submission.externalExecutorId());
+      if (submission.externalExecutorId() != null && externalIds.containsKey(key)) {
+        // Queued again under a new id without a revoke reaching us: the attempt waiting or running serves
+        // Airflow's latest queueing, so a restarted scheduler must find it by that id.
+        externalIds.put(key, submission.externalExecutorId());
+      }
       return;
     }
+    accept(submission);
+  }
+
+  private void accept(TaskSubmission submission) {
     inbox.add(submission);
+    externalIds.put(submission.attempt(), submission.externalExecutorId());
+  }
+
+  /** The external executor ids of the attempts waiting, running, or with an unacknowledged outcome. */
+  private Stream<String> heldExternalIds() {
+    return Stream.concat(externalIds.values().stream(), unacknowledged.stream().map(TaskOutcome::externalExecutorId))
+        .filter(Objects::nonNull);
   }
 
   @Override
   public void cancelTask(TaskCancellation cancellation) {
     revoked.add(cancellation.attempt());
+    // A revoked attempt reports no outcome; Airflow queues it again, if at all, under a new id.
+    externalIds.remove(cancellation.attempt());
     CancellationScope scope = running.get(cancellation.attempt());
     if (scope != null) {
       log.info("Cancelling {}: {}", cancellation.attempt().label(), cancellation.reason());
@@ -168,7 +196,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     return new DagRunProgress(
         List.copyOf(running.keySet()),
         unacknowledged.stream().filter(o -> o.seq() > afterSeq).toList(),
-        lastSeq);
+        lastSeq,
+        heldExternalIds().toList());
   }
 
   private void start(DagRunWorkflowInput input, TaskSubmission submission) {
@@ -226,9 +255,14 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   }
 
   private void record(AttemptKey key, OutcomeState state, Integer exitCode, String reason, String outputTail) {
+    record(key, externalIds.remove(key), state, exitCode, reason, outputTail);
+  }
+
+  private void record(AttemptKey key, String externalExecutorId, OutcomeState state, Integer exitCode, String reason,
+      String outputTail) {
     lastSeq++;
     OffsetDateTime now = OffsetDateTime.ofInstant(Instant.ofEpochMilli(Workflow.currentTimeMillis()), ZoneOffset.UTC);
-    unacknowledged.add(new TaskOutcome(lastSeq, key, state, exitCode, reason, outputTail, now));
+    unacknowledged.add(new TaskOutcome(lastSeq, key, state, exitCode, reason, outputTail, now, externalExecutorId));
   }
 
   private boolean hasStartable() {

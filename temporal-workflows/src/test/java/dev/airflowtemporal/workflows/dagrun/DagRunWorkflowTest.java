@@ -109,6 +109,66 @@ class DagRunWorkflowTest {
   }
 
   @Test
+  void anAttemptHandedOverAgainWithTheSameExternalIdStartsOnceAndItsOutcomeCarriesTheId() {
+    Recorder.Gate gate = activities.gate("extract");
+    DagRunWorkflow run = startWith(submission("extract", 1, null, "queued-1"));
+    run.submitTask(submission("extract", 1, null, "queued-1")); // waiting or running: a repeat
+    awaitCondition(() -> run.progress(0).running().contains(key("extract", 1)));
+    run.submitTask(submission("extract", 1, null, "queued-1"));
+    gate.open();
+    TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
+    run.submitTask(submission("extract", 1, null, "queued-1")); // ended, outcome not yet acknowledged
+    assertThat(outcome.externalExecutorId()).isEqualTo("queued-1");
+    assertThat(run.progress(0).outcomes()).hasSize(1);
+    assertThat(activities.started).containsExactly(key("extract", 1));
+    assertThat(countEvents(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)).isEqualTo(1);
+  }
+
+  @Test
+  void progressListsTheExternalIdsOfRunningAttemptsAndUnacknowledgedOutcomesWhateverTheCursor() {
+    Recorder.Gate gate = activities.gate("sleepy");
+    DagRunWorkflow run = startWith(submission("sleepy", 1, null, "queued-sleepy"));
+    run.submitTask(submission("quick", 1, null, "queued-quick"));
+    run.submitTask(submission("legacy", 1, null, null));
+    DagRunProgress progress = awaitOutcomes(run, 2);
+    assertThat(run.progress(progress.lastSeq()).externalExecutorIds())
+        .containsExactlyInAnyOrder("queued-sleepy", "queued-quick");
+    run.acknowledgeOutcomes(progress.lastSeq());
+    assertThat(run.progress(0).externalExecutorIds()).containsExactly("queued-sleepy");
+    gate.open();
+    run.acknowledgeOutcomes(awaitOutcomes(run, 1).lastSeq());
+    assertThat(run.progress(0).externalExecutorIds()).isEmpty();
+  }
+
+  @Test
+  void anAttemptQueuedAgainUnderANewIdWithoutARevokeRunsOnceAndIsListedUnderTheNewId() {
+    Recorder.Gate gate = activities.gate("sleepy");
+    DagRunWorkflow run = startWith(submission("sleepy", 1, null, "queued-first"));
+    awaitCondition(() -> run.progress(0).running().contains(key("sleepy", 1)));
+    run.submitTask(submission("sleepy", 1, null, "queued-again"));
+    awaitCondition(() -> run.progress(0).externalExecutorIds().equals(List.of("queued-again")));
+    gate.open();
+    assertThat(awaitOutcomes(run, 1).outcomes()).singleElement()
+        .satisfies(o -> assertThat(o.externalExecutorId()).isEqualTo("queued-again"));
+    assertThat(activities.started).containsExactly(key("sleepy", 1));
+  }
+
+  @Test
+  void aRevokedAttemptIsNoLongerListedAndRunsAgainUnderItsNewId() {
+    Recorder.Gate gate = activities.gate("sleepy");
+    DagRunWorkflow run = startWith(submission("sleepy", 1, null, "queued-first"));
+    awaitCondition(() -> run.progress(0).running().contains(key("sleepy", 1)));
+    run.cancelTask(new TaskCancellation(ContractVersion.CURRENT, key("sleepy", 1), "revoked"));
+    awaitCondition(() -> run.progress(0).externalExecutorIds().isEmpty());
+    run.submitTask(submission("sleepy", 1, null, "queued-again"));
+    awaitCondition(() -> run.progress(0).externalExecutorIds().equals(List.of("queued-again")));
+    awaitCondition(() -> activities.started.size() == 2);
+    gate.open();
+    assertThat(awaitOutcomes(run, 1).outcomes()).singleElement()
+        .satisfies(o -> assertThat(o.externalExecutorId()).isEqualTo("queued-again"));
+  }
+
+  @Test
   void aTaskOnANonDefaultQueueRunsOnThatQueuesTaskQueue() {
     DagRunWorkflow run = startWith(submission("pinned", 1, "special"));
     awaitOutcomes(run, 1);
@@ -159,11 +219,12 @@ class DagRunWorkflowTest {
   @Test
   void anInvalidSubmissionIsReportedFailedWithEveryProblemNamed() {
     TaskSubmission bad = new TaskSubmission(ContractVersion.CURRENT, DAG, RUN, key("extract", 1), "id", null, 1,
-        OffsetDateTime.now(), JsonNodeFactory.instance.objectNode().put("type", "RunTrigger"));
+        OffsetDateTime.now(), JsonNodeFactory.instance.objectNode().put("type", "RunTrigger"), "queued-bad");
     DagRunWorkflow run = startWith(bad);
     TaskOutcome outcome = awaitOutcomes(run, 1).outcomes().get(0);
     assertThat(outcome.state()).isEqualTo(OutcomeState.FAILED);
     assertThat(outcome.reason()).contains("rejected by the worker").contains("workload.type must be 'ExecuteTask'");
+    assertThat(outcome.externalExecutorId()).isEqualTo("queued-bad");
     assertThat(activities.started).isEmpty();
   }
 
@@ -300,9 +361,14 @@ class DagRunWorkflowTest {
   }
 
   private static TaskSubmission submission(String taskId, int tryNumber, String queue) {
+    return submission(taskId, tryNumber, queue, null);
+  }
+
+  /** As Airflow's scheduler queues it: {@code externalExecutorId} is the id committed with the QUEUED state. */
+  private static TaskSubmission submission(String taskId, int tryNumber, String queue, String externalExecutorId) {
     JsonNode workload = JsonNodeFactory.instance.objectNode().put("type", "ExecuteTask").put("log_path", "x.log");
     return new TaskSubmission(ContractVersion.CURRENT, DAG, RUN, key(taskId, tryNumber), "ti-" + taskId, queue, 1,
-        OffsetDateTime.now(), workload);
+        OffsetDateTime.now(), workload, externalExecutorId);
   }
 
   private static AttemptKey key(String taskId, int tryNumber) {

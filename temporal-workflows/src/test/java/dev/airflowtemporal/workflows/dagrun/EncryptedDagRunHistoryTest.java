@@ -167,7 +167,7 @@ class EncryptedDagRunHistoryTest {
     var workload = JsonNodeFactory.instance.objectNode().put("type", "ExecuteTask").put("log_path", "x.log")
         .put("token", TOKEN);
     return new TaskSubmission(ContractVersion.CURRENT, DAG, RUN, new AttemptKey(taskId, -1, 1), "ti-" + taskId, null, 1,
-        OffsetDateTime.now(), workload);
+        OffsetDateTime.now(), workload, "queued-" + taskId);
   }
 
   private static boolean contains(byte[] haystack, String needle) {

@@ -18,6 +18,9 @@ class RecordedHistoriesReplayTest {
   @ParameterizedTest
   @ValueSource(strings = {
       "histories/executor-mode-three-task-chain.json",
+      // Submitted under Airflow's pre-assigned external_executor_id; the scheduler was killed mid-attempt
+      // and its successor adopted the attempt and acknowledged the outcome.
+      "histories/executor-mode-scheduler-killed-mid-attempt.json",
       "histories/owned-mode-retries-and-failure.json",
       "histories/owned-mode-mapped-task.json",
       "histories/owned-mode-branch.json",
