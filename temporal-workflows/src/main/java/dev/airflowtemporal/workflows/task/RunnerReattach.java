@@ -21,7 +21,7 @@ import java.util.function.Supplier;
  */
 public final class RunnerReattach {
   /** A live worker process polls its own queue all the time; one that has not answered by then is gone. */
-  public static final Duration PICKUP_TIMEOUT = Duration.ofSeconds(20);
+  public static final Duration PICKUP_TIMEOUT = Duration.ofSeconds(10);
   static final String CHANGE_ID = "reattach-runner-after-heartbeat-timeout";
 
   private RunnerReattach() {}

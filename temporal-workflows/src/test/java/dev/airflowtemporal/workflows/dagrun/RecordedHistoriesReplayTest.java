@@ -26,6 +26,10 @@ class RecordedHistoriesReplayTest {
       "histories/owned-mode-branch.json",
       "histories/owned-mode-resumed-after-clear.json",
       "histories/owned-mode-cleared-while-running.json",
+      // The worker was killed -9 mid-attempt: both tries' activities timed out on their heartbeat, the
+      // workflow asked the dead worker process for their runners, nobody answered, and they were lost.
+      "histories/executor-mode-worker-killed-runner-unclaimed.json",
+      "histories/owned-mode-worker-killed-runner-unclaimed.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
