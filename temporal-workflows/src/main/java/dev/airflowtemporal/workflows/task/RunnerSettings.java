@@ -17,15 +17,17 @@ import java.util.List;
  * @param killGracePeriod how long a cancelled runner gets between SIGTERM and SIGKILL
  * @param runnerServer the pre-forked runner that forks runners instead of spawning them
  *     ({@code --runner prefork}), or null to spawn every runner ({@code --runner spawn})
+ * @param tokenMinter signs the Execution API token of each Temporal-owned try (null: owned tries
+ *     cannot start)
  */
 public record RunnerSettings(List<String> command, List<String> ownedCommand, Path logFolder, Duration heartbeatInterval,
-    Duration killGracePeriod, PreforkRunnerServer runnerServer) {
+    Duration killGracePeriod, PreforkRunnerServer runnerServer, ExecutionTokenMinter tokenMinter) {
 
   public static final String RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload";
   public static final String OWNED_RUNNER_MODULE = "airflow_temporal.task_runner";
 
   public static RunnerSettings forPython(String python, Path logFolder, PreforkRunnerServer runnerServer) {
     return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), List.of(python, "-m", OWNED_RUNNER_MODULE), logFolder,
-        Duration.ofSeconds(5), Duration.ofSeconds(10), runnerServer);
+        Duration.ofSeconds(5), Duration.ofSeconds(10), runnerServer, ExecutionTokenMinter.forPython(python));
   }
 }

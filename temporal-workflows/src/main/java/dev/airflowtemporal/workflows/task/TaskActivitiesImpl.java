@@ -49,7 +49,16 @@ public class TaskActivitiesImpl implements TaskActivities {
     String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
         + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
     // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
-    return runRunner(settings.ownedCommand(), workload, label, "");
+    Object runnerWorkload;
+    try {
+      runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload, ti.id().toString());
+    } catch (ExecutionTokenMinter.TokenUnavailableException e) {
+      return failWithoutRunner(label, "", "cannot sign the try's Execution API token: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+    return runRunner(settings.ownedCommand(), runnerWorkload, label, "");
   }
 
   /**

@@ -207,7 +207,7 @@ class PreforkTaskActivitiesTest {
 
   private RunnerSettings settings() {
     List<String> command = List.of(python.toString(), "-m", TARGET);
-    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), server);
+    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), server, null);
   }
 
   private static ActivityOptions options() {

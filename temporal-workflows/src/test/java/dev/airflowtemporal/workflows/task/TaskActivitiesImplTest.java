@@ -116,7 +116,7 @@ class TaskActivitiesImplTest {
   }
 
   private RunnerSettings settings(List<String> command) {
-    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), null);
+    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), null, null);
   }
 
   private static ActivityOptions options() {
