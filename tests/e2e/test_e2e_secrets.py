@@ -14,6 +14,8 @@ and every task log, and the command line of every process of the stack: none may
 
 With the payload codec (`Stack(codec_key=...)`, once that knob exists), the executor-mode workload token
 is planted too: the raw, encoded history must not show it.
+
+AT_E2E_SECRETS_RUNNER=spawn runs the worker with `--runner spawn` (default: prefork).
 """
 from __future__ import annotations
 
@@ -54,7 +56,8 @@ def secret_stack(planted):
     codec = {"codec_key": base64.b64encode(os.urandom(32)).decode()} if CODEC_KNOB else {}
     s = Stack(
         name=(os.environ.get("AT_E2E_STACK_NAME") or "e2e") + "-secrets", ports="free",
-        workers=[WorkerSpec(queues="default", identity="default-worker")],
+        workers=[WorkerSpec(queues="default", identity="default-worker",
+                            extra_args=["--runner", os.environ.get("AT_E2E_SECRETS_RUNNER", "prefork")])],
         db_password=planted["DB password"],
         extra_env={"AIRFLOW__API_AUTH__JWT_SECRET": planted["JWT secret"],
                    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
@@ -135,6 +138,10 @@ def test_no_secret_in_task_environments_histories_logs_or_command_lines(secret_s
 
     histories = {mode: _history_text(stack, workflow_id_for(DAG_ID, run_id)) for mode, (run_id, _) in runs.items()}
 
+    # What the scan reads is real: the worker itself (left out of the scan) holds the DB URL and the key.
+    worker = {what: text.decode("utf-8", "replace") for what, text in environs.items() if what.endswith("worker")}
+    assert worker and all(planted["DB password"] in t and planted["JWT secret"] in t for t in worker.values())
+    environs = {what: text for what, text in environs.items() if not what.endswith("worker")}
     places = {f"/proc environ of {what}": text.decode("utf-8", "replace") for what, text in environs.items()}
     places.update({f"Temporal history ({mode}, payloads decoded)": decoded
                    for mode, (decoded, _) in histories.items()})
@@ -174,14 +181,15 @@ def _task_environments(stack, run_id: str) -> dict[str, bytes]:
         while pid > 1:
             cmdline = _read(f"/proc/{pid}/cmdline").replace(b"\0", b" ").decode("utf-8", "replace").strip()
             if "java" in cmdline.split(" ", 1)[0]:
-                break  # the worker itself: it holds the DB URL and the key by design
+                out[f"{run_id} pid {pid} worker"] = _read(f"/proc/{pid}/environ")  # holds them by design
+                break
             try:
                 out[f"{run_id} pid {pid} ({cmdline[:100]})"] = _read(f"/proc/{pid}/environ")
             except PermissionError:  # non-dumpable (Airflow's supervisor) and we are not root: nobody can read it
                 pass
             pid = _parent(pid)
         assert pid > 1, f"no worker JVM above the task process of {run_id}: {list(out)}"
-        assert len(out) >= 3 or os.geteuid() != 0, list(out)  # os.environ, the task, its supervisor at least
+        assert len(out) >= 4 or os.geteuid() != 0, list(out)  # os.environ, the task, its supervisor, the worker
         return out
     finally:
         base.with_suffix(".release").write_text("go")

@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Signs the Execution API token of each Temporal-owned try on this host, through
@@ -30,7 +31,8 @@ public final class ExecutionTokenMinter implements AutoCloseable {
   private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
 
   private final List<String> command;
-  // guarded by this
+  private final ReentrantLock lock = new ReentrantLock();
+  // guarded by lock
   private Process process;
   private OutputStream requests;
   private BufferedReader replies;
@@ -43,14 +45,28 @@ public final class ExecutionTokenMinter implements AutoCloseable {
     return new ExecutionTokenMinter(List.of(python, "-m", MODULE));
   }
 
-  /** The runner's workload file content: the owned workload plus the try's token. */
-  ObjectNode withToken(Object ownedWorkload, String taskInstanceId) throws TokenUnavailableException, InterruptedException {
+  /**
+   * The runner's workload file content: the owned workload plus the try's token. Calls
+   * {@code whileWaiting} every {@code step} until then (the activity heartbeats there: the first
+   * token waits for the minter to import Airflow, the others for the minter's lock).
+   */
+  ObjectNode withToken(Object ownedWorkload, String taskInstanceId, Duration step, Runnable whileWaiting)
+      throws TokenUnavailableException, InterruptedException {
     ObjectNode file = JSON.valueToTree(ownedWorkload);
-    file.put("token", mint(taskInstanceId));
+    while (!lock.tryLock(step.toMillis(), TimeUnit.MILLISECONDS)) {
+      whileWaiting.run();
+    }
+    try {
+      file.put("token", mint(taskInstanceId, step, whileWaiting));
+    } finally {
+      lock.unlock();
+    }
     return file;
   }
 
-  synchronized String mint(String taskInstanceId) throws TokenUnavailableException, InterruptedException {
+  // guarded by lock
+  private String mint(String taskInstanceId, Duration step, Runnable whileWaiting)
+      throws TokenUnavailableException, InterruptedException {
     if (process == null || !process.isAlive()) {
       start();
     }
@@ -59,13 +75,26 @@ public final class ExecutionTokenMinter implements AutoCloseable {
       requests.write((taskInstanceId + "\n").getBytes(StandardCharsets.UTF_8));
       requests.flush();
       BufferedReader from = replies;
-      String line = CompletableFuture.supplyAsync(() -> {
+      CompletableFuture<String> answer = CompletableFuture.supplyAsync(() -> {
         try {
           return from.readLine();
         } catch (IOException e) {
           return null;
         }
-      }).get(ANSWER_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      });
+      long deadline = System.nanoTime() + ANSWER_TIMEOUT.toNanos();
+      String line;
+      while (true) {
+        try {
+          line = answer.get(step.toMillis(), TimeUnit.MILLISECONDS);
+          break;
+        } catch (TimeoutException e) {
+          if (System.nanoTime() > deadline) {
+            throw e;
+          }
+          whileWaiting.run();
+        }
+      }
       if (line == null) {
         stop();
         throw new TokenUnavailableException(command + " exited (its reason is in the worker log)");
@@ -79,6 +108,9 @@ public final class ExecutionTokenMinter implements AutoCloseable {
       throw new TokenUnavailableException(command + " did not answer within " + ANSWER_TIMEOUT.toSeconds() + " s");
     } catch (ExecutionException e) {
       throw new IllegalStateException("reading a line never fails", e.getCause());
+    } catch (RuntimeException e) { // whileWaiting: the activity was cancelled; a reply may still be on its way
+      stop();
+      throw e;
     }
     if (reply.hasNonNull("token")) {
       return reply.get("token").asText();
@@ -86,7 +118,7 @@ public final class ExecutionTokenMinter implements AutoCloseable {
     throw new TokenUnavailableException(reply.path("error").asText(reply.toString()));
   }
 
-  // guarded by this
+  // guarded by lock
   private void start() throws TokenUnavailableException {
     stop();
     try {
@@ -99,7 +131,7 @@ public final class ExecutionTokenMinter implements AutoCloseable {
     replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
   }
 
-  // guarded by this
+  // guarded by lock
   private void stop() {
     if (process != null) {
       process.destroyForcibly();
@@ -108,8 +140,13 @@ public final class ExecutionTokenMinter implements AutoCloseable {
   }
 
   @Override
-  public synchronized void close() {
-    stop();
+  public void close() {
+    lock.lock();
+    try {
+      stop();
+    } finally {
+      lock.unlock();
+    }
   }
 
   /** No token can be signed for a try; the message says why. */

@@ -51,7 +51,8 @@ public class TaskActivitiesImpl implements TaskActivities {
     // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
     Object runnerWorkload;
     try {
-      runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload, ti.id().toString());
+      runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload,
+          ti.id().toString(), settings.heartbeatInterval(), () -> Activity.getExecutionContext().heartbeat(null));
     } catch (ExecutionTokenMinter.TokenUnavailableException e) {
       return failWithoutRunner(label, "", "cannot sign the try's Execution API token: " + e.getMessage());
     } catch (InterruptedException e) {
