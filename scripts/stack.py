@@ -334,13 +334,16 @@ class Stack:
         extra_env: dict[str, str] | None = None,
         worker_jar: str | Path | None = None,
         codec_key: str | None = None,
+        db_password: str = "airflow",
     ):
         """ports="fixed": defaults 8080 / 7233 / 8233 / 5433; ports="free": any free loopback port.
         Explicit *_port arguments win over either. executor defaults to $AT_EXECUTOR or TemporalExecutor.
         Workers are started only with the TemporalExecutor unless start_workers=True.
         codec_key (base64 AES-256 key, or several comma-separated, the first encrypting) turns the payload
         codec on: every Airflow component and worker reads it from the file codec_key_file (mode 0600)
-        through AIRFLOW__TEMPORAL__CODEC_KEY_FILE, so the key is in no environment or command line."""
+        through AIRFLOW__TEMPORAL__CODEC_KEY_FILE, so the key is in no environment or command line.
+        db_password: the password of the metadata DB's `airflow` role (a distinctive one lets a test look
+        for it)."""
         self.name = name
         self.state_dir = Path(state_dir) if state_dir else AT_CACHE / "state" / name
         self.venv = Path(venv) if venv else default_venv()
@@ -359,6 +362,7 @@ class Stack:
         self.extra_env = dict(extra_env or {})
         self.worker_jar = Path(worker_jar) if worker_jar else WORKER_JAR
         self.codec_key = codec_key
+        self.db_password = db_password
         self.stack_id = uuid.uuid4().hex
         self.procs: list[Proc] = []
         self.pg_started = False
@@ -384,7 +388,7 @@ class Stack:
     # ---- derived values
     @property
     def sql_alchemy_conn(self) -> str:
-        return f"postgresql+psycopg2://airflow:airflow@127.0.0.1:{self.pg_port}/airflow"
+        return f"postgresql+psycopg2://airflow:{urllib.parse.quote(self.db_password, safe='')}@127.0.0.1:{self.pg_port}/airflow"
 
     @property
     def jdbc_url(self) -> str:
@@ -481,12 +485,15 @@ class Stack:
             if p.popen.poll() is not None:
                 raise StackError(f"{p.name} exited with code {p.popen.returncode}; log tail:\n{tail(p.log_path)}")
 
-    def _run(self, name: str, argv: list[str], env=None, cwd=None, timeout: float = 600) -> None:
+    def _run(self, name: str, argv: list[str], env=None, cwd=None, timeout: float = 600,
+             stdin_text: str | None = None) -> None:
+        """stdin_text: what to feed the command (e.g. SQL holding a password, which must not be logged)."""
         log_path = self.logs_dir / f"{name}.log"
         with open(log_path, "ab") as logf:
             logf.write(f"### {' '.join(argv)}\n".encode())
             logf.flush()
-            rc = subprocess.run(argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdin = {"input": stdin_text.encode()} if stdin_text is not None else {"stdin": subprocess.DEVNULL}
+            rc = subprocess.run(argv, stdout=logf, stderr=subprocess.STDOUT, **stdin,
                                 env=env or self.airflow_env(), cwd=str(cwd or self.state_dir),
                                 timeout=timeout).returncode
         if rc != 0:
@@ -606,8 +613,9 @@ class Stack:
         self._write_state()
         psql = [str(self.pg_bin / "psql"), "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres",
                 "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
-        self._run("postgres-setup", psql + ["-c", "CREATE ROLE airflow LOGIN PASSWORD 'airflow'",
-                                            "-c", "CREATE DATABASE airflow OWNER airflow"], env=env, cwd="/")
+        # The password goes in on stdin: neither the log nor a command line shows it.
+        self._run("postgres-setup", psql + ["-q"], env=env, cwd="/", stdin_text=(
+            f"CREATE ROLE airflow LOGIN PASSWORD '{self.db_password}';\nCREATE DATABASE airflow OWNER airflow;\n"))
         log(f"postgres up on 127.0.0.1:{self.pg_port} (data {self.pg_data})")
 
     def _start_temporal(self) -> Proc:
@@ -676,7 +684,7 @@ class Stack:
             "--queues", spec.queues,
             "--python", str(self.venv / "bin" / "python"),
             "--log-folder", str(self.airflow_home / "logs"),
-            "--db-url", self.sql_alchemy_conn,
+            # The DB URL (with its password) comes from AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, never the command line.
         ]
         if spec.identity:
             argv += ["--identity", spec.identity]

@@ -8,8 +8,8 @@ Temporal declares its attempt lost and Airflow retries it elsewhere: two attempt
 The runner server itself may stop or be restarted meanwhile without taking its runners along. See
 docs/architecture.md ("When a worker dies").
 
-Spawned runners: ``python -m airflow_temporal.lifeline --worker-pid PID MODULE ARG...`` runs
-``MODULE`` as ``python -m MODULE ARG...`` would, tied to process PID.
+Forked runners are tied by the runner server (``--worker-pid``), spawned ones by
+``airflow_temporal.masked_output --worker-pid``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import select
 import signal
-import sys
 import threading
 import time
 
@@ -113,22 +112,3 @@ def _signal(pid: int, signum: int) -> None:
         os.kill(pid, signum)
     except ProcessLookupError:
         pass
-
-
-def main(argv: list[str]) -> None:
-    if len(argv) < 3 or argv[0] != "--worker-pid":
-        sys.exit("usage: python -m airflow_temporal.lifeline --worker-pid PID MODULE [ARG...]")
-    from airflow_temporal.runner_server import run_module_as_main
-
-    worker_pid = int(argv[1])
-    os.setsid()  # its own session and process group, as a forked runner has
-    try:
-        worker = open_worker(worker_pid)
-    except ProcessLookupError:
-        sys.exit(f"the worker (pid {worker_pid}) that started this runner has already exited")
-    tie_to_worker(worker_pid, worker)
-    os._exit(run_module_as_main(argv[2], argv[3:]))
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -11,7 +11,8 @@ Protocol, one JSON object per line on a Unix domain socket (mode 0600), one conn
 * ``{"ping": true}`` → ``{"pong": SERVER_PID}``
 * ``{"argv": ["-m", MODULE, ARG...], "output": FILE}``: the spawned runner's command line without
   the interpreter. The child runs ``MODULE`` as ``python -m MODULE ARG...`` would, in its own session,
-  stdin from /dev/null, stdout and stderr to FILE (created 0600 if missing, truncated). Replies
+  stdin from /dev/null; FILE (created 0600 if missing, truncated) gets the tail of its stdout and
+  stderr through Airflow's secrets masker once the module has returned (``masked_output``). Replies
   ``{"pid": PID}`` at once, then ``{"exit_code": CODE}`` when the child has exited (128 + N when
   killed by signal N, as the JVM reports it). If the client is gone before the pid is sent, the child
   is killed: nobody would supervise it.
@@ -39,7 +40,7 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 
-from airflow_temporal import lifeline
+from airflow_temporal import lifeline, masked_output
 
 EXECUTOR_RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload"
 OWNED_RUNNER_MODULE = "airflow_temporal.task_runner"
@@ -286,16 +287,18 @@ class RunnerServer:
 
     def _become_runner(self, module: str, args: list[str], output: str) -> None:
         code = 1
+        capture = None
         try:
             os.setsid()  # its own session and process group: the worker stops its tree by pid
             self._forget_server()
             devnull = os.open(os.devnull, os.O_RDONLY)
-            out = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(devnull, 0)
-            os.dup2(out, 1)
-            os.dup2(out, 2)
-            for fd in {devnull, out} - {0, 1, 2}:
-                os.close(fd)
+            if devnull != 0:
+                os.close(devnull)
+            # The worker reads FILE: it gets only the masked tail, written once the module has returned
+            # (not open meanwhile, so that no process the module forks can write to it).
+            os.close(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+            capture = masked_output.capture_stdio(os.path.dirname(output))
             if self.worker_pid is not None:
                 lifeline.tie_to_worker(self.worker_pid, self.worker_pidfd)
             code = run_module_as_main(module, args)
@@ -305,6 +308,11 @@ class RunnerServer:
             except BaseException:  # noqa: BLE001
                 pass
         finally:
+            try:
+                if capture is not None:
+                    masked_output.write_masked_tail(capture, os.open(output, os.O_WRONLY))
+            except BaseException:  # noqa: BLE001 - no tail rather than an unmasked one
+                pass
             os._exit(code)
 
     def _forget_server(self) -> None:

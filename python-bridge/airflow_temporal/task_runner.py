@@ -1,16 +1,16 @@
 """
 ``python -m airflow_temporal.task_runner --json-path FILE``: run one attempt of a Temporal-owned DagRun.
 
-The worker JAR starts this for every attempt of an ``OwnedDagRun`` workflow. FILE holds an
-``OwnedTaskWorkload`` (docs/wire-contract.md): Airflow's ``ExecuteTask`` workload without its token,
-so that no credential passes through Temporal. This process completes the workload as the scheduler's
-``ExecuteTask.make`` does — the log path rendered from ``[logging] log_filename_template``, a token
-minted with the scheduler's generator and signing key — and runs it as
-``python -m airflow.sdk.execution_time.execute_workload`` does. It never reads the metadata DB, and
-never prints or logs the token.
+The worker JAR starts this for every attempt of an ``OwnedDagRun`` workflow. FILE (mode 0600) holds the
+``OwnedTaskWorkload`` (docs/wire-contract.md) the workflow sent, Airflow's ``ExecuteTask`` workload
+without its token, so that no credential passes through Temporal, plus the ``token`` the worker host
+signed for this try (``airflow_temporal.token_minter``: this process never sees the signing key). It
+completes the workload as the scheduler's ``ExecuteTask.make`` does — the log path rendered from
+``[logging] log_filename_template`` — and runs it as ``python -m airflow.sdk.execution_time.execute_workload``
+does. It never reads the metadata DB, and never prints or logs the token.
 
 Exit codes: 2 when the attempt cannot start (unreadable or malformed FILE, unsupported
-``contract_version``, no signing key); otherwise those of ``execute_workload``.
+``contract_version``, no token); otherwise those of ``execute_workload``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from airflow_temporal import external_runs, supervisor_exit
 from airflow_temporal.wire import CONTRACT_VERSION
 
 if TYPE_CHECKING:
-    from airflow.api_fastapi.auth.tokens import JWTGenerator
     from airflow.executors.workloads import ExecuteTask
     from pydantic import ValidationError
 
@@ -55,23 +54,6 @@ def read_owned_workload(path: str) -> dict[str, Any]:
     return owned
 
 
-def jwt_generator() -> JWTGenerator:
-    """The generator the scheduler signs workload tokens with (``BaseExecutor.jwt_generator``).
-
-    Called on the class, not on an executor: ``BaseExecutor.__init__`` would make up a random
-    ``jwt_secret`` when none is configured, and the api-server refuses tokens signed with that.
-    """
-    from airflow.executors.base_executor import BaseExecutor
-
-    try:
-        return BaseExecutor.jwt_generator.func(None)
-    except ValueError as e:  # raised by get_signing_key when the secret is empty
-        raise CannotStart(
-            f"cannot sign the task's Execution API token ({e}): set [api_auth] jwt_secret "
-            "(AIRFLOW__API_AUTH__JWT_SECRET) to the api-server's value, or [api_auth] jwt_private_key_path"
-        ) from None
-
-
 def execute_task(owned: Mapping[str, Any]) -> ExecuteTask:
     """Airflow's ``ExecuteTask`` for an ``OwnedTaskWorkload``, as ``ExecuteTask.make`` builds it from a TI row."""
     from airflow.executors.workloads import ExecuteTask, TaskInstanceDTO
@@ -89,13 +71,17 @@ def execute_task(owned: Mapping[str, Any]) -> ExecuteTask:
             f"[logging] log_filename_template needs a field the workload does not carry ({e}); "
             "use a Jinja template such as Airflow's default"
         ) from None
+    token = owned.get("token")
+    if not isinstance(token, str) or not token:
+        raise CannotStart("the workload file has no token: the worker signs one per try into the file it "
+                          "writes (see airflow_temporal.token_minter); run this through the worker")
     try:
         return ExecuteTask(
             ti=ti,
             dag_rel_path=owned.get("dag_rel_path"),
             bundle_info=owned.get("bundle_info"),
             log_path=log_path,
-            token=ExecuteTask.generate_token(str(ti.id), jwt_generator()),
+            token=token,
         )
     except ValidationError as e:
         raise CannotStart(_invalid(e)) from None
@@ -114,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     external_runs.install()
     parser = argparse.ArgumentParser(
         prog="python -m airflow_temporal.task_runner",
-        description="Run one attempt of a Temporal-owned DagRun from a token-free OwnedTaskWorkload.",
+        description="Run one attempt of a Temporal-owned DagRun from an OwnedTaskWorkload and the token the worker signed.",
     )
     parser.add_argument("--json-path", required=True, help="Path of the OwnedTaskWorkload JSON file")
     args = parser.parse_args(argv)

@@ -531,8 +531,9 @@ def test_real_task_runner_starts_a_ti_of_an_external_run(airflow_up, overlay, tm
 
 
 def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp_path):
-    """What the worker's activity does in Temporal-owned mode: airflow_temporal.task_runner gets the token-free
-    OwnedTaskWorkload, mints the token itself and runs the attempt through the real api-server."""
+    """What the worker's activity does in Temporal-owned mode: airflow_temporal.token_minter signs the try's token,
+    airflow_temporal.task_runner gets the OwnedTaskWorkload with it, without the signing key in its environment,
+    and runs the attempt through the real api-server."""
     stack = airflow_up
     run_id = "external__probe_owned_runner"
     _insert_external_run(stack, run_id, ti_state="queued")
@@ -546,10 +547,12 @@ def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp
                "priority_weight": 1},
         "dag_rel_path": f"{DAG_ID}.py",
         "bundle_info": {"name": "dags-folder", "version": None},
+        "token": _minted_token(overlay, stack.airflow_env(), str(ti_id)),
     }))
+    runner_env = {k: v for k, v in stack.airflow_env().items() if not k.startswith("AIRFLOW__API_AUTH__JWT_")}
     runner = subprocess.run(
         [str(overlay.python), "-m", "airflow_temporal.task_runner", "--json-path", str(workload)],
-        capture_output=True, text=True, env=stack.airflow_env(), timeout=300, cwd=str(stack.state_dir))
+        capture_output=True, text=True, env=runner_env, timeout=300, cwd=str(stack.state_dir))
     api = stack.airflow
     states = api.ti_states(DAG_ID, run_id)
     assert runner.returncode == 0, f"{states}\n{runner.stdout[-3000:]}\n{runner.stderr[-5000:]}"
@@ -557,6 +560,13 @@ def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp
     assert api.run(DAG_ID, run_id)["state"] == "running"  # closing the run is the workflow's job
     assert "first ran" in api.log_text(DAG_ID, run_id, "first", 1)
     assert "eyJ" not in runner.stdout + runner.stderr  # no JWT (their header starts so) in the output
+
+
+def _minted_token(overlay, env: dict, ti_id: str) -> str:
+    minter = subprocess.run([str(overlay.python), "-m", "airflow_temporal.token_minter"], input=ti_id + "\n",
+                            capture_output=True, text=True, env=env, timeout=180)
+    assert minter.returncode == 0, minter.stderr[-3000:]
+    return json.loads(minter.stdout)["token"]
 
 
 def test_real_scheduler_leaves_temporal_scheduled_dags_to_temporal(airflow_up):

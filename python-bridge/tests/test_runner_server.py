@@ -52,6 +52,9 @@ TARGET = textwrap.dedent("""
             time.sleep(120)
             os._exit(0)
         open(opt("--grandchild"), "w").write(str(child))
+    if opt("--mask"):
+        from airflow.sdk.log import mask_secret
+        mask_secret(opt("--mask"))
     if opt("--print"):
         print(opt("--print"))
         print("on stderr", file=sys.stderr)
@@ -167,6 +170,24 @@ def test_stdout_and_stderr_go_to_the_named_file_created_private(server, short_di
     assert "ValueError: boom" in text and "Traceback" in text
     assert "RuntimeWarning" not in text
     assert stat.S_IMODE(output.stat().st_mode) == 0o600
+
+
+def test_the_output_file_gets_the_tail_through_airflows_secrets_masker(server, short_dir):
+    output = short_dir / "out.txt"
+    _, code = server.run(output, "--mask", "s3cr3t-conn-password", "--print", "dsn=me:s3cr3t-conn-password@db",
+                         "--raise")
+    assert code == 1
+    text = output.read_text()
+    assert "dsn=me:***@db\n" in text and "ValueError: boom" in text
+    assert "s3cr3t-conn-password" not in text
+
+
+def test_a_child_killed_before_its_end_leaves_no_unmasked_output(server, short_dir):
+    output = short_dir / "out.txt"
+    output.write_text("left by an earlier attempt\n")
+    _, code = server.run(output, "--print", "s3cr3t-not-yet-masked", "--kill-self")
+    assert code == 137
+    assert output.read_text() == ""
 
 
 def test_the_child_runs_the_module_as_main_with_its_argv(server, short_dir):
@@ -316,7 +337,7 @@ def test_a_spawned_runner_and_its_task_process_die_when_the_worker_exits(short_d
     worker = subprocess.Popen(["sleep", "300"])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(targets), str(BRIDGE), os.environ.get("PYTHONPATH", "")])}
     runner = subprocess.Popen(
-        [sys.executable, "-m", "airflow_temporal.lifeline", "--worker-pid", str(worker.pid), "prefork_target",
+        [sys.executable, "-m", "airflow_temporal.masked_output", "--worker-pid", str(worker.pid), "prefork_target",
          "--grandchild", str(short_dir / "task"), "--sleep", "120"], env=env)
     try:
         task = _wait_for_pid_file(short_dir / "task")

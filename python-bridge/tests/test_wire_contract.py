@@ -228,10 +228,12 @@ def test_owned_task_workload_becomes_airflows_execute_task(wire_fixture, monkeyp
     from airflow.api_fastapi.execution_api.app import _jwt_validator
 
     from airflow_temporal.task_runner import execute_task
+    from airflow_temporal.token_minter import answer, jwt_generator
 
     monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "wire-contract-test-" + "s" * 64)
     owned = wire_fixture("owned_task_workload.json")
-    workload = execute_task(owned)
+    # The worker adds the token its host's minter signed to the file it writes for the runner.
+    workload = execute_task({**owned, "token": answer(owned["ti"]["id"], jwt_generator())["token"]})
 
     dumped = workload.model_dump(mode="json")
     same_json(owned["ti"], {key: dumped["ti"][key] for key in owned["ti"]})
@@ -241,6 +243,6 @@ def test_owned_task_workload_becomes_airflows_execute_task(wire_fixture, monkeyp
     assert (dumped["dag_rel_path"], dumped["bundle_info"]) == (owned["dag_rel_path"], owned["bundle_info"])
     assert workload.log_path == ("dag_id=example_temporal_chain/run_id=external__2026-11-23T08:00:00.250000+00:00/"
                                  "task_id=transform/attempt=1.log")
-    # Signed as the scheduler signs it: the Execution API's own validator accepts it for this TI.
+    # Signed by the minter as the scheduler signs it: the Execution API's own validator accepts it for this TI.
     claims = _jwt_validator().validated_claims(workload.token)
     assert (claims["sub"], claims["scope"]) == (owned["ti"]["id"], "workload")

@@ -93,7 +93,9 @@ public final class PreforkRunnerServer implements AutoCloseable {
       argv.addAll(List.of("--socket", socket().toString(), "--exit-with-stdin",
           "--worker-pid", String.valueOf(ProcessHandle.current().pid())));
       // stdin stays an open pipe for as long as this JVM lives: the server exits at its EOF.
-      process = new ProcessBuilder(argv).redirectErrorStream(true).start();
+      ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+      RunnerEnvironment.scrub(builder.environment()); // every runner it forks inherits this environment
+      process = builder.start();
     } catch (IOException e) {
       throw new RunnerServerUnavailableException("cannot start " + command + ": " + e.getMessage());
     }

@@ -2,7 +2,6 @@ package dev.airflowtemporal.workflows.task;
 
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -18,32 +17,20 @@ import java.util.List;
  * @param killGracePeriod how long a cancelled runner gets between SIGTERM and SIGKILL
  * @param runnerServer the pre-forked runner that forks runners instead of spawning them
  *     ({@code --runner prefork}), or null to spawn every runner ({@code --runner spawn})
- * @param tieSpawnedToWorker spawn {@code [python, -m, MODULE, ...]} commands as
- *     {@code [python, -m, airflow_temporal.lifeline, --worker-pid, PID, MODULE, ...]}, so a spawned
- *     runner dies with this worker process as a forked one does
+ * @param tokenMinter signs the Execution API token of each Temporal-owned try (null: owned tries
+ *     cannot start)
  * @param reattachQueue the task queue only this worker process polls (see {@link RunnerWhereabouts})
  */
 public record RunnerSettings(List<String> command, List<String> ownedCommand, Path logFolder, Duration heartbeatInterval,
-    Duration killGracePeriod, PreforkRunnerServer runnerServer, boolean tieSpawnedToWorker, String reattachQueue) {
+    Duration killGracePeriod, PreforkRunnerServer runnerServer, ExecutionTokenMinter tokenMinter, String reattachQueue) {
 
   public static final String RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload";
   public static final String OWNED_RUNNER_MODULE = "airflow_temporal.task_runner";
-  public static final String LIFELINE_MODULE = "airflow_temporal.lifeline";
 
   public static RunnerSettings forPython(String python, Path logFolder, PreforkRunnerServer runnerServer,
       String reattachQueue) {
     return new RunnerSettings(List.of(python, "-m", RUNNER_MODULE), List.of(python, "-m", OWNED_RUNNER_MODULE), logFolder,
-        Duration.ofSeconds(5), Duration.ofSeconds(10), runnerServer, true, reattachQueue);
-  }
-
-  /** The command line that spawns {@code command}: tied to this worker when asked to and it runs a module. */
-  List<String> spawned(List<String> command) {
-    if (!tieSpawnedToWorker || command.size() < 3 || !"-m".equals(command.get(1))) {
-      return command;
-    }
-    List<String> tied = new ArrayList<>(List.of(command.get(0), "-m", LIFELINE_MODULE,
-        "--worker-pid", String.valueOf(ProcessHandle.current().pid())));
-    tied.addAll(command.subList(2, command.size()));
-    return tied;
+        Duration.ofSeconds(5), Duration.ofSeconds(10), runnerServer, ExecutionTokenMinter.forPython(python),
+        reattachQueue);
   }
 }

@@ -2,12 +2,17 @@ package dev.airflowtemporal.workflows.task;
 
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** A runner the worker started as a new interpreter (no shell), its output drained through a pipe. */
 final class SpawnedRunner implements RunnerProcess {
+  static final String MASKED_OUTPUT_MODULE = "airflow_temporal.masked_output";
+  private static final Set<String> RUNNER_MODULES = Set.of(RunnerSettings.RUNNER_MODULE, RunnerSettings.OWNED_RUNNER_MODULE);
+
   private final Process process;
   private final OutputTail tail;
   private final Thread drainer;
@@ -21,7 +26,24 @@ final class SpawnedRunner implements RunnerProcess {
   }
 
   static SpawnedRunner start(List<String> command) throws IOException {
-    return new SpawnedRunner(new ProcessBuilder(command).redirectErrorStream(true).start());
+    ProcessBuilder builder = new ProcessBuilder(throughMasker(command)).redirectErrorStream(true);
+    RunnerEnvironment.scrub(builder.environment());
+    return new SpawnedRunner(builder.start());
+  }
+
+  /**
+   * {@code [python, -m, RUNNER_MODULE, ARG...]} as {@code [python, -m, airflow_temporal.masked_output,
+   * --worker-pid, PID, RUNNER_MODULE, ARG...]}: its output then reaches us only as its tail through
+   * Airflow's secrets masker, once the runner is done, and it dies with this worker process as a
+   * forked runner does. Other commands are left as they are.
+   */
+  static List<String> throughMasker(List<String> command) {
+    if (command.size() < 3 || !command.get(1).equals("-m") || !RUNNER_MODULES.contains(command.get(2))) {
+      return command;
+    }
+    List<String> masked = new ArrayList<>(command);
+    masked.addAll(2, List.of(MASKED_OUTPUT_MODULE, "--worker-pid", String.valueOf(ProcessHandle.current().pid())));
+    return masked;
   }
 
   @Override

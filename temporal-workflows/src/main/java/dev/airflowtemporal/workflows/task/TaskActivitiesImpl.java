@@ -54,7 +54,17 @@ public class TaskActivitiesImpl implements TaskActivities {
     String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
         + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
     // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
-    return runRunner(settings.ownedCommand(), workload, label, "");
+    Object runnerWorkload;
+    try {
+      runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload,
+          ti.id().toString(), settings.heartbeatInterval(), () -> Activity.getExecutionContext().heartbeat(null));
+    } catch (ExecutionTokenMinter.TokenUnavailableException e) {
+      return failWithoutRunner(label, "", "cannot sign the try's Execution API token: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw Activity.wrap(e);
+    }
+    return runRunner(settings.ownedCommand(), runnerWorkload, label, "");
   }
 
   @Override
@@ -94,7 +104,7 @@ public class TaskActivitiesImpl implements TaskActivities {
       RunnerProcess process = forkIfPossible(context, command, label);
       if (process == null) {
         try {
-          process = SpawnedRunner.start(settings.spawned(command));
+          process = SpawnedRunner.start(command);
         } catch (IOException e) {
           String reason = "cannot start the Airflow task runner " + runnerCommand
               + ": " + e.getMessage() + ". Point the worker's --python at the interpreter of the Airflow installation.";

@@ -210,7 +210,8 @@ class PreforkTaskActivitiesTest {
 
   private RunnerSettings settings() {
     List<String> command = List.of(python.toString(), "-m", TARGET);
-    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), server, false, "reattach-queue");
+    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), server,
+        null, "reattach-queue");
   }
 
   private static ActivityOptions options() {

@@ -167,7 +167,8 @@ class TaskActivitiesImplTest {
   }
 
   private RunnerSettings settings(List<String> command) {
-    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), null, false, "reattach-queue");
+    return new RunnerSettings(command, command, tmp.resolve("logs"), Duration.ofMillis(100), Duration.ofSeconds(5), null,
+        null, "reattach-queue");
   }
 
   private static ActivityOptions options() {
