@@ -34,7 +34,10 @@ _STACK: Stack | None = None
 @pytest.fixture(scope="session")
 def stack():
     global _STACK
-    s = Stack(name=os.environ.get("AT_FAULTS_STACK_NAME") or "faults", ports="free", workers=[WORKERS["a"]])
+    s = Stack(name=os.environ.get("AT_FAULTS_STACK_NAME") or "faults", ports="free", workers=[WORKERS["a"]],
+              # On a loaded CI machine (the e2e suite runs beside this one) the api-server can take longer than
+              # the default 5 s to answer a runner's first call; an attempt that fails to start proves nothing.
+              extra_env={"AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30"})
     _STACK = s
     s.start()
     try:

@@ -72,7 +72,8 @@ def check_run(mode: str, run: dict, tis: dict[str, tuple[str | None, int]], atte
     problems = []
     lost = [a for a in attempts if a.lost]
     if lost and not allow_loss:
-        problems.append("attempts lost where none may be: " + ", ".join(f"{a.task_id} try {a.try_number}" for a in lost))
+        names = ", ".join(f"{a.task_id} try {a.try_number}" for a in lost)
+        problems.append(f"attempts lost where none may be: {names}")
     exp_state, exp_tis = expected_outcome(Counter(a.task_id for a in lost))
     if run["state"] != exp_state or tis != exp_tis:
         problems.append(f"ended {run['state']} {_fmt_tis(tis)}; expected {exp_state} {_fmt_tis(exp_tis)} "

@@ -12,11 +12,13 @@ import uuid
 from dataclasses import dataclass, field
 
 from e2e_owned import start_owned
+from e2e_temporal import activities, history_events
 from fault_expectations import DAG_ID, PARALLEL, check_run
 from fault_watch import Attempt, Watch
 from stack import Proc, Stack, StackError, WorkerSpec, wait_until, workflow_id_for
 
 WORKERS = {name: WorkerSpec(queues="default", identity=f"faults-{name}") for name in ("a", "b")}
+TASK_ACTIVITY_TYPES = ("run_task", "run_owned_task")
 RETRY_SECONDS = 10  # how long a later try of a parallel task works (it only has to succeed)
 STARTED_TIMEOUT = 180  # s for every parallel attempt of both runs to start
 RUNNERS_GONE_TIMEOUT = 60  # s for runners to exit once their runs ended
@@ -65,9 +67,13 @@ class Scenario:
         assert owned_cli.returncode == 0, f"owned run not started: exit {owned_cli.returncode}\n{out}"
         self.watch = Watch(self.stack.airflow_url, DAG_ID, list(self.runs.values()), self.marker_dir).start()
         wanted = {(run_id, task) for run_id in self.runs.values() for task in PARALLEL}
-        wait_until(lambda: wanted <= {(a.run_id, a.task_id) for a in self.watch.attempts()}, STARTED_TIMEOUT,
-                   "every parallel attempt of both runs to start",
-                   on_timeout=lambda: f"TIs: {[airflow.ti_states(DAG_ID, r) for r in self.runs.values()]}")
+        try:
+            wait_until(lambda: wanted <= {(a.run_id, a.task_id) for a in self.watch.attempts()}, STARTED_TIMEOUT,
+                       "every parallel attempt of both runs to start",
+                       on_timeout=lambda: f"TIs: {[airflow.ti_states(DAG_ID, r) for r in self.runs.values()]}")
+        except BaseException:
+            self.watch.stop()
+            raise
 
     def attempts_on(self, proc: Proc) -> list[Attempt]:
         return [a for a in self.watch.attempts() if a.worker_pid == proc.popen.pid]
@@ -98,13 +104,31 @@ class Scenario:
                    for ti in self.stack.airflow.task_instances(DAG_ID, run_id)}
             attempts = [a for a in all_attempts if a.run_id == run_id]
             row, run_problems = check_run(mode, run, tis, attempts, self.watch, self.fault_at, now, self.allow_loss)
-            row.update(scenario=self.name, left=len(left), notes="; ".join(self.notes))
+            notes = self.notes + self._given_up(run_id, attempts)
+            row.update(scenario=self.name, left=len(left), notes="; ".join(notes))
             self.rows.append(row)
             problems += [f"{mode}: {p}" for p in run_problems]
         if left:
             problems.append(f"runner processes left after the runs ended: {left}")
         self._clean_up_stuck_runs()
         return problems
+
+    def _given_up(self, run_id: str, attempts: list[Attempt]) -> list[str]:
+        """Task activities that did not complete although their attempt finished its work: the product
+        gave up on (or lost track of) an attempt whose runner was working (a note for the table; what it
+        did to the run the checks judge)."""
+        finished = {(a.task_id, a.try_number) for a in attempts if not a.lost}
+        try:
+            acts = activities(history_events(self.stack.temporal_address, workflow_id_for(DAG_ID, run_id)))
+        except Exception as exc:  # noqa: BLE001 - a note only
+            return [f"history unreadable: {exc!r}"]
+        given_up = []
+        for act in acts:
+            attempt = (act.input[0].get("attempt") or act.input[0].get("ti")) if act.input else None
+            if act.activity_type in TASK_ACTIVITY_TYPES and attempt and act.closed not in (None, "completed") \
+                    and (attempt["task_id"], attempt["try_number"]) in finished:
+                given_up.append(f"{attempt['task_id']}#{attempt['try_number']} {act.closed}")
+        return [f"activity of a finished attempt {', '.join(given_up)}"] if given_up else []
 
     def _runner_processes_left(self) -> dict[int, str]:
         """Runner processes still alive RUNNERS_GONE_TIMEOUT s after the runs ended (then killed, so

@@ -26,12 +26,12 @@ TEMPORAL_OUTAGE = 90  # s: scenario 3
 POSTGRES_OUTAGE = 30  # s: scenario 4
 DRAIN_TIMEOUT = 300  # s for a drained worker to exit once its attempts ended (scenario 6)
 # How long the first tries of the parallel tasks work (all longer than the 30 s heartbeat timeout).
-# A killed worker's runners outlive the kill by more than the 60 s in which a loss must be noticed,
-# so a runner declared lost while it still works is caught; through a Temporal outage they work on
-# until after Temporal is back.
-WORKER_KILL_TASK_SECONDS = 90
+# A killed worker's runners would outlive the kill by well over the 60 s in which a loss must be noticed
+# (today's "worker lost" came 66-117 s after the kill on a loaded machine), so a runner given up while it
+# still works is caught; through a Temporal outage they work on until after Temporal is back.
+WORKER_KILL_TASK_SECONDS = 150
 TEMPORAL_OUTAGE_TASK_SECONDS = TEMPORAL_OUTAGE + 30
-TASK_SECONDS = 60
+TASK_SECONDS = 45
 
 
 def _assert_none(problems: list[str], rows: list[dict]) -> None:
@@ -82,14 +82,20 @@ def test_6_sigterm_drains_the_worker_and_fails_nothing(stack, rows):
     problems = []
     try:
         code = stack.wait_exited(b, TASK_SECONDS + DRAIN_TIMEOUT)
-        sc.notes.append(f"drained worker exited {code} after {time.time() - sc.fault_at:.0f}s")
+        exited_at = time.time()
+        sc.notes.append(f"drained worker exited {code} after {exited_at - sc.fault_at:.0f}s")
     except StackError as exc:
         problems.append(str(exc))
-        stack.kill_worker(b)
+        exited_at = stack.kill_worker(b)
     problems += sc.finish()
-    late = [f"{x.task_id} try {x.try_number}" for x in sc.attempts_on(b) if x.start > sc.fault_at]
+    on_b = sc.attempts_on(b)
+    late = [f"{x.task_id} try {x.try_number}" for x in on_b if x.start > sc.fault_at]
     if late:
         problems.append(f"attempts started on the draining worker after its SIGTERM: {late}")
+    outlived = [f"{x.run_id}/{x.task_id} try {x.try_number}" for x in on_b
+                if x.start < sc.fault_at and (x.died_at is None or x.died_at > exited_at)]
+    if outlived:
+        problems.append(f"the drained worker exited before these attempts of its own ended: {outlived}")
     _assert_none(problems, rows)
 
 
