@@ -21,12 +21,9 @@ REPO = HERE.parents[1]
 for p in (REPO / "scripts", REPO / "tests" / "e2e", HERE):
     sys.path.insert(0, str(p))
 
-from fault_scenario import WORKERS  # noqa: E402
+from fault_scenario import WORKERS, summary_table  # noqa: E402
 from stack import Stack  # noqa: E402
 
-COLUMNS = [("scenario", "scenario"), ("mode", "mode"), ("run", "run"), ("tis", "TI state/try"),
-           ("lost", "lost"), ("overlap", "overlap"), ("detection", "detection"), ("left", "runners left"),
-           ("notes", "notes")]
 ROWS: list[dict] = []
 _STACK: Stack | None = None
 
@@ -43,7 +40,7 @@ def stack():
     try:
         yield s
     finally:
-        (s.state_dir / "fault-summary.md").write_text(summary_table() + "\n")
+        (s.state_dir / "fault-summary.md").write_text(summary_table(ROWS) + "\n")
         s.stop()
         _STACK = None
 
@@ -53,17 +50,10 @@ def rows() -> list[dict]:
     return ROWS
 
 
-def summary_table(rows: list[dict] | None = None) -> str:
-    rows = ROWS if rows is None else rows
-    lines = ["| " + " | ".join(title for _, title in COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
-    lines += ["| " + " | ".join(str(r.get(key, "")) for key, _ in COLUMNS) + " |" for r in rows]
-    return "\n".join(lines)
-
-
 def pytest_terminal_summary(terminalreporter):
     if ROWS:
         terminalreporter.section("fault suite summary")
-        terminalreporter.write_line(summary_table())
+        terminalreporter.write_line(summary_table(ROWS))
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -23,6 +23,16 @@ RETRY_SECONDS = 10  # how long a later try of a parallel task works (it only has
 STARTED_TIMEOUT = 180  # s for every parallel attempt of both runs to start
 RUNNERS_GONE_TIMEOUT = 60  # s for runners to exit once their runs ended
 STOP_IDLE_WORKER_TIMEOUT = 120  # s for an idle worker to exit on SIGTERM
+SUMMARY_COLUMNS = [("scenario", "scenario"), ("mode", "mode"), ("run", "run"), ("tis", "TI state/try"),
+                   ("lost", "lost"), ("overlap", "overlap"), ("detection", "detection"),
+                   ("left", "runners left"), ("notes", "notes")]
+
+
+def summary_table(rows: list[dict]) -> str:
+    """The scenarios' rows as a Markdown table (the figures issue 11's closing note quotes)."""
+    lines = ["| " + " | ".join(title for _, title in SUMMARY_COLUMNS) + " |", "|" + "---|" * len(SUMMARY_COLUMNS)]
+    lines += ["| " + " | ".join(str(r.get(key, "")) for key, _ in SUMMARY_COLUMNS) + " |" for r in rows]
+    return "\n".join(lines)
 
 
 def worker(stack: Stack, name: str) -> Proc:
