@@ -161,6 +161,8 @@ class Proc:
     name: str
     popen: subprocess.Popen
     log_path: Path
+    log_offset: int = 0  # where this process's output starts in log_path (logs are appended to)
+    spec: WorkerSpec | None = None  # a worker's, so it can be started again the same way
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,13 +471,14 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict | None = None, cwd: str | Path | None = None) -> Proc:
         log_path = self.logs_dir / f"{name}.log"
         logf = open(log_path, "ab", buffering=0)
+        log_offset = logf.tell()
         logf.write(f"### {time.strftime('%H:%M:%S')} {' '.join(argv)}\n".encode())
         popen = subprocess.Popen(
             argv, stdout=logf, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env=env or self.airflow_env(), cwd=str(cwd or self.state_dir), start_new_session=True,
         )
         logf.close()
-        proc = Proc(name, popen, log_path)
+        proc = Proc(name, popen, log_path, log_offset)
         self.procs.append(proc)
         self._write_state()
         return proc
@@ -695,6 +698,7 @@ class Stack:
             raise StackError(f"worker JAR {self.worker_jar} not found: run `bash scripts/bootstrap.sh` "
                              f"(mvn -B -q -DskipTests package) or use --executor LocalExecutor")
         proc = self._spawn(spec.name, self.worker_argv(spec), env={**self.airflow_env(), **spec.env})
+        proc.spec = spec
         time.sleep(2)
         self._check_alive(proc)
         log(f"{spec.name} started (queues={spec.queues}, pid {proc.popen.pid})")
@@ -731,6 +735,123 @@ class Stack:
         name = f"airflow-{component}"
         self.stop_process(next(p for p in self.procs if p.name == name))
         return self._spawn(name, [self.bin("airflow"), component])
+
+    # ---- faults (tests/faults): each does one thing to one component, as a crash or an operator would
+    def proc_named(self, name: str) -> Proc:
+        return next(p for p in self.procs if p.name == name)
+
+    def workers_running(self) -> list[Proc]:
+        return [p for p in self.procs if p.spec is not None and p.popen.poll() is None]
+
+    def _forget(self, proc: Proc) -> None:
+        if proc in self.procs:
+            self.procs.remove(proc)
+        self._write_state()
+
+    def kill_worker(self, proc: Proc) -> float:
+        """`kill -9` the worker JVM alone: its runner server and runners are left to what the product does
+        with them. Returns the time of the kill (time.time())."""
+        os.kill(proc.popen.pid, signal.SIGKILL)
+        killed_at = time.time()
+        proc.popen.wait(timeout=30)
+        self._forget(proc)
+        log(f"{proc.name} (pid {proc.popen.pid}) killed with SIGKILL")
+        return killed_at
+
+    def sigterm_worker(self, proc: Proc) -> float:
+        """SIGTERM the worker JVM alone, as a rolling deploy does; it is left to drain and exit by itself
+        (wait_exited). Returns the time of the signal."""
+        os.kill(proc.popen.pid, signal.SIGTERM)
+        log(f"{proc.name} (pid {proc.popen.pid}) sent SIGTERM")
+        return time.time()
+
+    def wait_exited(self, proc: Proc, timeout: float) -> int:
+        """Wait for a process to exit by itself; returns its exit code (StackError if it does not exit)."""
+        try:
+            code = proc.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise StackError(f"{proc.name} still running {timeout:.0f}s after it was told to stop") from None
+        self._forget(proc)
+        return code
+
+    def restart_worker(self, proc: Proc) -> Proc:
+        """Start a worker again with the same spec (same identity, queues and options)."""
+        return self.start_worker(proc.spec)
+
+    def wait_worker_polling(self, proc: Proc, timeout: float = 180) -> None:
+        """Until the worker logged that it started polling (after its start-up checks and runner server)."""
+        def polling():
+            self._check_alive(proc)
+            with open(proc.log_path, "rb") as f:
+                f.seek(proc.log_offset)
+                return b"Worker started:" in f.read()
+
+        wait_until(polling, timeout, f"{proc.name} to start polling", on_timeout=lambda: tail(proc.log_path))
+
+    def stop_temporal(self) -> None:
+        """Stop the Temporal dev server (SIGTERM, as its service would be stopped); its SQLite file stays."""
+        self.stop_process(self.proc_named("temporal"))
+        log("temporal stopped")
+
+    def start_temporal_again(self) -> None:
+        """Start the dev server again on the same SQLite file and the same ports."""
+        self._wait_temporal(self._start_temporal())
+
+    def stop_postgres_immediately(self) -> None:
+        """`pg_ctl stop -m immediate`: every backend dies at once, no shutdown checkpoint (a crash)."""
+        subprocess.run(self._as_postgres([str(self.pg_bin / "pg_ctl"), "-D", str(self.pg_data), "stop",
+                                          "-m", "immediate", "-w", "-t", "30"]),
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/")
+        log("postgres stopped (-m immediate)")
+
+    def start_postgres_again(self) -> None:
+        """Start the same cluster again (it runs crash recovery first)."""
+        self._run("postgres-ctl", self._as_postgres([
+            str(self.pg_bin / "pg_ctl"), "-D", str(self.pg_data), "-l", str(self.pg_log), "-w", "-t", "120",
+            "start"]), cwd="/")
+        log("postgres started again")
+
+    def kill_scheduler(self) -> float:
+        """`kill -9` the scheduler's whole process group (a crash of its host's service). Returns when."""
+        proc = self.proc_named("airflow-scheduler")
+        os.killpg(proc.popen.pid, signal.SIGKILL)
+        killed_at = time.time()
+        proc.popen.wait(timeout=30)
+        self._forget(proc)
+        log("airflow-scheduler killed with SIGKILL")
+        return killed_at
+
+    def start_scheduler(self) -> Proc:
+        return self._spawn("airflow-scheduler", [self.bin("airflow"), "scheduler"])
+
+    def restart_exited_airflow_components(self) -> list[str]:
+        """Start again every Airflow component that exited (as its service manager would); returns their names."""
+        exited = [p for p in self.procs if p.name.startswith("airflow-") and p.popen.poll() is not None]
+        for p in exited:
+            self._forget(p)
+            self._spawn(p.name, [self.bin("airflow"), p.name.removeprefix("airflow-")])
+        return [p.name for p in exited]
+
+    def runner_processes(self) -> dict[int, str]:
+        """Task-runner processes of this stack still alive: pid -> command line. Runners are the runner
+        server's forked children (in their own session), `execute_workload` / `airflow_temporal.task_runner`
+        spawned runners, the task processes they fork (`airflow worker -- <ti id>`), and a runner server
+        whose worker is gone."""
+        worker_pids = {p.popen.pid for p in self.workers_running()}
+        out = {}
+        for pid in _pids_with_stack_id(self.stack_id):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+                if _proc_state(pid) == "Z":
+                    continue
+                if any(m in cmdline for m in RUNNER_COMMANDS):
+                    out[pid] = cmdline
+                elif RUNNER_SERVER in cmdline and (os.getsid(pid) == pid or _ppid(pid) not in worker_pids):
+                    out[pid] = cmdline
+            except (OSError, ValueError):
+                continue
+        return out
 
     def stop(self) -> None:
         """Terminate every process group, stop PostgreSQL, sweep stragglers. Safe to call twice."""
@@ -806,6 +927,33 @@ def _pids_with_stack_id(stack_id: str) -> list[int]:
         except OSError:
             continue
     return pids
+
+
+RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.task_runner", "airflow worker -- ")
+RUNNER_SERVER = "airflow_temporal.runner_server"
+
+
+def _proc_stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [0] state, [1] ppid, [19] start time in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def _proc_state(pid: int) -> str:
+    return _proc_stat_fields(pid)[0]
+
+
+def _ppid(pid: int) -> int:
+    return int(_proc_stat_fields(pid)[1])
+
+
+def process_alive(pid: int, starttime: int | None = None) -> bool:
+    """Whether pid runs (not a zombie) and, given its start time in clock ticks, is still that process."""
+    try:
+        fields = _proc_stat_fields(pid)
+    except (OSError, IndexError):
+        return False
+    return fields[0] != "Z" and (starttime is None or int(fields[19]) == starttime)
 
 
 def sweep(stack_id: str) -> None:
