@@ -811,19 +811,6 @@ class Stack:
             "start"]), cwd="/")
         log("postgres started again")
 
-    def kill_scheduler(self) -> float:
-        """`kill -9` the scheduler's whole process group (a crash of its host's service). Returns when."""
-        proc = self.proc_named("airflow-scheduler")
-        os.killpg(proc.popen.pid, signal.SIGKILL)
-        killed_at = time.time()
-        proc.popen.wait(timeout=30)
-        self._forget(proc)
-        log("airflow-scheduler killed with SIGKILL")
-        return killed_at
-
-    def start_scheduler(self) -> Proc:
-        return self._spawn("airflow-scheduler", [self.bin("airflow"), "scheduler"])
-
     def restart_exited_airflow_components(self) -> list[str]:
         """Start again every Airflow component that exited (as its service manager would); returns their names."""
         exited = [p for p in self.procs if p.name.startswith("airflow-") and p.popen.poll() is not None]
@@ -929,7 +916,9 @@ def _pids_with_stack_id(stack_id: str) -> list[int]:
     return pids
 
 
-RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.task_runner", "airflow worker -- ")
+# Processes that must not outlive their worker: runners, the task processes they fork, the token minter.
+RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.task_runner", "airflow worker -- ",
+                   "airflow_temporal.token_minter")
 RUNNER_SERVER = "airflow_temporal.runner_server"
 
 
