@@ -44,7 +44,8 @@ final class WorkerCommand implements Callable<Integer> {
     WorkflowClient client = settings.temporal.client(service, profile);
     WorkerFactory factory = WorkerFactory.newInstance(client);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues,
-        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer), settings.maxConcurrentTasks, database);
+        RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer), settings.maxConcurrentTasks, database,
+        settings.taskQueuedTimeout());
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database);
 
