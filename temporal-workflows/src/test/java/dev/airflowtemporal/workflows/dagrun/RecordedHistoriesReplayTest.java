@@ -23,6 +23,7 @@ class RecordedHistoriesReplayTest {
       "histories/owned-mode-branch.json",
       "histories/owned-mode-resumed-after-clear.json",
       "histories/owned-mode-cleared-while-running.json",
+      "histories/owned-mode-try-stuck-in-queued.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
