@@ -10,7 +10,7 @@ import pytest
 
 from e2e_checks import RUN_TIMEOUT, assert_attempt_activities, assert_log_contains, assert_one_workflow, run_dag
 from e2e_temporal import history_events, task_activities
-from stack import WorkerSpec, wait_until
+from stack import WorkerSpec, wait_until, workflow_id_for
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
@@ -165,3 +165,39 @@ def test_a_heartbeat_only_queries_dag_runs_with_attempts_in_flight(stack, monkey
         assert queries == [], "finished DagRuns must cost nothing per heartbeat"
     finally:
         executor.end()
+
+
+def test_an_owned_try_no_worker_picks_up_within_task_queued_timeout_fails_naming_its_queue(stack, airflow):
+    """The Temporal-owned twin of the test above: the try's activity waits task_queued_timeout (30 s on
+    this stack) for a worker of queue 'nowhere', times out before it starts, and is failed by Airflow's
+    rules (no retries: failed), so the run fails instead of holding its pool slot forever."""
+    from e2e_owned import describe, trigger_owned
+    from temporalio.api.enums.v1 import EventType, TimeoutType
+
+    dag_id, task_id = "e2e_queue_without_worker", "never_picked_up"
+    airflow.wait_for_dag(dag_id)
+    airflow.unpause(dag_id)  # a paused DAG's owned run is refused
+    result = trigger_owned(stack, dag_id)
+    assert result.returncode == 0, describe(result)
+    run_id = re.search(r"^Started run (\S+) of DAG", result.stdout, re.M).group(1)
+    assert airflow.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)["state"] == "failed"
+    ti = airflow.task_instance(dag_id, run_id, task_id)
+    assert (ti["state"], ti["try_number"]) == ("failed", 1)
+
+    events = history_events(stack.temporal_address, workflow_id_for(dag_id, run_id))
+    scheduled = [e.activity_task_scheduled_event_attributes for e in events
+                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                 and e.activity_task_scheduled_event_attributes.activity_type.name == "run_owned_task"]
+    assert [(s.task_queue.name, s.schedule_to_start_timeout.seconds) for s in scheduled] == [("airflow:nowhere", 30)]
+    timed_out = [e.activity_task_timed_out_event_attributes.failure.timeout_failure_info.timeout_type for e in events
+                 if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT]
+    assert timed_out == [TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START]
+    started = [e.activity_task_started_event_attributes.scheduled_event_id for e in events
+               if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED]
+    assert not [e for e in events if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                and e.event_id in started
+                and e.activity_task_scheduled_event_attributes.activity_type.name == "run_owned_task"]
+
+    worker_logs = "".join(p.log_path.read_text() for p in stack.procs if p.name.startswith("worker-"))
+    assert (f"{task_id} try 1 was queued for longer than task_queued_timeout (30.0 s) and no worker picked it up "
+            f"from task queue 'airflow:nowhere' (Airflow queue 'nowhere')") in worker_logs

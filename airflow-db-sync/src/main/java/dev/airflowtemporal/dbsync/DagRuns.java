@@ -174,6 +174,70 @@ public final class DagRuns {
     }));
   }
 
+  /** What {@link #failExternal} did. */
+  public enum FailOutcome {
+    /** The run was queued or running: it is failed now, with its unfinished task instances. */
+    FAILED,
+    /** It had ended already (success or failed): left alone. */
+    ALREADY_ENDED,
+    /** No such run. */
+    MISSING
+  }
+
+  /**
+   * Fails an external run whose workflow cannot drive it any further, as the UI's "Mark run as
+   * failed" ({@code set_dag_run_state_to_failed}) does, in one transaction on the locked run row:
+   * task instances in a running state (running, deferred, up_for_reschedule, awaiting_input) become
+   * failed, the other unfinished ones (None, scheduled, queued, restarting, up_for_retry) skipped, and
+   * the run failed with {@code end_date} now. Unlike the UI it fails teardown tasks too: nothing would
+   * schedule them afterwards. A run already ended is left as it is, so a repeated call changes nothing.
+   *
+   * @throws IllegalArgumentException when the run is not an external (Temporal-owned) run
+   */
+  public FailOutcome failExternal(String dagId, String runId) {
+    return sessionFactory.fromTransaction(session -> {
+      DagRunRow row = session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId",
+              DagRunRow.class)
+          .setParameter("dagId", dagId)
+          .setParameter("runId", runId)
+          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+          .uniqueResult();
+      if (row == null) {
+        return FailOutcome.MISSING;
+      }
+      if (!EXTERNAL.equals(row.runType)) {
+        throw new IllegalArgumentException("DagRun " + dagId + "/" + runId + " has run_type '" + row.runType
+            + "': only external runs are Temporal's to fail");
+      }
+      if (FINAL_STATES.contains(row.state)) {
+        return FailOutcome.ALREADY_ENDED;
+      }
+      Instant now = now();
+      for (String[] change : new String[][] {
+          {"failed", "state in ('running', 'deferred', 'up_for_reschedule', 'awaiting_input')"},
+          {"skipped", "(state is null or state in ('scheduled', 'queued', 'restarting', 'up_for_retry'))"}}) {
+        session.createNativeMutationQuery("""
+                update task_instance set
+                  state = :state,
+                  start_date = coalesce(start_date, cast(:now as timestamptz)),
+                  end_date = cast(:now as timestamptz),
+                  duration = extract(epoch from cast(:now as timestamptz) - coalesce(start_date, cast(:now as timestamptz))),
+                  updated_at = cast(:now as timestamptz)
+                where dag_id = :dagId and run_id = :runId and %s""".formatted(change[1]))
+            .setParameter("state", change[0], String.class)
+            .setParameter("now", now, Instant.class)
+            .setParameter("dagId", dagId, String.class)
+            .setParameter("runId", runId, String.class)
+            .executeUpdate();
+      }
+      row.state = "failed";
+      row.endDate = now;
+      row.updatedAt = now;
+      session.flush();
+      return FailOutcome.FAILED;
+    });
+  }
+
   /**
    * External runs Airflow cleared: those {@code queued} (a finished run that was cleared), of DAGs
    * that are neither paused nor stale and due ({@code run_after} passed), as the scheduler's

@@ -1,18 +1,22 @@
 package dev.airflowtemporal.workflows;
 
 import dev.airflowtemporal.core.TaskQueues;
+import dev.airflowtemporal.core.dag.InvalidDagException;
 import dev.airflowtemporal.workflows.dagrun.DagRunWorkflowImpl;
 import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.workflows.owned.DagRunSyncActivitiesImpl;
+import dev.airflowtemporal.workflows.owned.DatabaseFailures;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunWorkflowImpl;
 import io.temporal.common.converter.DataConverterException;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerOptions;
 import io.temporal.worker.WorkflowImplementationOptions;
+import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -25,12 +29,16 @@ public final class DagRunWorker {
   public static final String DEFAULT_QUEUE = "default";
 
   /**
-   * A payload the workflow cannot decode, or a bug in workflow code, fails the workflow instead of
-   * retrying its workflow task forever: a stuck run is worse than a visibly failed one.
+   * A payload the workflow cannot decode, a bug in workflow code, a DAG plan it cannot read, fails the
+   * workflow instead of retrying its workflow task forever: a stuck run is worse than a visibly failed
+   * one. (The Temporal-owned workflow also catches these itself, to fail its DagRun first.) Not
+   * IllegalStateException: a NonDeterministicException is one, and a deploy that broke replay is to be
+   * rolled back while the workflow task waits, not to fail every run in flight.
    */
   public static final WorkflowImplementationOptions WORKFLOW_OPTIONS = WorkflowImplementationOptions.newBuilder()
       .setFailWorkflowExceptionTypes(DataConverterException.class, IllegalArgumentException.class,
-          NullPointerException.class, ClassCastException.class)
+          NullPointerException.class, ClassCastException.class, InvalidDagException.class,
+          UncheckedIOException.class)
       .build();
 
   private DagRunWorker() {}
@@ -44,10 +52,12 @@ public final class DagRunWorker {
   /**
    * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
    *     local activities on the base task queue's worker)
+   * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, for Temporal-owned tries
    * @param liveRunners this process's runners; workflows claim them back on {@link RunnerSettings#reattachQueue}
    */
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
-      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, LiveRunners liveRunners) {
+      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, Duration taskQueuedTimeout,
+      LiveRunners liveRunners) {
     WorkerOptions activityOptions = WorkerOptions.newBuilder()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         // A draining worker's attempts go on heartbeating until they finish (--shutdown-grace).
@@ -62,7 +72,8 @@ public final class DagRunWorker {
         .build());
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
         OwnedDagRunWorkflowImpl.class);
-    workflowWorker.registerActivitiesImplementations(new DagRunSyncActivitiesImpl(database));
+    workflowWorker.registerActivitiesImplementations(
+        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout)));
     TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners);
     for (String queue : airflowQueues) {
       String taskQueue = TaskQueues.forAirflowQueue(baseTaskQueue, DEFAULT_QUEUE.equals(queue) ? null : queue);

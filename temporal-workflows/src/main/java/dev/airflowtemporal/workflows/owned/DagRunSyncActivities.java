@@ -28,6 +28,14 @@ public interface DagRunSyncActivities {
   String CLEARED = "DagRunCleared";
 
   /**
+   * The failure type of a step that could not reach Airflow's DB (connection refused or lost, the
+   * server shutting down or not accepting connections, a deadlock or serialization failure): the
+   * only failure that is retried. Every other failure of a step is permanent (non-retryable): a
+   * constraint, data or schema error, a run refused, or a bug; see {@link DatabaseFailures}.
+   */
+  String DATABASE_UNAVAILABLE = "DatabaseUnavailable";
+
+  /**
    * Checks the request against the DAG's latest serialized version (DAG known and parseable, pools
    * exist and are big enough, conf an object, logical date free), then creates the DagRun
    * ({@code run_type='external'}, running; queued while the DAG's max_active_runs are running) and its
@@ -42,18 +50,18 @@ public interface DagRunSyncActivities {
    * Reads a run Airflow cleared (or that waits queued) back from its DB. In one transaction on the
    * locked DagRun row: an external run in state queued (a finished run that was cleared, or one created
    * queued) becomes running if the DAG's max_active_runs allow, as Airflow's scheduler starts a queued
-   * run; with {@code onlyIfQueued} any other state, or a run left queued, is left alone and nothing is
-   * returned to drive, so of two starters only one resumes the run. Then task instances
-   * that no try of the caller has in flight are made resumable as Airflow would: restarting (cleared
-   * while running) back to None, tries left queued or running by no one failed as handle_failure
-   * would. Returns the run with its clear_number, its DAG version's plan and every task instance.
+   * run; a run left queued, or one that has ended, is returned with nothing to drive. A run found
+   * running is driven too: Temporal runs one workflow per DagRun (its workflow id), so no other
+   * workflow drives it — it is this workflow's own earlier resume (a retry after the commit), or the
+   * run of a workflow that is gone. Then task instances that no try of the caller has in flight are
+   * made resumable as Airflow would: restarting (cleared while running) back to None, tries left
+   * queued or running by no one failed as handle_failure would. Returns the run with its
+   * clear_number, its DAG version's plan and every task instance.
    *
-   * @param onlyIfQueued true for a workflow started to resume a cleared run; false for a running
-   *     workflow that found its run cleared (which then drives it on unless it has ended)
    * @param inFlight task instances whose tries the caller is running: left as they are
    */
   @ActivityMethod(name = "resume_dag_run")
-  ResumedDagRun resumeDagRun(String dagId, String runId, boolean onlyIfQueued, List<TaskInstanceRef> inFlight);
+  ResumedDagRun resumeDagRun(String dagId, String runId, List<TaskInstanceRef> inFlight);
 
   /** The plan of a DAG version, for a workflow that continued as new. */
   @ActivityMethod(name = "load_plan")
@@ -112,4 +120,12 @@ public interface DagRunSyncActivities {
    */
   @ActivityMethod(name = "finish_dag_run")
   void finishDagRun(OwnedRun run, String state);
+
+  /**
+   * Fails a run its workflow cannot drive any further (a bug, a permanent DB error, a DB outage past
+   * its bound, a cancel), as the UI's "Mark run as failed" does: running task instances failed, the
+   * other unfinished ones skipped, the run failed; a run already ended is left alone. Logs the reason.
+   */
+  @ActivityMethod(name = "fail_dag_run")
+  void failDagRun(String dagId, String runId, String reason);
 }

@@ -34,6 +34,7 @@ import dev.airflowtemporal.dbsync.TriggeredBy;
 import dev.airflowtemporal.dbsync.UnknownDagException;
 import dev.airflowtemporal.dbsync.UnknownPoolException;
 import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -65,8 +66,14 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private final TaskInstances taskInstances;
   private final Pools pools;
   private final TaskMaps taskMaps;
+  private final Duration taskQueuedTimeout;
 
-  public DagRunSyncActivitiesImpl(AirflowDatabase database) {
+  /**
+   * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, handed to the runs this
+   *     creates or resumes (see {@link OwnedRun#taskQueuedTimeout()})
+   */
+  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout) {
+    this.taskQueuedTimeout = taskQueuedTimeout;
     this.serializedDags = new SerializedDags(database);
     this.dagRuns = new DagRuns(database);
     this.taskInstances = new TaskInstances(database);
@@ -121,12 +128,12 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
-        stored.clearNumber());
+        stored.clearNumber(), taskQueuedTimeout);
     return new CreatedDagRun(run, PackedPlan.pack(plan), "queued".equals(stored.state()));
   }
 
   @Override
-  public ResumedDagRun resumeDagRun(String dagId, String runId, boolean onlyIfQueued, List<TaskInstanceRef> inFlight) {
+  public ResumedDagRun resumeDagRun(String dagId, String runId, List<TaskInstanceRef> inFlight) {
     Optional<DagRuns.Resumption> found = dagRuns.resumeExternal(dagId, runId);
     if (found.isEmpty()) {
       log.warn("DagRun {} of {} no longer exists: nothing to resume", runId, dagId);
@@ -138,7 +145,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
           + "': only external runs are Temporal's to resume");
     }
     boolean resumed = found.get().resumed();
-    boolean drivable = resumed || (!onlyIfQueued && "running".equals(current.state()));
+    // Running: this workflow resumed it in an earlier attempt of this step whose answer was lost, or its
+    // earlier workflow is gone; Temporal allows no other workflow under the run's id to drive it.
+    boolean drivable = resumed || "running".equals(current.state());
     if (!drivable) {
       log.info("DagRun {} of {} is {}: nothing to resume", runId, dagId, current.state());
       return ResumedDagRun.nothingToDrive(current.state());
@@ -148,7 +157,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     OwnedRun run = new OwnedRun(dagId, runId, current.dagVersionId(), serialized.relativeFileloc(),
         serialized.bundleName(), current.bundleVersion(),
         current.logicalDate() == null ? null : OffsetDateTime.ofInstant(current.logicalDate(), ZoneOffset.UTC),
-        current.clearNumber());
+        current.clearNumber(), taskQueuedTimeout);
     DagRunKey key = key(run);
     Set<TaskInstanceRef> busy = Set.copyOf(inFlight);
     // A run cleared onto a newer DAG version keeps rows of tasks it no longer has (removed): not ours to drive.
@@ -320,6 +329,17 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       case CLEARED -> throw ApplicationFailure.newNonRetryableFailure("DagRun " + run.dagId() + "/" + run.runId()
           + " was cleared in Airflow since clear_number " + run.clearNumber() + ": not finished, to be read back",
           CLEARED);
+    }
+  }
+
+  @Override
+  public void failDagRun(String dagId, String runId, String reason) {
+    switch (dagRuns.failExternal(dagId, runId)) {
+      case FAILED -> log.error("DagRun {} of {} failed: its workflow cannot drive it any further: {}", runId, dagId,
+          reason);
+      case ALREADY_ENDED -> log.error("DagRun {} of {} had already ended when its workflow failed: {}", runId, dagId,
+          reason);
+      case MISSING -> log.error("DagRun {} of {} does not exist; its workflow failed: {}", runId, dagId, reason);
     }
   }
 

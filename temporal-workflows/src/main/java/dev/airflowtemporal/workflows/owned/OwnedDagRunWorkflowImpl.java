@@ -4,6 +4,7 @@ import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunDecider;
 import dev.airflowtemporal.core.dag.DagRunDecisions;
+import dev.airflowtemporal.core.dag.InvalidDagException;
 import dev.airflowtemporal.core.dag.RetryDelays;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
@@ -19,11 +20,15 @@ import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
+import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
 import io.temporal.failure.TimeoutFailure;
+import io.temporal.worker.NonDeterministicException;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Workflow;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,16 +64,31 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   static final Duration RUN_SLOT_RECHECK_FIRST = Duration.ofSeconds(1);
   static final Duration RUN_SLOT_RECHECK_MAX = Duration.ofSeconds(15);
 
+  /** How long a DB step waits for Airflow's DB to come back before the run is failed. */
+  static final Duration DB_OUTAGE_LIMIT = Duration.ofHours(1);
+  /** The longest pause between two tries of a DB step while Airflow's DB is out of reach. */
+  static final Duration DB_RETRY_MAX_INTERVAL = Duration.ofMinutes(1);
+  /**
+   * A local DB step retries in the worker's memory (its workflow task kept open by heartbeats, three
+   * events each) only while the pause before its next try is below this; longer pauses are durable
+   * timers, so an outage adds a few events per try and at most one try a minute (see docs/limits.md).
+   */
+  static final Duration DB_LOCAL_RETRY_THRESHOLD = Duration.ofSeconds(10);
+
   private static final Logger log = Workflow.getLogger(OwnedDagRunWorkflowImpl.class);
   /**
-   * A DB that is down is waited for (nothing is lost: every step is idempotent); a bug is not retried,
-   * so it fails the run visibly instead of looping.
+   * A DB that is down is waited for, up to {@link #DB_OUTAGE_LIMIT} (nothing is lost: every step is
+   * idempotent); anything else fails the run visibly instead of looping. The activities mark their
+   * failures retryable only when the DB was out of reach ({@link DatabaseFailures}); the types here
+   * keep that true of a step that throws past them.
    */
   private static final RetryOptions DB_RETRIES = RetryOptions.newBuilder()
       .setInitialInterval(Duration.ofSeconds(1))
-      .setMaximumInterval(Duration.ofSeconds(30))
-      .setDoNotRetry(DagRunSyncActivities.REJECTED, IllegalStateException.class.getName(),
-          IllegalArgumentException.class.getName(), NullPointerException.class.getName())
+      .setMaximumInterval(DB_RETRY_MAX_INTERVAL)
+      .setDoNotRetry(DagRunSyncActivities.REJECTED, DagRunSyncActivities.CLEARED,
+          IllegalStateException.class.getName(), IllegalArgumentException.class.getName(),
+          NullPointerException.class.getName(), ClassCastException.class.getName(),
+          InvalidDagException.class.getName(), UncheckedIOException.class.getName())
       .build();
 
   private final long continueAsNewAfterEvents;
@@ -83,9 +103,12 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   }
 
   private final DagRunSyncActivities creator = Workflow.newActivityStub(DagRunSyncActivities.class,
-      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(5)).setRetryOptions(DB_RETRIES).build());
+      ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(5))
+          .setScheduleToCloseTimeout(DB_OUTAGE_LIMIT).setRetryOptions(DB_RETRIES).build());
   private final DagRunSyncActivities db = Workflow.newLocalActivityStub(DagRunSyncActivities.class,
-      LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(1)).setRetryOptions(DB_RETRIES).build());
+      LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofMinutes(1))
+          .setScheduleToCloseTimeout(DB_OUTAGE_LIMIT).setLocalRetryThreshold(DB_LOCAL_RETRY_THRESHOLD)
+          .setRetryOptions(DB_RETRIES).build());
 
   private OwnedDagRunRequest request;
   private String phase = "creating";
@@ -114,19 +137,38 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     this.request = request;
     try {
       return drive(carried);
-    } catch (ActivityFailure e) {
-      // A DB step failed for good: end the run failed (if the DB lets us) rather than leave it wedged.
-      phase = "failed";
-      error = "a step of the run failed and cannot be retried: " + String.valueOf(e.getCause().getMessage());
-      if (run != null) {
-        try {
-          db.finishDagRun(run, TaskState.FAILED.airflowName());
-        } catch (ActivityFailure ignored) {
-          log.error("Could not mark DagRun {} failed either", run.runId());
-        }
+    } catch (RuntimeException e) {
+      if (e instanceof NonDeterministicException
+          || e instanceof ApplicationFailure refused && DagRunSyncActivities.REJECTED.equals(refused.getType())) {
+        throw e;  // a deploy to roll back (the workflow task waits for it); a request refused before any write
       }
-      throw ApplicationFailure.newNonRetryableFailureWithCause(error, "DagRunFailed", e);
+      throw failRun(e);
     }
+  }
+
+  /**
+   * Whatever stops the workflow from driving its run — a bug (NPE, IllegalArgument, ClassCast, an
+   * undecodable payload), a permanent DB error, a DB out of reach past {@link #DB_OUTAGE_LIMIT}, a
+   * cancel — ends the run failed as "Mark run as failed" would (in a scope a cancel cannot stop),
+   * with the reason in the worker's log, instead of leaving it running with no one to drive it.
+   *
+   * @return what the workflow fails with: a non-retryable failure naming the reason (a cancel stays one)
+   */
+  private RuntimeException failRun(RuntimeException cause) {
+    phase = "failed";
+    error = RunFailures.reason(cause);
+    log.error("DagRun {} of {} cannot be driven any further; failing it: {}", request.runId(), request.dagId(),
+        error, cause);
+    Workflow.newDetachedCancellationScope(() -> {
+      try {
+        db.failDagRun(request.dagId(), request.runId(), error);
+      } catch (ActivityFailure e) {
+        log.error("Could not mark DagRun {} of {} failed either: {}", request.runId(), request.dagId(),
+            RunFailures.reason(e));
+      }
+    }).run();
+    return cause instanceof CanceledFailure ? cause
+        : ApplicationFailure.newNonRetryableFailureWithCause(error, RunFailures.DAG_RUN_FAILED, cause);
   }
 
   private String drive(OwnedDagRunCarry carried) {
@@ -238,7 +280,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
    *     workflow ends, once its tries in flight have
    */
   private boolean readBack() {
-    ResumedDagRun current = db.resumeDagRun(run.dagId(), run.runId(), false, List.copyOf(inFlight));
+    ResumedDagRun current = db.resumeDagRun(run.dagId(), run.runId(), List.copyOf(inFlight));
     if (current.run() == null) {
       log.info("DagRun {} of {} is {} outside this workflow: ending once {} tries in flight end", run.runId(),
           run.dagId(), current.state(), inFlight.size());
@@ -355,7 +397,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private boolean startQueuedRun() {
     Duration recheck = RUN_SLOT_RECHECK_FIRST;
     while (true) {
-      ResumedDagRun resumed = db.resumeDagRun(request.dagId(), request.runId(), true, List.of());
+      ResumedDagRun resumed = db.resumeDagRun(request.dagId(), request.runId(), List.of());
       if (resumed.run() != null) {
         adopt(resumed);
         return true;
@@ -492,9 +534,12 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     TaskInstanceRef ref = new TaskInstanceRef(queued.taskId(), queued.mapIndex());
     String label = ref.label() + " try " + queued.tryNumber();
     Duration startToClose = task.executionTimeout().map(t -> t.plus(EXECUTION_TIMEOUT_GRACE)).orElse(TRY_WITHOUT_TIMEOUT_LIMIT);
+    String taskQueue = TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(),
+        DagRunWorker.DEFAULT_QUEUE.equals(task.queue()) ? null : task.queue());
     TaskActivities runner = Workflow.newActivityStub(TaskActivities.class, ActivityOptions.newBuilder()
-        .setTaskQueue(TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(),
-            DagRunWorker.DEFAULT_QUEUE.equals(task.queue()) ? null : task.queue()))
+        .setTaskQueue(taskQueue)
+        // Airflow's [scheduler] task_queued_timeout: a try no worker of its queue picks up fails.
+        .setScheduleToStartTimeout(run.queuedTimeout())
         .setStartToCloseTimeout(startToClose)
         .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
         // Airflow's retries are the workflow's: a second activity attempt would find the TI no longer queued.
@@ -512,8 +557,20 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
         log.warn("{}: {}", label, result.reason());
       }
     } catch (ActivityFailure e) {
-      log.warn("{}: {}", label, e.getCause() instanceof TimeoutFailure t
-          ? "timed out (" + t.getTimeoutType() + ")" : String.valueOf(e.getCause().getMessage()));
+      boolean unanswered = e.getCause() instanceof TimeoutFailure t
+          && t.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START;
+      if (unanswered && RunnerReattach.ACTIVITY_TYPE.equals(e.getActivityType())) {
+        log.warn("{}: worker lost: the worker process that ran its runner did not answer within {} s of its "
+            + "heartbeat timeout", label, RunnerReattach.PICKUP_TIMEOUT.toSeconds());
+      } else if (unanswered) {
+        // As Airflow's scheduler fails a task stuck in queued; settling it below releases its pool slots.
+        log.error("{} was queued for longer than task_queued_timeout ({} s) and no worker picked it up from task "
+            + "queue '{}' (Airflow queue '{}'): is a worker serving that queue (worker --queues {})? Failing it",
+            label, run.queuedTimeout().toMillis() / 1000.0, taskQueue, task.queue(), task.queue());
+      } else {
+        log.warn("{}: {}", label, e.getCause() instanceof TimeoutFailure t
+            ? "timed out (" + t.getTimeoutType() + ")" : String.valueOf(e.getCause().getMessage()));
+      }
     }
     SettledAttempt settled = db.settleAttempt(run, task.taskId(), queued.mapIndex(), queued.tryNumber(),
         queued.queuedAt(), task.retries());

@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.owned;
 
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -13,6 +14,17 @@ import java.util.UUID;
  * @param clearNumber the run's {@code clear_number} when the workflow last read its task instances:
  *     every write is refused once Airflow has cleared the run again since (0 in histories recorded
  *     before clears were followed, as for any run never cleared)
+ * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout} as the worker that created
+ *     or resumed the run saw it: a try no worker picks up within it fails (null in histories recorded
+ *     before it was carried: {@link #DEFAULT_TASK_QUEUED_TIMEOUT})
  */
 public record OwnedRun(String dagId, String runId, UUID dagVersionId, String dagRelPath, String bundleName,
-                       String bundleVersion, OffsetDateTime logicalDate, int clearNumber) {}
+                       String bundleVersion, OffsetDateTime logicalDate, int clearNumber, Duration taskQueuedTimeout) {
+  /** Airflow's default {@code task_queued_timeout}. */
+  public static final Duration DEFAULT_TASK_QUEUED_TIMEOUT = Duration.ofSeconds(600);
+
+  /** How long a try of this run may wait for a worker to pick it up. */
+  public Duration queuedTimeout() {
+    return taskQueuedTimeout != null ? taskQueuedTimeout : DEFAULT_TASK_QUEUED_TIMEOUT;
+  }
+}

@@ -9,7 +9,7 @@ import java.util.List;
  * @param resumed this call moved the run from queued (cleared) to running
  * @param state the run's state after the call; {@code missing} when it no longer exists
  * @param run the run to drive, with the clear_number read; null when there is nothing to drive
- *     (the run ended, is gone, or was not queued where only a queued run was to be resumed)
+ *     (the run ended, is gone, or waits queued for a slot under the DAG's max_active_runs)
  * @param plan the plan of the run's DAG version (null with {@code run})
  * @param taskInstances every task instance of the run as it is now (empty with {@code run})
  */

@@ -22,6 +22,8 @@ import java.util.function.Supplier;
 public final class RunnerReattach {
   /** A live worker process polls its own queue all the time; one that has not answered by then is gone. */
   public static final Duration PICKUP_TIMEOUT = Duration.ofSeconds(10);
+  /** The activity type of {@link TaskActivities#reattachTask}. */
+  public static final String ACTIVITY_TYPE = "reattach_task";
   static final String CHANGE_ID = "reattach-runner-after-heartbeat-timeout";
 
   private RunnerReattach() {}

@@ -32,6 +32,6 @@ public interface TaskActivities {
    * that does not know the runner any more answers at once that the attempt is lost, and a dead
    * process does not answer: the workflow's schedule-to-start timeout says so.
    */
-  @ActivityMethod(name = "reattach_task")
+  @ActivityMethod(name = RunnerReattach.ACTIVITY_TYPE)
   TaskAttemptResult reattachTask(RunnerWhereabouts whereabouts);
 }

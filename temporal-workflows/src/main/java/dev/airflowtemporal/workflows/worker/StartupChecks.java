@@ -53,6 +53,10 @@ final class StartupChecks {
       throw new StartupException("--cleared-runs-sweep-interval must be at least 1 second but was "
           + settings.clearedRunsSweepIntervalSeconds);
     }
+    if (!(settings.taskQueuedTimeoutSeconds >= 1)) {
+      throw new StartupException("--task-queued-timeout (AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT) must be at least "
+          + "1 second but was " + settings.taskQueuedTimeoutSeconds + ": set it to [scheduler] task_queued_timeout");
+    }
     settings.temporal.codec.keys().ifPresentOrElse(
         keys -> log.info("Payload codec on: AES-256-GCM, encrypting with key {}, decrypting with keys {}",
             keys.currentId(), keys.ids()),

@@ -51,7 +51,7 @@ final class WorkerCommand implements Callable<Integer> {
         reattachQueue);
     LiveRunners liveRunners = LiveRunners.forSettings(runnerSettings);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
-        settings.maxConcurrentTasks, database, liveRunners);
+        settings.maxConcurrentTasks, database, settings.taskQueuedTimeout(), liveRunners);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database);
 

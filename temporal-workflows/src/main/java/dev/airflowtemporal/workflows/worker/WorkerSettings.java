@@ -1,6 +1,7 @@
 package dev.airflowtemporal.workflows.worker;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine.Mixin;
@@ -76,6 +77,16 @@ final class WorkerSettings {
   @Option(names = "--max-concurrent-tasks", defaultValue = "16",
       description = "Task attempts run at once per queue on this host. Default: ${DEFAULT-VALUE}.")
   int maxConcurrentTasks;
+
+  @Option(names = "--task-queued-timeout", defaultValue = "${env:AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT:-600}",
+      description = "Seconds a try of a Temporal-owned run may wait for a worker of its queue to pick it up before it "
+          + "fails (and is retried if it has retries left), as Airflow's [scheduler] task_queued_timeout. "
+          + "Default: AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT, else 600.")
+  double taskQueuedTimeoutSeconds;
+
+  Duration taskQueuedTimeout() {
+    return Duration.ofMillis(Math.round(taskQueuedTimeoutSeconds * 1000));
+  }
 
   Path resolvedLogFolder() {
     if (logFolder != null) {

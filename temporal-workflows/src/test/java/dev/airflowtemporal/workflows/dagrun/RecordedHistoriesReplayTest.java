@@ -30,6 +30,7 @@ class RecordedHistoriesReplayTest {
       // workflow asked the dead worker process for their runners, nobody answered, and they were lost.
       "histories/executor-mode-worker-killed-runner-unclaimed.json",
       "histories/owned-mode-worker-killed-runner-unclaimed.json",
+      "histories/owned-mode-try-stuck-in-queued.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {

@@ -35,6 +35,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -81,7 +83,7 @@ class DagRunSyncActivitiesImplTest {
     url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     template = (ObjectNode) JSON.readTree(new SerializedDags(db).latest(TEMPLATE_DAG_ID).json());
-    activities = new DagRunSyncActivitiesImpl(db);
+    activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42));
   }
 
   @AfterAll
@@ -245,7 +247,7 @@ class DagRunSyncActivitiesImplTest {
 
     UUID versionId = dagVersionId(dagId);
     assertThat(created.run()).isEqualTo(new OwnedRun(dagId, request.runId(), versionId, dagId + ".py", "dags-folder",
-        null, logicalDate, 0));
+        null, logicalDate, 0, Duration.ofSeconds(42)));
     assertThat(created.plan().unpack().dagId()).isEqualTo(dagId);
     try (Connection c = connect(); PreparedStatement q = c.prepareStatement("""
         SELECT run_type, state, created_dag_version_id, conf->>'rows', start_date IS NOT NULL, logical_date,
@@ -426,16 +428,87 @@ class DagRunSyncActivitiesImplTest {
     assertThat(states(dagId, second.run().runId())).as("its task instances exist, as for a queued Airflow run")
         .hasSize(4);
 
-    ResumedDagRun whileFull = activities.resumeDagRun(dagId, second.run().runId(), true, List.of());
+    ResumedDagRun whileFull = activities.resumeDagRun(dagId, second.run().runId(), List.of());
     assertThat(whileFull.run()).as("nothing to drive yet").isNull();
     assertThat(whileFull.state()).isEqualTo("queued");
 
     activities.finishDagRun(first.run(), "success");
-    ResumedDagRun started = activities.resumeDagRun(dagId, second.run().runId(), true, List.of());
+    ResumedDagRun started = activities.resumeDagRun(dagId, second.run().runId(), List.of());
 
     assertThat(started.resumed()).isTrue();
     assertThat(started.run().runId()).isEqualTo(second.run().runId());
     assertThat(runRow(dagId, second.run().runId())).isEqualTo("running clear_number=0 start_date=set end_date=null");
+  }
+
+  // ---- a run its workflow cannot drive any further ----
+
+  @Test
+  void aFailedWorkflowsRunIsFailedAsMarkRunAsFailedDoesRunningTriesFailedTheOtherUnfinishedSkipped()
+      throws SQLException {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    runTry(run, "extract", 1, "success");
+    activities.queueAttempts(run, List.of(new AttemptToQueue("transform", -1, 1)));
+    runnerStarted(run, "transform");
+    activities.queueAttempts(run, List.of(new AttemptToQueue("validate", -1, 1)));  // queued, not yet picked up
+
+    activities.failDagRun(dagId, run.runId(), "step settle_attempt failed: java.lang.NullPointerException");
+    activities.failDagRun(dagId, run.runId(), "the same failure, told twice");
+
+    assertThat(runRow(dagId, run.runId())).isEqualTo("failed clear_number=0 start_date=set end_date=set");
+    assertThat(states(dagId, run.runId())).isEqualTo(Map.of("extract", "success 1", "transform", "failed 1",
+        "validate", "skipped 1", "load", "skipped 0"));
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND end_date IS NULL",
+        dagId, run.runId())).isZero();
+  }
+
+  @Test
+  void aRunThatHadEndedIsLeftAsItIsWhenItsWorkflowFailsAfterwards() throws SQLException {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    runTry(run, "extract", 1, "success");
+    activities.finishDagRun(run, "success");  // e.g. "Mark run as success" in the UI
+
+    activities.failDagRun(dagId, run.runId(), "a bug after the end");
+
+    assertThat(runRow(dagId, run.runId())).startsWith("success ");
+    assertThat(states(dagId, run.runId())).containsEntry("extract", "success 1").containsEntry("load", "null 0");
+  }
+
+  @Test
+  void onlyAnUnreachableDatabaseIsRetriedEveryOtherDatabaseErrorIsPermanent() throws Exception {
+    // A real connection refused (no server on port 1), through the worker's pool as a step meets it.
+    HikariConfig config = new HikariConfig();
+    config.setJdbcUrl("jdbc:postgresql://127.0.0.1:1/airflow");
+    config.setConnectionTimeout(250);
+    config.setInitializationFailTimeout(-1);
+    try (HikariDataSource unreachable = new HikariDataSource(config)) {
+      Throwable refused = catchThrowable(unreachable::getConnection);
+      assertThat(refused).isNotNull();
+      assertRetryable(DatabaseFailures.classify(refused));
+    }
+    // Real errors of the real DB: a unique constraint, a column the schema does not have.
+    Throwable duplicate = catchThrowable(() -> db.sessionFactory().inTransaction(s -> s.createNativeMutationQuery(
+        "INSERT INTO slot_pool (pool, slots, include_deferred) VALUES ('default_pool', 1, false)").executeUpdate()));
+    Throwable noColumn = catchThrowable(() -> db.sessionFactory().inTransaction(s -> s.createNativeQuery(
+        "SELECT no_such_column FROM dag_run", Object.class).getResultList()));
+    for (Throwable permanent : List.of(duplicate, noColumn, new IllegalStateException("a bug"))) {
+      assertThat(permanent).isNotNull();
+      RuntimeException classified = DatabaseFailures.classify(permanent);
+      assertThat(classified).isInstanceOf(ApplicationFailure.class);
+      assertThat(((ApplicationFailure) classified).isNonRetryable()).as(permanent.toString()).isTrue();
+    }
+    // Through the activities as the worker registers them: a refusal keeps its type and stays final.
+    DagRunSyncActivities registered = DatabaseFailures.classifying(activities);
+    Throwable rejected = catchThrowable(() -> registered.createDagRun(request("no_such_dag_" + RANDOM.nextInt(1000))));
+    assertThat(((ApplicationFailure) rejected).getType()).isEqualTo(DagRunSyncActivities.REJECTED);
+    assertThat(((ApplicationFailure) rejected).isNonRetryable()).isTrue();
+  }
+
+  private static void assertRetryable(RuntimeException classified) {
+    assertThat(classified).isInstanceOf(ApplicationFailure.class);
+    assertThat(((ApplicationFailure) classified).getType()).isEqualTo(DagRunSyncActivities.DATABASE_UNAVAILABLE);
+    assertThat(((ApplicationFailure) classified).isNonRetryable()).isFalse();
   }
 
   // ---- cleared in Airflow (by Airflow's own clear_task_instances, as the UI's Clear and the REST API do) ----
@@ -462,22 +535,24 @@ class DagRunSyncActivitiesImplTest {
     assertThat(count("SELECT count(*) FROM task_instance_history WHERE dag_id = ? AND run_id = ? "
         + "AND task_id = 'transform' AND try_number = 1 AND state = 'failed'", dagId, run.runId())).isEqualTo(1);
 
-    ResumedDagRun resumed = activities.resumeDagRun(dagId, run.runId(), true, List.of());
-    ResumedDagRun again = activities.resumeDagRun(dagId, run.runId(), true, List.of());
+    ResumedDagRun resumed = activities.resumeDagRun(dagId, run.runId(), List.of());
+    ResumedDagRun again = activities.resumeDagRun(dagId, run.runId(), List.of());
 
     assertThat(resumed.resumed()).isTrue();
     assertThat(resumed.state()).isEqualTo("running");
     assertThat(resumed.run()).isEqualTo(new OwnedRun(dagId, run.runId(), run.dagVersionId(), run.dagRelPath(),
-        run.bundleName(), run.bundleVersion(), null, 1));
+        run.bundleName(), run.bundleVersion(), null, 1, Duration.ofSeconds(42)));
     assertThat(resumed.plan().unpack().tasks()).hasSize(4);
     assertThat(resumed.taskInstances()).extracting(t -> t.ref().taskId(), TaskInstanceSnapshot::state,
         TaskInstanceSnapshot::tryNumber).containsExactly(
             tuple("extract", TaskState.SUCCESS, 1), tuple("load", TaskState.NONE, 0),
             tuple("transform", TaskState.NONE, 1), tuple("validate", TaskState.NONE, 0));
     assertThat(runRow(dagId, run.runId())).isEqualTo("running clear_number=1 start_date=set end_date=null");
-    assertThat(again.resumed()).as("a second starter finds the run running").isFalse();
-    assertThat(again.run()).isNull();
-    assertThat(again.state()).isEqualTo("running");
+    assertThat(again.resumed()).as("a retry of the step after its commit finds the run running").isFalse();
+    assertThat(again.run()).as("and drives it on: no other workflow can run under the run's id")
+        .isEqualTo(resumed.run());
+    assertThat(again.taskInstances()).isEqualTo(resumed.taskInstances());
+    assertThat(runRow(dagId, run.runId())).isEqualTo("running clear_number=1 start_date=set end_date=null");
 
     QueueResult secondTry = activities.queueAttempts(resumed.run(), List.of(new AttemptToQueue("transform", -1, 2)))
         .get(0);
@@ -503,7 +578,7 @@ class DagRunSyncActivitiesImplTest {
         .containsEntry("transform", "null 0");
     assertThat(runRow(dagId, before.runId())).isEqualTo("running clear_number=1 start_date=set end_date=null");
 
-    ResumedDagRun readBack = activities.resumeDagRun(dagId, before.runId(), false, List.of());
+    ResumedDagRun readBack = activities.resumeDagRun(dagId, before.runId(), List.of());
     assertThat(readBack.resumed()).as("it was running, not queued").isFalse();
     assertThat(readBack.run().clearNumber()).isEqualTo(1);
     assertThat(readBack.taskInstances()).extracting(t -> t.ref().taskId(), TaskInstanceSnapshot::state)
@@ -529,7 +604,7 @@ class DagRunSyncActivitiesImplTest {
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
         + "AND state IS NULL AND max_tries = 2", dagId, run.runId())).as("max_tries = try 1 + 1 retry").isEqualTo(1);
 
-    OwnedRun current = activities.resumeDagRun(dagId, run.runId(), false, List.of()).run();
+    OwnedRun current = activities.resumeDagRun(dagId, run.runId(), List.of()).run();
     QueueResult second = activities.queueAttempts(current, List.of(new AttemptToQueue("extract", -1, 2))).get(0);
     assertThat(second.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
     // Try 2 dies without a word: within max_tries, so it is retried, as Airflow would.

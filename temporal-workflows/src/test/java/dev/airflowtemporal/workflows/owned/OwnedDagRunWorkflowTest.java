@@ -38,6 +38,8 @@ import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.worker.Worker;
+import java.sql.SQLTransientConnectionException;
+import org.hibernate.exception.JDBCConnectionException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -192,8 +194,107 @@ class OwnedDagRunWorkflowTest {
     start(plan(16, task("extract"), task("load", "extract")));
     assertThatThrownBy(this::result).isInstanceOf(WorkflowFailedException.class)
         .rootCause().hasMessageContaining("TaskInstance state 'bogus'");
-    assertThat(airflow.finishedAs).containsExactly("failed");
+    assertThat(airflow.failedWith).isNotEmpty().allSatisfy(reason -> assertThat(reason)
+        .contains("step settle_attempt failed", "java.lang.IllegalStateException", "TaskInstance state 'bogus'"));
+    assertThat(airflow.runState()).isEqualTo("failed");
+    assertThat(airflow.tiSummary()).containsEntry("load", "skipped 0");
     assertThat(airflow.started).containsExactly("extract try 1");
+  }
+
+  @Test
+  void aNullMetInWorkflowCodeFailsTheDagRunAndItsUnfinishedTasksBeforeTheWorkflowFails() throws Exception {
+    airflow.settleAnswersNullFor = "extract";
+    start(plan(16, task("extract"), task("load", "extract"), task("other")));
+    assertThatThrownBy(this::result).isInstanceOf(WorkflowFailedException.class)
+        .rootCause().isInstanceOf(ApplicationFailure.class)
+        .satisfies(e -> assertThat(((ApplicationFailure) e).getType()).isEqualTo(NullPointerException.class.getName()));
+    // (At least once: a local activity runs again when its workflow task is retried, as when the workflow's
+    // end races a try's.)
+    assertThat(airflow.failedWith).isNotEmpty()
+        .allSatisfy(reason -> assertThat(reason).contains("java.lang.NullPointerException", "SettledAttempt.state()"));
+    assertThat(airflow.runState()).as("not left running with no one to drive it").isEqualTo("failed");
+    assertThat(airflow.tiSummary()).containsEntry("load", "skipped 0");
+    assertThat(airflow.finishedAs).isEmpty();
+    try (TestWorkflowEnvironment replayEnv = WireTestEnvironment.newInstance()) {
+      WorkflowReplayer.replayWorkflowExecution(env.getWorkflowClient().fetchHistory(workflowId()), replayEnv,
+          OwnedDagRunWorkflowImpl.class);
+    }
+  }
+
+  @Test
+  void aCancelledWorkflowFailsItsDagRunAndEndsCancelled() {
+    CountDownLatch hold = new CountDownLatch(1);
+    airflow.holdRunner.put("extract", hold);
+    start(plan(16, task("extract"), task("load", "extract")));
+    awaitTrue(() -> airflow.started.contains("extract try 1"), "extract try 1 to start");
+
+    env.getWorkflowClient().newUntypedWorkflowStub(workflowId()).cancel();
+    hold.countDown();
+
+    assertThatThrownBy(this::result).isInstanceOf(WorkflowFailedException.class)
+        .hasCauseInstanceOf(io.temporal.failure.CanceledFailure.class);
+    // (A local activity runs again when its workflow task must be retried, as after a cancel racing the try's end.)
+    assertThat(airflow.failedWith).isNotEmpty().allSatisfy(reason -> assertThat(reason).contains("cancelled"));
+    assertThat(airflow.runState()).isEqualTo("failed");
+    assertThat(airflow.tiSummary()).containsEntry("load", "skipped 0");
+  }
+
+  @Test
+  void aResumeRetriedAfterItsCommitFindsTheRunRunningAndDrivesItToTheEnd() {
+    airflow.script("transform", TaskState.FAILED, TaskState.SUCCESS);
+    start(plan(16, task("extract"), task("transform", "extract")));
+    assertThat(result()).isEqualTo("failed");
+    airflow.clear("transform");
+    airflow.loseNextResumeAnswer = true;  // the commit went through, its answer did not
+
+    startResume();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.resumptions).containsExactly("resume queued", "read back running");
+    assertThat(airflow.started).containsExactly("extract try 1", "transform try 1", "transform try 2");
+    assertThat(airflow.finishedAs).containsExactly("failed", "success");
+  }
+
+  @Test
+  void aThirtyMinuteDatabaseOutageIsWaitedOutAddingABoundedNumberOfHistoryEvents() {
+    airflow.outageAfter = "extract";
+    airflow.outage = Duration.ofMinutes(30);
+    start(plan(16, task("extract"), task("load", "extract")));
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("extract try 1", "load try 1");
+    assertThat(airflow.unavailableAnswers.get()).as("the settle step met the outage throughout").isGreaterThan(20);
+    WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId());
+    long timers = history.getEvents().stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_TIMER_STARTED)
+        .count();
+    System.out.printf("a 30-minute DB outage: %d history events in all, %d retry timers%n",
+        history.getEvents().size(), timers);
+    // Retries past DB_LOCAL_RETRY_THRESHOLD are timers at most DB_RETRY_MAX_INTERVAL apart, each with a
+    // marker and one workflow task: about 30 of them in 30 minutes, some 6 events each.
+    assertThat(timers).isBetween(20L, 40L);
+    assertThat(history.getEvents()).hasSizeLessThan(400);
+  }
+
+  @Test
+  void aTryNoWorkerPicksUpWithinTaskQueuedTimeoutFailsAndIsRetriedByAirflowsRules() {
+    // (Real seconds: the test server does not skip time for a task no worker polls.)
+    airflow.taskQueuedTimeout = Duration.ofSeconds(2);
+    start(plan(16, withRetries(onQueue(task("stuck"), "nowhere"), 1, Duration.ofMinutes(1)), task("after", "stuck")));
+
+    assertThat(result()).isEqualTo("failed");
+    assertThat(airflow.started).as("no worker serves queue 'nowhere'").isEmpty();
+    assertThat(airflow.settledRetryable).as("try 1 up_for_retry, try 2 failed").containsExactly(true, false);
+    assertThat(airflow.tiSummary()).containsEntry("stuck", "failed 2").containsEntry("after", "upstream_failed 0");
+    WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId());
+    assertThat(history.getEvents()).filteredOn(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT)
+        .hasSize(2).allSatisfy(e -> assertThat(e.getActivityTaskTimedOutEventAttributes().getFailure().getTimeoutFailureInfo()
+            .getTimeoutType()).isEqualTo(io.temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START));
+    assertThat(history.getEvents()).filteredOn(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+            && e.getActivityTaskScheduledEventAttributes().getActivityType().getName().equals("run_owned_task"))
+        .hasSize(2).allSatisfy(e -> {
+          assertThat(e.getActivityTaskScheduledEventAttributes().getTaskQueue().getName()).isEqualTo("airflow:nowhere");
+          assertThat(e.getActivityTaskScheduledEventAttributes().getScheduleToStartTimeout().getSeconds()).isEqualTo(2);
+        });
   }
 
   @Test
@@ -484,7 +585,9 @@ class OwnedDagRunWorkflowTest {
     Worker worker = environment.newWorker(TASK_QUEUE);
     worker.registerWorkflowImplementationFactory(OwnedDagRunWorkflow.class,
         () -> new OwnedDagRunWorkflowImpl(continueAsNewAfterEvents), DagRunWorker.WORKFLOW_OPTIONS);
-    worker.registerActivitiesImplementations(airflow, new ScriptedRunner(airflow, environment));
+    // As the worker registers them: failures classified retryable (DB out of reach) or permanent.
+    worker.registerActivitiesImplementations(DatabaseFailures.classifying(airflow), new ScriptedRunner(airflow, environment));
+    airflow.env = environment;
     environment.start();
     this.env = environment;
     return environment;
@@ -515,33 +618,39 @@ class OwnedDagRunWorkflowTest {
 
   private static TaskPlan task(String taskId, String... upstreams) {
     return taskPlan(taskId, List.of(upstreams), List.of(), TriggerRule.ALL_SUCCESS, 0, Duration.ofMinutes(5),
-        Optional.empty(), false);
+        Optional.empty(), false, "default");
   }
 
   private static TaskPlan withRetries(TaskPlan t, int retries, Duration delay) {
     return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), retries, delay, t.expandInput(),
-        t.succeedsWithoutRunning());
+        t.succeedsWithoutRunning(), t.queue());
   }
 
   private static TaskPlan withRule(TaskPlan t, TriggerRule rule) {
     return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), rule, t.retries(), t.retryDelay(), t.expandInput(),
-        t.succeedsWithoutRunning());
+        t.succeedsWithoutRunning(), t.queue());
   }
 
   private static TaskPlan mappedOver(TaskPlan t, String upstream) {
     return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), t.retries(), t.retryDelay(),
-        Optional.of(new ExpandInput(List.of(), List.of(upstream))), false);
+        Optional.of(new ExpandInput(List.of(), List.of(upstream))), false, t.queue());
+  }
+
+  private static TaskPlan onQueue(TaskPlan t, String queue) {
+    return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), t.retries(), t.retryDelay(),
+        t.expandInput(), t.succeedsWithoutRunning(), queue);
   }
 
   private static TaskPlan empty(TaskPlan t) {
     return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), t.retries(), t.retryDelay(),
-        t.expandInput(), true);
+        t.expandInput(), true, t.queue());
   }
 
   private static TaskPlan taskPlan(String taskId, List<String> upstreams, List<String> downstreams, TriggerRule rule,
-                                   int retries, Duration retryDelay, Optional<ExpandInput> expandInput, boolean empty) {
+                                   int retries, Duration retryDelay, Optional<ExpandInput> expandInput, boolean empty,
+                                   String queue) {
     return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams, downstreams, rule,
-        retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream",
+        retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, queue, 1, "downstream",
         Optional.empty(), expandInput, false, false, false, empty);
   }
 
@@ -550,7 +659,7 @@ class OwnedDagRunWorkflowTest {
     for (TaskPlan t : tasks) {
       List<String> downstreams = tasks.stream().filter(o -> o.upstreamIds().contains(t.taskId())).map(TaskPlan::taskId).toList();
       result.add(taskPlan(t.taskId(), t.upstreamIds(), downstreams, t.triggerRule(), t.retries(), t.retryDelay(),
-          t.expandInput(), t.succeedsWithoutRunning()));
+          t.expandInput(), t.succeedsWithoutRunning(), t.queue()));
     }
     return result;
   }
@@ -564,6 +673,19 @@ class OwnedDagRunWorkflowTest {
     DagPlan plan;
     String rejectWith;
     String settleBreaksFor;
+    /** A task whose settle step answers null, as a bug in a step would: workflow code then meets a null. */
+    String settleAnswersNullFor;
+    /** The next resume commits, then its answer is lost (as when the worker dies right after the commit). */
+    volatile boolean loseNextResumeAnswer;
+    /** Airflow's DB is out of reach until then (workflow time): every step fails as with Postgres down. */
+    volatile Instant outageUntil = Instant.MIN;
+    /** The task after whose runner the DB goes away, and for how long. */
+    String outageAfter;
+    Duration outage = Duration.ZERO;
+    final AtomicInteger unavailableAnswers = new AtomicInteger();
+    Duration taskQueuedTimeout = OwnedRun.DEFAULT_TASK_QUEUED_TIMEOUT;
+    final List<String> failedWith = new CopyOnWriteArrayList<>();
+    TestWorkflowEnvironment env;
     /** Real time each runner takes (a few ms so that concurrent tries overlap). */
     Duration runDuration = Duration.ofMillis(5);
     final Map<String, CountDownLatch> holdRunner = new ConcurrentHashMap<>();
@@ -660,6 +782,16 @@ class OwnedDagRunWorkflowTest {
       return summary;
     }
 
+    /** What Hibernate over HikariCP throws while PostgreSQL is down. */
+    private void unavailableUntilOutageEnds(String step) {
+      if (Instant.ofEpochMilli(env.currentTimeMillis()).isBefore(outageUntil)) {
+        unavailableAnswers.incrementAndGet();
+        throw new JDBCConnectionException("Unable to acquire JDBC Connection for " + step,
+            new SQLTransientConnectionException("airflow-metadata - Connection is not available, request timed out "
+                + "after 10000ms (total=0, active=0, idle=0, waiting=0)"));
+      }
+    }
+
     private void refuseIfCleared(OwnedRun run, String step) {
       if (run.clearNumber() != clearNumber) {
         refusedAsCleared.add(step);
@@ -673,7 +805,8 @@ class OwnedDagRunWorkflowTest {
     }
 
     private OwnedRun ownedRun(String runId, OffsetDateTime logicalDate) {
-      return new OwnedRun(DAG, runId, dagVersionId, "etl.py", "dags-folder", null, logicalDate, clearNumber);
+      return new OwnedRun(DAG, runId, dagVersionId, "etl.py", "dags-folder", null, logicalDate, clearNumber,
+          taskQueuedTimeout);
     }
 
     @Override
@@ -693,9 +826,9 @@ class OwnedDagRunWorkflowTest {
     }
 
     @Override
-    public synchronized ResumedDagRun resumeDagRun(String dagId, String runId, boolean onlyIfQueued,
-                                                   List<TaskInstanceRef> inFlight) {
-      resumptions.add((onlyIfQueued ? "resume " : "read back ") + runState);
+    public synchronized ResumedDagRun resumeDagRun(String dagId, String runId, List<TaskInstanceRef> inFlight) {
+      unavailableUntilOutageEnds("resume_dag_run");
+      resumptions.add((inFlight.isEmpty() && !runState.equals("running") ? "resume " : "read back ") + runState);
       if (runState.equals("queued") && runSlotChecksRefused > 0) {
         runSlotChecksRefused--;
         return ResumedDagRun.nothingToDrive(runState);
@@ -703,7 +836,12 @@ class OwnedDagRunWorkflowTest {
       boolean resumed = runState.equals("queued");
       if (resumed) {
         runState = "running";
-      } else if (onlyIfQueued || !runState.equals("running")) {
+        if (loseNextResumeAnswer) {
+          loseNextResumeAnswer = false;
+          throw new JDBCConnectionException("I/O error reading the answer", new SQLTransientConnectionException(
+              "An I/O error occurred while sending to the backend."));
+        }
+      } else if (!runState.equals("running")) {
         return ResumedDagRun.nothingToDrive(runState);
       }
       List<TaskInstanceSnapshot> snapshots = new ArrayList<>();
@@ -748,6 +886,7 @@ class OwnedDagRunWorkflowTest {
 
     @Override
     public synchronized List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
+      unavailableUntilOutageEnds("queue_attempts");
       refuseIfCleared(run, "queue " + attempts.stream().map(a -> a.taskId() + " try " + a.tryNumber()).toList());
       List<QueueResult> results = new ArrayList<>();
       for (AttemptToQueue attempt : attempts) {
@@ -766,8 +905,12 @@ class OwnedDagRunWorkflowTest {
     @Override
     public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
                                         int taskRetries) {
+      unavailableUntilOutageEnds("settle_attempt");
       if (taskId.equals(settleBreaksFor)) {
         throw new IllegalStateException("TaskInstance state 'bogus' is not one a Temporal-owned run uses");
+      }
+      if (taskId.equals(settleAnswersNullFor)) {
+        return null;
       }
       TaskInstanceRef ref = new TaskInstanceRef(taskId, mapIndex);
       synchronized (this) {
@@ -780,7 +923,8 @@ class OwnedDagRunWorkflowTest {
       }
       Deque<TaskState> scripted = outcomes.get(taskId);
       TaskState state;
-      if (runnerDies.containsKey(taskId)) {
+      if (runnerDies.containsKey(taskId) || !started.contains(ref.label() + " try " + tryNumber)) {
+        // The runner died, or no worker ever picked the try up: failed as Airflow's handle_failure would.
         boolean retryable = taskRetries > 0 && tryNumber <= tiMaxTries.getOrDefault(ref, taskRetries);
         settledRetryable.add(retryable);
         state = retryable ? TaskState.UP_FOR_RETRY : TaskState.FAILED;
@@ -798,6 +942,7 @@ class OwnedDagRunWorkflowTest {
 
     @Override
     public synchronized void markTasks(OwnedRun run, List<TaskInstanceMark> marks) {
+      unavailableUntilOutageEnds("mark_tasks");
       refuseIfCleared(run, "mark " + marks.stream().map(m -> m.ref().label() + " " + m.state().airflowName()).toList());
       marks.forEach(mark -> {
         this.marks.put(mark.ref().label(), mark.state().airflowName());
@@ -808,12 +953,26 @@ class OwnedDagRunWorkflowTest {
 
     @Override
     public synchronized void finishDagRun(OwnedRun run, String state) {
+      unavailableUntilOutageEnds("finish_dag_run");
       if (runState.equals("success") || runState.equals("failed")) {
         return;
       }
       refuseIfCleared(run, "finish " + state);
       runState = state;
       finishedAs.add(state);
+    }
+
+    /** As "Mark run as failed": running tries failed, the other unfinished ones skipped, the run failed. */
+    @Override
+    public synchronized void failDagRun(String dagId, String runId, String reason) {
+      unavailableUntilOutageEnds("fail_dag_run");
+      failedWith.add(reason);
+      if (runState.equals("success") || runState.equals("failed")) {
+        return;
+      }
+      tiStates.replaceAll((ref, state) -> state == TaskState.RUNNING ? TaskState.FAILED
+          : state.finished() ? state : TaskState.SKIPPED);
+      runState = "failed";
     }
   }
 
@@ -857,6 +1016,9 @@ class OwnedDagRunWorkflowTest {
         airflow.concurrent.decrementAndGet();
       }
       airflow.ranUntil.put(workload.ti().taskId(), Instant.ofEpochMilli(env.currentTimeMillis()));
+      if (workload.ti().taskId().equals(airflow.outageAfter)) {
+        airflow.outageUntil = Instant.ofEpochMilli(env.currentTimeMillis()).plus(airflow.outage);
+      }
       return new TaskAttemptResult(0, null, "");
     }
   }
