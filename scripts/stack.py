@@ -823,7 +823,7 @@ class Stack:
         """Task-runner processes of this stack still alive: pid -> command line. Runners are the runner
         server's forked children (in their own session), `execute_workload` / `airflow_temporal.task_runner`
         spawned runners, the task processes they fork (`airflow worker -- <ti id>`), and a runner server
-        whose worker is gone."""
+        whose worker is gone, or the worker's other helper, the token minter, likewise."""
         worker_pids = {p.popen.pid for p in self.workers_running()}
         out = {}
         for pid in _pids_with_stack_id(self.stack_id):
@@ -834,7 +834,7 @@ class Stack:
                     continue
                 if any(m in cmdline for m in RUNNER_COMMANDS):
                     out[pid] = cmdline
-                elif RUNNER_SERVER in cmdline and (os.getsid(pid) == pid or _ppid(pid) not in worker_pids):
+                elif any(h in cmdline for h in WORKER_HELPERS) and (os.getsid(pid) == pid or _ppid(pid) not in worker_pids):
                     out[pid] = cmdline
             except (OSError, ValueError):
                 continue
@@ -916,10 +916,9 @@ def _pids_with_stack_id(stack_id: str) -> list[int]:
     return pids
 
 
-# Processes that must not outlive their worker: runners, the task processes they fork, the token minter.
-RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.task_runner", "airflow worker -- ",
-                   "airflow_temporal.token_minter")
-RUNNER_SERVER = "airflow_temporal.runner_server"
+RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.task_runner", "airflow worker -- ")
+# The worker's own helpers: alive only as children of a live worker.
+WORKER_HELPERS = ("airflow_temporal.runner_server", "airflow_temporal.token_minter")
 
 
 def _proc_stat_fields(pid: int) -> list[str]:

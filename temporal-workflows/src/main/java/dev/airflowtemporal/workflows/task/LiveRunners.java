@@ -69,9 +69,19 @@ public final class LiveRunners implements AutoCloseable {
         DEFAULT_CLAIM_WINDOW);
   }
 
-  LiveRunner add(RunnerProcess process, String label, TaskLogs taskLogs, String logPath, Object watcher) {
-    RunnerWhereabouts whereabouts = new RunnerWhereabouts(reattachQueue, UUID.randomUUID().toString(), process.pid(), host);
-    LiveRunner runner = new LiveRunner(whereabouts, process, label, taskLogs, logPath, watcher);
+  /** The id a runner about to start will have here. */
+  String newRunnerId() {
+    return UUID.randomUUID().toString();
+  }
+
+  /** What a task activity heartbeats for runner {@code runnerId} (pid 0 until it has started). */
+  RunnerWhereabouts whereabouts(String runnerId, long pid) {
+    return new RunnerWhereabouts(reattachQueue, runnerId, pid, host);
+  }
+
+  LiveRunner add(String runnerId, RunnerProcess process, String label, TaskLogs taskLogs, String logPath,
+      Object watcher) {
+    LiveRunner runner = new LiveRunner(whereabouts(runnerId, process.pid()), process, label, taskLogs, logPath, watcher);
     runners.put(runner.runnerId(), runner);
     return runner;
   }

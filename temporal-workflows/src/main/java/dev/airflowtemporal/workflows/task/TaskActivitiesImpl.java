@@ -45,7 +45,7 @@ public class TaskActivitiesImpl implements TaskActivities {
   public TaskAttemptResult runTask(TaskAttempt attempt) {
     String label = attempt.dagId() + "/" + attempt.runId() + "/" + attempt.attempt().label();
     String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
-    return runRunner(settings.command(), attempt.workload(), label, logPath);
+    return runRunner(settings.command(), attempt.workload(), label, logPath, liveRunners.newRunnerId());
   }
 
   @Override
@@ -54,17 +54,18 @@ public class TaskActivitiesImpl implements TaskActivities {
     String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
         + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
     // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
+    String runnerId = liveRunners.newRunnerId();
     Object runnerWorkload;
     try {
       runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload,
-          ti.id().toString(), settings.heartbeatInterval(), () -> Activity.getExecutionContext().heartbeat(null));
+          ti.id().toString(), settings.heartbeatInterval(), heartbeatFor(Activity.getExecutionContext(), runnerId));
     } catch (ExecutionTokenMinter.TokenUnavailableException e) {
       return failWithoutRunner(label, "", "cannot sign the try's Execution API token: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     }
-    return runRunner(settings.ownedCommand(), runnerWorkload, label, "");
+    return runRunner(settings.ownedCommand(), runnerWorkload, label, "", runnerId);
   }
 
   @Override
@@ -93,7 +94,8 @@ public class TaskActivitiesImpl implements TaskActivities {
    * A runner that cannot start or exits non-zero is a result, not an exception: the attempt fails
    * once and visibly.
    */
-  private TaskAttemptResult runRunner(List<String> runnerCommand, Object workload, String label, String logPath) {
+  private TaskAttemptResult runRunner(List<String> runnerCommand, Object workload, String label, String logPath,
+      String runnerId) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Path workloadFile = null;
     try {
@@ -101,7 +103,7 @@ public class TaskActivitiesImpl implements TaskActivities {
       List<String> command = new ArrayList<>(runnerCommand);
       command.add("--json-path");
       command.add(workloadFile.toString());
-      RunnerProcess process = forkIfPossible(context, command, label);
+      RunnerProcess process = forkIfPossible(context, command, label, runnerId);
       if (process == null) {
         try {
           process = SpawnedRunner.start(command);
@@ -113,7 +115,7 @@ public class TaskActivitiesImpl implements TaskActivities {
       }
       log.info("Started runner pid {} for {} ({})", process.pid(), label, process.how());
       Object watcher = new Object();
-      return watch(context, liveRunners.add(process, label, taskLogs, logPath, watcher), watcher);
+      return watch(context, liveRunners.add(runnerId, process, label, taskLogs, logPath, watcher), watcher);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
@@ -126,7 +128,8 @@ public class TaskActivitiesImpl implements TaskActivities {
   }
 
   /** The runner forked by the runner server, or null to spawn it: no server, or it does not answer. */
-  private RunnerProcess forkIfPossible(ActivityExecutionContext context, List<String> command, String label)
+  private RunnerProcess forkIfPossible(ActivityExecutionContext context, List<String> command, String label,
+      String runnerId)
       throws InterruptedException {
     PreforkRunnerServer server = settings.runnerServer();
     if (server == null) {
@@ -134,12 +137,21 @@ public class TaskActivitiesImpl implements TaskActivities {
     }
     try {
       // The spawned command line without the interpreter: both ways run the same module and arguments.
-      return server.fork(command.subList(1, command.size()), settings.heartbeatInterval(), () -> context.heartbeat(null));
+      return server.fork(command.subList(1, command.size()), settings.heartbeatInterval(), heartbeatFor(context, runnerId));
     } catch (RunnerServerUnavailableException e) {
       log.warn("Runner server unavailable for {} ({}): spawning the runner", label, e.getMessage());
       server.restartInBackground();
       return null;
     }
+  }
+
+  /**
+   * Heartbeats before the runner exists carry its id already (pid 0): the SDK sends the first
+   * heartbeat at once and throttles the next ones, so the first may be all Temporal has when it
+   * times the execution out, and the workflow can only claim a runner whose id it was told.
+   */
+  private Runnable heartbeatFor(ActivityExecutionContext context, String runnerId) {
+    return () -> context.heartbeat(liveRunners.whereabouts(runnerId, 0));
   }
 
   /**
