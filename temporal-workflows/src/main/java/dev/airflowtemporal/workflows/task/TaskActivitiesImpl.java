@@ -45,7 +45,7 @@ public class TaskActivitiesImpl implements TaskActivities {
   public TaskAttemptResult runTask(TaskAttempt attempt) {
     String label = attempt.dagId() + "/" + attempt.runId() + "/" + attempt.attempt().label();
     String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
-    return runRunner(settings.command(), attempt.workload(), label, logPath, liveRunners.newRunnerId());
+    return runRunner(settings.command(), attempt.workload(), label, logPath, announceRunner());
   }
 
   @Override
@@ -54,7 +54,7 @@ public class TaskActivitiesImpl implements TaskActivities {
     String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
         + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
     // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
-    String runnerId = liveRunners.newRunnerId();
+    String runnerId = announceRunner();
     Object runnerWorkload;
     try {
       runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload,
@@ -146,10 +146,18 @@ public class TaskActivitiesImpl implements TaskActivities {
   }
 
   /**
-   * Heartbeats before the runner exists carry its id already (pid 0): the SDK sends the first
-   * heartbeat at once and throttles the next ones, so the first may be all Temporal has when it
-   * times the execution out, and the workflow can only claim a runner whose id it was told.
+   * The id of the runner this execution is about to start, heartbeated at once: the SDK sends a
+   * first heartbeat immediately and throttles the next ones, and Temporal out of reach from the
+   * next moment on would time the execution out knowing nothing of it; the workflow can only claim
+   * a runner whose id it was told.
    */
+  private String announceRunner() {
+    String runnerId = liveRunners.newRunnerId();
+    heartbeatFor(Activity.getExecutionContext(), runnerId).run();
+    return runnerId;
+  }
+
+  /** Heartbeats before the runner exists carry its id already (pid 0). */
   private Runnable heartbeatFor(ActivityExecutionContext context, String runnerId) {
     return () -> context.heartbeat(liveRunners.whereabouts(runnerId, 0));
   }

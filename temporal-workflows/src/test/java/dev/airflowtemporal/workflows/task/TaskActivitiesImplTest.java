@@ -135,7 +135,13 @@ class TaskActivitiesImplTest {
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(activities);
     CompletableFuture<RunnerWhereabouts> whereabouts = new CompletableFuture<>();
-    env.setActivityHeartbeatListener(RunnerWhereabouts.class, whereabouts::complete);
+    List<RunnerWhereabouts> heartbeats = new java.util.concurrent.CopyOnWriteArrayList<>();
+    env.setActivityHeartbeatListener(RunnerWhereabouts.class, w -> {
+      heartbeats.add(w);
+      if (w.pid() != 0) {
+        whereabouts.complete(w); // the runner has started
+      }
+    });
     TaskActivities first = env.newActivityStub(TaskActivities.class, options());
     CompletableFuture.runAsync(() -> first.runTask(attempt("first.log"))); // never reports once claimed
 
@@ -154,6 +160,9 @@ class TaskActivitiesImplTest {
       later.close();
     }
     assertThat(where.reattachQueue()).isEqualTo("reattach-queue");
+    // The very first heartbeat, before the runner started, already named it.
+    assertThat(heartbeats.get(0).runnerId()).isEqualTo(where.runnerId());
+    assertThat(heartbeats.get(0).pid()).isZero();
     assertThat(Files.readAllLines(starts)).containsExactly(String.valueOf(where.pid()));
     assertThat(liveRunners.size()).isZero();
   }
