@@ -64,3 +64,12 @@ def assert_log_contains(airflow, dag_id, run_id, task_id, try_number, text):
     assert text in log, f"{text!r} not in the log of {task_id} try {try_number}:\n{log[-3000:]}"
 
 
+def in_process_executor(monkeypatch, address: str):
+    """A TemporalExecutor in this test process, configured as the scheduler's but for Temporal at `address`."""
+    monkeypatch.setenv("AIRFLOW__TEMPORAL__ADDRESS", address)
+    monkeypatch.setenv("AIRFLOW__TEMPORAL__RPC_TIMEOUT", "3")
+    from airflow_temporal.executor import TemporalExecutor
+
+    executor = TemporalExecutor()
+    executor.start()
+    return executor

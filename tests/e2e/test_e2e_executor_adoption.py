@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 
+from e2e_checks import in_process_executor
 from stack import free_port, wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
@@ -60,17 +61,6 @@ class _Relay:
                 s.close()
 
 
-def _executor(monkeypatch, address: str):
-    """A TemporalExecutor in this process, as a scheduler would run it, on Temporal at `address`."""
-    monkeypatch.setenv("AIRFLOW__TEMPORAL__ADDRESS", address)
-    monkeypatch.setenv("AIRFLOW__TEMPORAL__RPC_TIMEOUT", "3")
-    from airflow_temporal.executor import TemporalExecutor
-
-    executor = TemporalExecutor()
-    executor.start()
-    return executor
-
-
 def _workload(dag_id: str, run_id: str, task_id: str, external_executor_id: str):
     """The ExecuteTask workload of a TI the scheduler queued under `external_executor_id`."""
     from airflow.executors.workloads import BundleInfo, ExecuteTask, TaskInstanceDTO
@@ -107,7 +97,7 @@ def test_an_attempt_handed_over_twice_under_its_id_runs_once_and_a_restarted_sch
     dag_id, run_id = _new_run()
     queued_as = str(uuid.uuid4())
     workload = _workload(dag_id, run_id, "held", queued_as)
-    first, again, restarted = (_executor(monkeypatch, stack.temporal_address) for _ in range(3))
+    first, again, restarted = (in_process_executor(monkeypatch, stack.temporal_address) for _ in range(3))
     try:
         first.queued_tasks[workload.ti.key] = workload
         first.heartbeat()
@@ -139,9 +129,9 @@ def test_a_ti_is_kept_while_temporal_cannot_answer_and_settled_once_it_answers(s
     dag_id, run_id = _new_run()
     running_as, lost_as = str(uuid.uuid4()), str(uuid.uuid4())
     workload = _workload(dag_id, run_id, "held", running_as)
-    submitter = _executor(monkeypatch, stack.temporal_address)
+    submitter = in_process_executor(monkeypatch, stack.temporal_address)
     relay = _Relay(stack.temporal_address)
-    restarted = _executor(monkeypatch, relay.address)
+    restarted = in_process_executor(monkeypatch, relay.address)
     try:
         submitter.queued_tasks[workload.ti.key] = workload
         submitter.heartbeat()

@@ -8,7 +8,8 @@ import uuid
 
 import pytest
 
-from e2e_checks import RUN_TIMEOUT, assert_attempt_activities, assert_log_contains, assert_one_workflow, run_dag
+from e2e_checks import (RUN_TIMEOUT, assert_attempt_activities, assert_log_contains, assert_one_workflow,
+                        in_process_executor, run_dag)
 from e2e_temporal import history_events, task_activities
 from stack import WorkerSpec, wait_until, workflow_id_for
 
@@ -106,17 +107,6 @@ def test_a_worker_with_bad_configuration_exits_2_naming_the_setting(stack, overr
     assert "hunter2" not in result.stdout + result.stderr
 
 
-def _in_process_executor(monkeypatch, address: str):
-    """A TemporalExecutor in this test process, configured like the scheduler's but for `address`."""
-    monkeypatch.setenv("AIRFLOW__TEMPORAL__ADDRESS", address)
-    monkeypatch.setenv("AIRFLOW__TEMPORAL__RPC_TIMEOUT", "3")
-    from airflow_temporal.executor import TemporalExecutor
-
-    executor = TemporalExecutor()
-    executor.start()
-    return executor
-
-
 def _workload(dag_id: str):
     from airflow.executors.workloads import BundleInfo, ExecuteTask, TaskInstanceDTO
 
@@ -131,7 +121,7 @@ def _workload(dag_id: str):
 
 
 def test_with_temporal_unreachable_workloads_stay_queued_and_nothing_is_lost(monkeypatch):
-    executor = _in_process_executor(monkeypatch, "127.0.0.1:1")
+    executor = in_process_executor(monkeypatch, "127.0.0.1:1")
     try:
         workload = _workload("unreachable_temporal")
         executor.queued_tasks[workload.ti.key] = workload
@@ -144,7 +134,7 @@ def test_with_temporal_unreachable_workloads_stay_queued_and_nothing_is_lost(mon
 
 
 def test_a_heartbeat_only_queries_dag_runs_with_attempts_in_flight(stack, monkeypatch):
-    executor = _in_process_executor(monkeypatch, stack.temporal_address)
+    executor = in_process_executor(monkeypatch, stack.temporal_address)
     queries: list[list[str]] = []
     real_progress = executor.workflows.progress
     executor.workflows.progress = lambda cursors: queries.append(list(cursors)) or real_progress(cursors)

@@ -152,12 +152,7 @@ public final class DagRuns {
   public Optional<Resumption> resumeExternal(String dagId, String runId) {
     return Optional.ofNullable(sessionFactory.fromTransaction(session -> {
       boolean slot = hasRunSlot(session, dagId);
-      DagRunRow row = session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId",
-              DagRunRow.class)
-          .setParameter("dagId", dagId)
-          .setParameter("runId", runId)
-          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
-          .uniqueResult();
+      DagRunRow row = lockedRun(session, dagId, runId);
       if (row == null) {
         return null;
       }
@@ -196,12 +191,7 @@ public final class DagRuns {
    */
   public FailOutcome failExternal(String dagId, String runId) {
     return sessionFactory.fromTransaction(session -> {
-      DagRunRow row = session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId",
-              DagRunRow.class)
-          .setParameter("dagId", dagId)
-          .setParameter("runId", runId)
-          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
-          .uniqueResult();
+      DagRunRow row = lockedRun(session, dagId, runId);
       if (row == null) {
         return FailOutcome.MISSING;
       }
@@ -394,5 +384,14 @@ public final class DagRuns {
   /** Airflow's timestamps are microseconds in UTC. */
   static Instant now() {
     return Instant.now().truncatedTo(ChronoUnit.MICROS);
+  }
+
+  /** The run's row, locked for this transaction (FOR UPDATE), or null when there is none. */
+  private static DagRunRow lockedRun(Session session, String dagId, String runId) {
+    return session.createSelectionQuery("from DagRunRow r where r.dagId = :dagId and r.runId = :runId", DagRunRow.class)
+        .setParameter("dagId", dagId)
+        .setParameter("runId", runId)
+        .setLockMode(LockModeType.PESSIMISTIC_WRITE)
+        .uniqueResult();
   }
 }
