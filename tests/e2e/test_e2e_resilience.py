@@ -79,7 +79,10 @@ def _worker_check(stack, *overrides: str) -> subprocess.CompletedProcess:
     argv = stack.worker_argv(WorkerSpec())
     argv[argv.index("worker")] = "check"
     for option, value in zip(overrides[::2], overrides[1::2]):
-        argv[argv.index(option) + 1] = value
+        if option in argv:
+            argv[argv.index(option) + 1] = value
+        else:  # the stack gives the worker its DB URL in the environment, not on its command line
+            argv += [option, value]
     return subprocess.run(argv, env=stack.airflow_env(), capture_output=True, text=True, timeout=180)
 
 
