@@ -12,8 +12,8 @@ the worker (supervisor, runner, runner server); afterwards it scans the runs' Te
 (every payload decoded, failures included), every component log (worker, scheduler, api-server, ...)
 and every task log, and the command line of every process of the stack: none may hold a secret.
 
-With the payload codec (`Stack(codec_key=...)`, once that knob exists), the executor-mode workload token
-is planted too: the raw, encoded history must not show it.
+The stack runs with the payload codec on (`Stack(codec_key=...)`), so the executor-mode workload token is
+looked for too: the raw, encoded history must not show it.
 
 AT_E2E_SECRETS_RUNNER=spawn runs the worker with `--runner spawn` (default: prefork).
 """
@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import inspect
 import json
 import os
 import re
@@ -38,7 +37,6 @@ from stack import Stack, WorkerSpec, wait_until, workflow_id_for
 DAG_ID = "e2e_secrets_scan"
 CONN_ID = "e2e_scan_conn"
 VARIABLE_KEY = "e2e_scan_secret"  # "secret" in the key: Airflow masks its value
-CODEC_KNOB = "codec_key" in inspect.signature(Stack.__init__).parameters
 
 
 def _secret(kind: str) -> str:
@@ -53,7 +51,7 @@ def planted():
 
 @pytest.fixture(scope="module")
 def secret_stack(planted):
-    codec = {"codec_key": base64.b64encode(os.urandom(32)).decode()} if CODEC_KNOB else {}
+    codec = {"codec_key": base64.b64encode(os.urandom(32)).decode()}
     s = Stack(
         name=(os.environ.get("AT_E2E_STACK_NAME") or "e2e") + "-secrets", ports="free",
         workers=[WorkerSpec(queues="default", identity="default-worker",
@@ -154,9 +152,6 @@ def test_no_secret_in_task_environments_histories_logs_or_command_lines(secret_s
 
 
 def test_with_the_codec_the_workload_token_is_not_readable_in_history(secret_stack):
-    if not CODEC_KNOB:
-        pytest.skip("this branch has no payload codec yet (Stack(codec_key=...)): the executor-mode workload "
-                    "token is in the submit_task payload in clear")
     stack = secret_stack
     run_id = stack.airflow.trigger(DAG_ID)["dag_run_id"]
     _task_environments(stack, run_id)  # releases the first task
