@@ -3,8 +3,6 @@ package dev.airflowtemporal.workflows.worker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
@@ -14,22 +12,13 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** How the worker JAR's commands find the codec keys and the codec server's token, and refuse bad ones. */
-class CodecOptionsTest {
+class CodecOptionsTest extends WorkerCliRun {
   private static final String KEY = Base64.getEncoder().encodeToString(new byte[32]);
   private static final String SHORT_KEY = Base64.getEncoder().encodeToString("sixteen byte key".getBytes());
 
   @TempDir
   Path dir;
 
-  private final StringWriter out = new StringWriter();
-  private final StringWriter err = new StringWriter();
-
-  private int run(String... args) {
-    CommandLine cli = WorkerMain.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    return cli.execute(args);
-  }
 
   @Test
   void aKeyFileWithAKeyOfTheWrongLengthStopsTheWorkerWithOneLineNamingTheSettingButNotTheKey() throws Exception {
