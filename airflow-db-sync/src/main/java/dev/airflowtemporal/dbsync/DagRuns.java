@@ -102,6 +102,9 @@ public final class DagRuns {
    * Compare-and-set {@code running} → {@code success}/{@code failed}, stamping {@code end_date}, only
    * while the run's {@code clear_number} is {@code expectedClearNumber}: a run Airflow cleared meanwhile
    * has task instances to run again, so it must not be closed on the states the caller saw before.
+   * In the same transaction, the DAG's {@code on_success_callback} / {@code on_failure_callback} is
+   * requested from the dag-processor as Airflow's scheduler requests it ({@link DagCallbackRequests}):
+   * once, since a repeat finds the run ended.
    */
   public FinishOutcome finish(String dagId, String runId, String state, Instant endDate, int expectedClearNumber) {
     if (!FINAL_STATES.contains(state)) {
@@ -120,6 +123,7 @@ public final class DagRuns {
           .setParameter("clearNumber", expectedClearNumber)
           .executeUpdate();
       if (updated == 1) {
+        DagCallbackRequests.writeForEndedRun(session, dagId, runId);
         return FinishOutcome.FINISHED;
       }
       DagRunRow row = find(session, dagId, runId);

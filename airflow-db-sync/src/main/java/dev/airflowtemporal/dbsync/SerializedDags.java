@@ -60,7 +60,12 @@ public final class SerializedDags {
 
   /** The row's JSON as UTF-8, from {@code data} or, decompressed, from {@code data_compressed}. */
   static byte[] json(SerializedDagRow serialized) {
-    return serialized.data != null ? serialized.data.getBytes(StandardCharsets.UTF_8) : inflate(serialized.dataCompressed);
+    return json(serialized.data, serialized.dataCompressed);
+  }
+
+  /** The JSON of a {@code serialized_dag} row's {@code data} or, decompressed, {@code data_compressed}. */
+  static byte[] json(String data, byte[] dataCompressed) {
+    return data != null ? data.getBytes(StandardCharsets.UTF_8) : inflate(dataCompressed);
   }
 
   /** Airflow compresses with Python's {@code zlib.compress}: a zlib stream, not raw deflate nor gzip. */
