@@ -2,7 +2,8 @@
 `fail` is true; `report` follows it. The DAG's on_success_callback and on_failure_callback each append
 one entry to the Variable `e2e_owned_callbacks__<run id>`, built from the context Airflow's dag-processor
 gives them (the run id, the reason, the task instance the context was built from, the run's conf), so a
-test sees how many times each ran and with what."""
+test sees how many times each ran and with what, and prints a line naming the run (to the dag-processor's
+log for this file)."""
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ def _record(kind: str, context) -> None:
         "conf": dag_run.conf if dag_run is not None else None,
     })
     Variable.set(key, json.dumps(entries))
+    print(f"e2e_owned_callbacks: {kind} for {run_id}")
 
 
 def on_success(context) -> None:
