@@ -337,6 +337,7 @@ class Stack:
         worker_jar: str | Path | None = None,
         codec_key: str | None = None,
         db_password: str = "airflow",
+        local_settings: str | Path | None = None,
     ):
         """ports="fixed": defaults 8080 / 7233 / 8233 / 5433; ports="free": any free loopback port.
         Explicit *_port arguments win over either. executor defaults to $AT_EXECUTOR or TemporalExecutor.
@@ -345,7 +346,9 @@ class Stack:
         codec on: every Airflow component and worker reads it from the file codec_key_file (mode 0600)
         through AIRFLOW__TEMPORAL__CODEC_KEY_FILE, so the key is in no environment or command line.
         db_password: the password of the metadata DB's `airflow` role (a distinctive one lets a test look
-        for it)."""
+        for it).
+        local_settings: a file installed as $AIRFLOW_HOME/config/airflow_local_settings.py (cluster policies),
+        which every Airflow component, worker-run task and CLI of the stack imports."""
         self.name = name
         self.state_dir = Path(state_dir) if state_dir else AT_CACHE / "state" / name
         self.venv = Path(venv) if venv else default_venv()
@@ -365,6 +368,7 @@ class Stack:
         self.worker_jar = Path(worker_jar) if worker_jar else WORKER_JAR
         self.codec_key = codec_key
         self.db_password = db_password
+        self.local_settings = Path(local_settings) if local_settings else None
         self.stack_id = uuid.uuid4().hex
         self.procs: list[Proc] = []
         self.pg_started = False
@@ -529,6 +533,9 @@ class Stack:
             fd = os.open(self.codec_key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
                 f.write(self.codec_key + "\n")
+        if self.local_settings:
+            (self.airflow_home / "config").mkdir()
+            shutil.copyfile(self.local_settings, self.airflow_home / "config" / "airflow_local_settings.py")
         self._check_ports()
         self._write_state()
 

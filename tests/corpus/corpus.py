@@ -1,0 +1,145 @@
+"""The fidelity corpus, as data: which DAGs run, which are left out and why, which differences between
+modes Airflow itself leaves open, and which gaps of our modes are known today (issue 8).
+
+Adding a DAG is one line: its id in EXAMPLE_DAGS (an example of a corpus package) or OWN_DAGS (a file in
+examples/dags). A gap closed by a fix makes the test fail until its KNOWN_GAPS line is deleted."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Airflow's DAG bundle for each package's example DAGs ([core] load_examples = True).
+EXAMPLE_BUNDLES = {
+    "example_dags": "apache-airflow",
+    "apache-airflow-providers-standard-example-dags": "apache-airflow-providers-standard",
+}
+
+# Every DAG id the two packages ship (3.3.2 / 1.21.0), by package; EXCLUDED says which do not run.
+EXAMPLE_DAGS = {
+    "apache-airflow": (
+        "aggregate_regional_sales", "asset1_producer", "asset2_producer",
+        "asset_alias_example_alias_consumer", "asset_alias_example_alias_consumer_with_no_taskflow",
+        "asset_alias_example_alias_producer", "asset_alias_example_alias_producer_with_no_taskflow",
+        "asset_consumes_1", "asset_consumes_1_and_2", "asset_consumes_1_never_scheduled",
+        "asset_consumes_unknown_never_scheduled", "asset_produces_1", "asset_produces_2",
+        "asset_s3_bucket_consumer", "asset_s3_bucket_consumer_with_no_taskflow", "asset_s3_bucket_producer",
+        "asset_s3_bucket_producer_with_no_taskflow", "asset_with_extra_by_context", "asset_with_extra_by_yield",
+        "asset_with_extra_from_classic_operator", "clean_and_combine_player_stats", "compute_player_odds",
+        "conditional_asset_and_time_based_timetable", "consume_1_and_2_with_asset_expressions",
+        "consume_1_or_2_with_asset_expressions", "consume_1_or_both_2_and_3_with_asset_expressions",
+        "consumes_asset_decorator", "daily_inference", "daily_team_a_rollup",
+        "example_asset_state_store_consumer", "example_asset_state_store_producer", "example_asset_with_watchers",
+        "example_branch_dop_operator_v3", "example_branch_labels", "example_complex", "example_custom_weight",
+        "example_dag_decorator", "example_display_name", "example_dynamic_task_mapping",
+        "example_dynamic_task_mapping_with_no_taskflow_operators", "example_failed_dag",
+        "example_kubernetes_executor", "example_local_kubernetes_executor",
+        "example_nested_branch_dag", "example_params_trigger_ui", "example_params_ui_tutorial",
+        "example_passing_params_via_test_command", "example_retry_policy", "example_setup_teardown",
+        "example_setup_teardown_taskflow", "example_simplest_dag", "example_skip_dag", "example_task_group",
+        "example_task_group_decorator", "example_task_group_mapping", "example_task_mapping_second_order",
+        "example_task_state_store", "example_task_state_store_async", "example_task_state_store_mapped",
+        "example_time_delta_sensor_async", "example_trigger_target_dag", "example_workday_timetable",
+        "example_xcom", "example_xcom_args", "example_xcom_args_with_operators", "ingest_region_stats",
+        "ingest_regional_sales", "ingest_team_a_player_stats", "latest_only_with_trigger",
+        "live_region_player_stats", "monthly_team_a_rollup", "multi_region_player_stats",
+        "player_odds_quality_check_wont_ever_to_trigger", "read_asset_event", "read_asset_event_from_classic",
+        "regional_stats_breakdown", "scatter_live_region_to_segments", "segment_region_stats_early_rollup",
+        "segment_region_stats_rollup", "summarize_live_region_stats", "team_analytics_producer",
+        "team_b_player_stats", "team_c_player_stats", "team_ml_consumer", "trailing_week_inference",
+        "train_weekly_model", "tutorial", "tutorial_dag", "tutorial_objectstorage", "tutorial_taskflow_api",
+        "tutorial_taskflow_api_virtualenv", "tutorial_taskflow_templates",
+    ),
+    "apache-airflow-providers-standard": (
+        "child_dag", "example_bash_decorator", "example_bash_operator", "example_branch_datetime_operator",
+        "example_branch_datetime_operator_2", "example_branch_datetime_operator_3", "example_branch_operator",
+        "example_branch_python_operator_decorator", "example_external_task", "example_external_task_marker_child",
+        "example_external_task_marker_parent", "example_hitl_operator", "example_measurement_correction_decorator",
+        "example_measurement_correction_operator", "example_python_decorator", "example_python_operator",
+        "example_sensor_decorator", "example_sensors", "example_short_circuit_decorator",
+        "example_short_circuit_operator", "example_trigger_controller_dag", "example_weekday_branch_operator",
+        "latest_only",
+    ),
+}
+
+# Our own DAGs (examples/dags), one line each.
+OWN_DAGS = (
+    "e2e_diff_trigger_rules",
+    "e2e_diff_branch",
+    "e2e_diff_short_circuit",
+    "e2e_diff_retries",
+    "e2e_diff_xcom",
+    "e2e_diff_pool",
+    "e2e_diff_mapped",
+)
+
+_PIP = "a virtualenv task pip-installs {} from PyPI (network)"
+# DAG id -> why it is not in the corpus. Only network, extra packages or a person/outside event it waits for.
+EXCLUDED = {
+    "example_kubernetes_executor": "needs the cncf.kubernetes provider and a cluster (its file defines no DAG without it)",
+    "example_local_kubernetes_executor": "needs the kubernetes package and a cluster (its file defines no DAG without it)",
+    "example_dag_decorator": "GetRequestOperator fetches http://httpbin.org/get (network)",
+    "tutorial_objectstorage": "reads an HTTP API and writes to S3 (network, s3fs, an AWS connection)",
+    "tutorial_taskflow_api_virtualenv": _PIP.format("funcsigs"),
+    "example_python_operator": _PIP.format("colorama==0.4.0"),
+    "example_python_decorator": _PIP.format("colorama==0.4.0"),
+    "example_branch_operator": _PIP.format("numpy~=1.26.0"),
+    "example_branch_python_operator_decorator": _PIP.format("numpy~=1.26.0"),
+    "example_hitl_operator": "its tasks wait for a person to answer in the UI (HITL is covered by our own DAGs)",
+    "example_sensors": "wait_for_file waits (7-day default timeout) for /tmp/temporary_file_for_testing, which "
+                       "nothing creates",
+    "example_external_task_marker_child": "its reschedule-mode sensors wait up to 600 s for a run of "
+                                          "example_external_task_marker_parent at the same logical date",
+}
+
+MODE_NAMES = {"local": "LocalExecutor", "executor": "executor mode", "owned": "Temporal-owned"}
+
+
+@dataclass(frozen=True)
+class AllowedDifference:
+    """A field Airflow itself leaves nondeterministic: it may differ from the LocalExecutor run in any mode.
+    task_id None: the DagRun; what: 'run state', 'state', 'try_number' or 'xcom:<key>'."""
+
+    dag_id: str
+    task_id: str | None
+    what: str
+    why: str
+
+    def covers(self, dag_id: str, task_id: str | None, what: str) -> bool:
+        return (self.dag_id, self.task_id, self.what) == (dag_id, task_id, what)
+
+
+ALLOWED_DIFFERENCES = (
+)
+
+
+@dataclass(frozen=True)
+class KnownGap:
+    """A mode that today ends a DAG differently from the LocalExecutor run, with the reason. Deleted when the
+    gap closes (the test fails on a gap that no longer shows)."""
+
+    dag_id: str
+    mode: str  # "executor" or "owned"
+    reason: str
+    issue: str = "issue 8"
+
+
+KNOWN_GAPS = (
+)
+
+
+def corpus_dags() -> list[str]:
+    return [d for dags in EXAMPLE_DAGS.values() for d in dags if d not in EXCLUDED] + list(OWN_DAGS)
+
+
+def package_of(dag_id: str) -> str:
+    for package, dags in EXAMPLE_DAGS.items():
+        if dag_id in dags:
+            return package
+    return "examples/dags"
+
+
+def known_gap(dag_id: str, mode: str) -> KnownGap | None:
+    return next((g for g in KNOWN_GAPS if (g.dag_id, g.mode) == (dag_id, mode)), None)
+
+
+def allowed_difference(dag_id: str, task_id: str | None, what: str) -> AllowedDifference | None:
+    return next((a for a in ALLOWED_DIFFERENCES if a.covers(dag_id, task_id, what)), None)

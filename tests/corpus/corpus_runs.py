@@ -1,0 +1,156 @@
+"""Running the fidelity corpus and comparing its runs: each DAG once per mode, all at once, every outcome
+read back through Airflow's REST API (what the UI shows)."""
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from airflow_local_settings import LOCAL_RUN_PREFIX
+from e2e_owned import RunOutcome, owned_argv, run_outcome
+from stack import TERMINAL_RUN_STATES, AirflowClient
+
+MODES = ("local", "executor", "owned")
+REFERENCE_MODE = "local"
+RUN_PREFIX = {"local": LOCAL_RUN_PREFIX, "executor": "corpus_executor__", "owned": "corpus_owned__"}
+# Owned runs are started by `airflow temporal trigger` (without --wait: progress is read through REST like the
+# others'); each CLI process imports Airflow, so only a few start at once.
+OWNED_TRIGGERS_AT_ONCE = 4
+
+
+@dataclass
+class ModeRun:
+    dag_id: str
+    mode: str
+    run_id: str
+    trigger_error: str | None = None  # the trigger was refused: no run
+    outcome: RunOutcome | None = None
+
+    @property
+    def state(self) -> str:
+        if self.trigger_error is not None:
+            return "refused"
+        return self.outcome.state if self.outcome else "?"
+
+
+@dataclass
+class Difference:
+    """One field that differs between a mode's run and the reference run."""
+
+    task_id: str | None  # None: the DagRun itself
+    map_index: int
+    what: str  # "run state", "state", "try_number", "xcom:<key>", "trigger"
+    reference: object
+    value: object
+
+    def __str__(self) -> str:
+        where = "DagRun" if self.task_id is None else f"{self.task_id}[{self.map_index}]"
+        return f"{where} {self.what}: local={self.reference!r} this={self.value!r}"
+
+
+@dataclass
+class Verdict:
+    dag_id: str
+    mode: str
+    status: str  # reference / identical / allowed-difference / known-gap / DIFFERENT / GAP CLOSED
+    differences: list[Difference] = field(default_factory=list)
+    allowed: list[Difference] = field(default_factory=list)
+    note: str = ""
+
+
+def logical_dates() -> dict[str, datetime]:
+    """A logical date per mode (a DAG's runs need distinct ones), seconds apart, all on one day: templates
+    that render `ds` render the same in every mode."""
+    base = datetime.now(timezone.utc).replace(microsecond=0)
+    if base.hour == 23 and base.minute == 59:
+        base += timedelta(minutes=1)
+    return {mode: base + timedelta(seconds=i) for i, mode in enumerate(MODES)}
+
+
+def trigger_all(stack, dag_ids: list[str], suffix: str) -> dict[tuple[str, str], ModeRun]:
+    """Start every DAG in every mode: REST for the two executors' runs, the CLI for the owned ones."""
+    airflow = stack.airflow
+    dates = logical_dates()
+    runs: dict[tuple[str, str], ModeRun] = {}
+    for dag_id in dag_ids:
+        for mode in ("local", "executor"):
+            run = ModeRun(dag_id, mode, RUN_PREFIX[mode] + suffix)
+            r = airflow.request("POST", f"/dags/{airflow.q(dag_id)}/dagRuns", expect=(200, 400, 409, 422), json={
+                "dag_run_id": run.run_id, "logical_date": dates[mode].isoformat(), "conf": {}})
+            if r.status_code != 200:
+                run.trigger_error = f"HTTP {r.status_code}: {r.text[:500]}"
+            runs[(dag_id, mode)] = run
+    pending = list(dag_ids)
+    in_flight: dict[str, tuple[ModeRun, subprocess.Popen]] = {}
+    while pending or in_flight:
+        while pending and len(in_flight) < OWNED_TRIGGERS_AT_ONCE:
+            dag_id = pending.pop(0)
+            run = ModeRun(dag_id, "owned", RUN_PREFIX["owned"] + suffix)
+            proc = subprocess.Popen(owned_argv(stack, dag_id, "--run-id", run.run_id,
+                                               "--logical-date", dates["owned"].isoformat()),
+                                    env=stack.airflow_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+            in_flight[dag_id] = (run, proc)
+        time.sleep(0.2)
+        for dag_id, (run, proc) in list(in_flight.items()):
+            if proc.poll() is None:
+                continue
+            out = proc.stdout.read()
+            if proc.returncode != 0:
+                run.trigger_error = f"`airflow temporal trigger` exit {proc.returncode}: {out.strip()[-800:]}"
+            runs[(dag_id, "owned")] = run
+            del in_flight[dag_id]
+    return runs
+
+
+def corpus_run_states(airflow: AirflowClient, suffix: str) -> dict[tuple[str, str], str]:
+    """(dag_id, run_id) -> state of every run whose id ends with suffix, in a few pages."""
+    out: dict[tuple[str, str], str] = {}
+    offset = 0
+    while True:
+        page = airflow.get("/dags/~/dagRuns", params={"run_id_pattern": suffix, "limit": 100, "offset": offset})
+        for r in page["dag_runs"]:
+            out[(r["dag_id"], r["dag_run_id"])] = r["state"]
+        offset += len(page["dag_runs"])
+        if not page["dag_runs"] or offset >= page["total_entries"]:
+            return out
+
+
+def wait_all(airflow: AirflowClient, runs: dict[tuple[str, str], ModeRun], suffix: str, timeout: float) -> list[ModeRun]:
+    """Wait until every started run has ended; returns those still unfinished at the timeout."""
+    started = [r for r in runs.values() if r.trigger_error is None]
+    deadline = time.monotonic() + timeout
+    while True:
+        states = corpus_run_states(airflow, suffix)
+        unfinished = [r for r in started if states.get((r.dag_id, r.run_id)) not in TERMINAL_RUN_STATES]
+        if not unfinished or time.monotonic() > deadline:
+            return unfinished
+        time.sleep(3)
+
+
+def read_outcomes(airflow: AirflowClient, runs: dict[tuple[str, str], ModeRun]) -> None:
+    for run in runs.values():
+        if run.trigger_error is None:
+            run.outcome = run_outcome(airflow, run.dag_id, run.run_id)
+
+
+def fields(run: ModeRun) -> dict[tuple[str | None, int, str], object]:
+    """What is compared, flattened: (task_id or None for the run, map_index, what) -> value."""
+    if run.trigger_error is not None:
+        return {(None, -1, "trigger"): "refused"}
+    o = run.outcome
+    out: dict[tuple[str | None, int, str], object] = {(None, -1, "run state"): o.state}
+    for (task_id, map_index), (state, try_number) in o.tis.items():
+        out[(task_id, map_index, "state")] = state
+        out[(task_id, map_index, "try_number")] = try_number
+    for (task_id, map_index, key), value in o.xcoms.items():
+        out[(task_id, map_index, f"xcom:{key}")] = value
+    return out
+
+
+def differences(reference: ModeRun, other: ModeRun) -> list[Difference]:
+    a, b = fields(reference), fields(other)
+    absent = "<absent>"
+    return [Difference(k[0], k[1], k[2], a.get(k, absent), b.get(k, absent))
+            for k in sorted(set(a) | set(b), key=repr) if a.get(k, absent) != b.get(k, absent)]
