@@ -29,6 +29,7 @@ from collections import Counter
 
 import pytest
 
+from airflow_local_settings import LOCAL_EXECUTOR
 from corpus import (
     EXAMPLE_BUNDLES,
     EXAMPLE_DAGS,
@@ -153,9 +154,15 @@ def test_every_example_dag_of_the_corpus_packages_is_run_or_excluded_with_a_reas
 def test_executor_mode_and_owned_mode_end_as_the_local_executor_run(corpus_results, dag_id):
     runs, verdicts = corpus_results
     reference = runs[(dag_id, REFERENCE_MODE)]
-    assert reference.trigger_error is None, reference.trigger_error
-    assert reference.outcome.state in ("success", "failed"), (
-        f"the LocalExecutor run of {dag_id} did not end: {reference.outcome.state} {reference.outcome.tis}")
+    # A trigger Airflow refuses (e.g. a required param without a value) must be refused in every mode.
+    if reference.outcome:
+        assert reference.outcome.state in ("success", "failed"), (
+            f"the LocalExecutor run of {dag_id} did not end: {reference.outcome.state} {reference.outcome.tis}")
+        # The cluster policy routed the LocalExecutor run, and only it, to the LocalExecutor.
+        assert {ti["executor"] for ti in reference.outcome.ti_rows} == {LOCAL_EXECUTOR}, reference.outcome.ti_rows
+    executor_run = runs[(dag_id, "executor")]
+    if executor_run.outcome:
+        assert {ti["executor"] for ti in executor_run.outcome.ti_rows} == {None}, executor_run.outcome.ti_rows
     problems = []
     for mode in MODES:
         v = verdicts[(dag_id, mode)]
