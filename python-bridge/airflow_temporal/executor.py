@@ -10,6 +10,7 @@ Each attempt travels under the ``external_executor_id`` that Airflow's scheduler
 QUEUED state before the workload reaches the executor (``pre_assigns_external_executor_id``). A
 scheduler that dies after submitting and before recording the QUEUED event leaves a queued TI
 carrying that id; its successor finds the attempt by it and adopts it instead of running it again.
+The id also tells the queueings of one try apart (a reschedule sensor's pokes share a try number).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ if TYPE_CHECKING:
 class _ActiveRun:
     """A DagRun with attempts this executor reported as queued (or adopted) and has no outcome for yet."""
 
-    keys: set[TaskInstanceKey] = field(default_factory=set)
+    #: TI key -> the external executor id of its latest queueing. A sensor in reschedule mode (and a task resumed
+    #: after deferral) is queued again at the same try, under a new id, possibly before the outcome of its previous
+    #: queueing arrives: that outcome is stale and must not be reported for the new one.
+    keys: dict[TaskInstanceKey, str | None] = field(default_factory=dict)
     reported_seq: int = 0
     #: Adopted while Temporal could not say whether the workflow holds them (TI key -> external executor
     #: id): each sync asks again, until the workflow answers that it does or that it does not.
@@ -126,7 +130,7 @@ class TemporalExecutor(BaseExecutor):
             if error is None:
                 self.queued_tasks.pop(key, None)
                 self.running.add(key)
-                self.active_runs.setdefault(wid, _ActiveRun()).keys.add(key)
+                self.active_runs.setdefault(wid, _ActiveRun()).keys[key] = workload.ti.external_executor_id
                 # Airflow writes this into task_instance.external_executor_id: the id it already holds.
                 self.event_buffer[key] = (TaskInstanceState.QUEUED, workload.ti.external_executor_id)
             elif is_transient(error):
@@ -169,9 +173,16 @@ class TemporalExecutor(BaseExecutor):
         for outcome in progress.outcomes:
             run.reported_seq = max(run.reported_seq, outcome.seq)
             key = by_attempt.get(outcome.attempt)
-            if key is None or key not in run.keys:
+            if key is None:
                 continue  # revoked, or reported before a scheduler restart
-            run.keys.discard(key)
+            queued_as = run.keys[key]
+            if outcome.external_executor_id and queued_as and outcome.external_executor_id != queued_as:
+                # The end of an earlier queueing of this try (a reschedule sensor's previous poke): the TI was
+                # queued again since, and that queueing's own outcome follows.
+                self.log.info("Outcome of %s queued as %s is stale: queued again as %s",
+                              key, outcome.external_executor_id, queued_as)
+                continue
+            del run.keys[key]
             self._report_outcome(key, outcome)
 
     def _confirm_adopted(self, wid: str, run: _ActiveRun, progress: DagRunProgress) -> None:
@@ -180,7 +191,7 @@ class TemporalExecutor(BaseExecutor):
             del run.unconfirmed[key]
             if key not in run.keys or holds(progress, key, external_id, wid):
                 continue
-            run.keys.discard(key)
+            del run.keys[key]
             reason = (f"workflow {wid} does not hold the attempt queued as {external_id}: it never reached "
                       "Temporal before the scheduler that queued it stopped")
             self.log.error("Adopted %s is lost: %s; reporting it failed", key, reason)
@@ -214,7 +225,7 @@ class TemporalExecutor(BaseExecutor):
         wid = workflow_id(key.dag_id, key.run_id)
         run = self.active_runs.get(wid)
         if run is not None:
-            run.keys.discard(key)
+            run.keys.pop(key, None)
             run.unconfirmed.pop(key, None)
         try:
             error = self.workflows.cancel(
@@ -252,7 +263,7 @@ class TemporalExecutor(BaseExecutor):
                 run.unconfirmed[ti.key] = ti.external_executor_id
                 unconfirmed += 1
             self.running.add(ti.key)
-            run.keys.add(ti.key)
+            run.keys[ti.key] = ti.external_executor_id
         if len(not_adopted) < len(tis):
             self.log.info("Adopted %d task instances from their DagRun workflows (%d not yet confirmed by Temporal)",
                           len(tis) - len(not_adopted), unconfirmed)

@@ -1,0 +1,48 @@
+"""Executor mode runs every workload Airflow 3.3 hands an executor, on a real stack: a sensor in reschedule
+mode (the same try queued again per poke), executor callbacks (ExecuteCallback) and connection tests
+(TestConnection). Assertions go through Airflow's REST API, the stack's PostgreSQL (for what the REST API
+does not show: task_reschedule rows) and Temporal's histories."""
+from __future__ import annotations
+
+import pytest
+from temporalio.api.enums.v1 import EventType
+
+from e2e_checks import assert_one_workflow, run_dag
+from e2e_temporal import history_events, task_activities
+from stack import wait_until
+
+pytestmark = pytest.mark.usefixtures("require_temporal")
+
+
+def _count_rows(stack, sql: str, **params) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(stack.sql_alchemy_conn)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar_one()
+    finally:
+        engine.dispose()
+
+
+def test_a_reschedule_sensor_pokes_three_times_at_try_one_and_succeeds(stack, airflow):
+    dag_id = "e2e_reschedule_sensor"
+    run_id = run_dag(stack, dag_id)
+
+    ti = airflow.task_instance(dag_id, run_id, "wait")
+    assert (ti["state"], ti["try_number"]) == ("success", 1), ti
+    tries = airflow.tries(dag_id, run_id, "wait")
+    assert [(t["try_number"], t["state"]) for t in tries] == [(1, "success")], tries
+    # Two pokes rescheduled the try, the third succeeded.
+    assert _count_rows(stack, "SELECT count(*) FROM task_reschedule WHERE ti_id = :ti_id", ti_id=ti["id"]) == 2
+    wid = assert_one_workflow(stack, dag_id, run_id)
+    # Three pokes ran (each counts itself in a marker file), each as one completed run_task activity of try 1.
+    # A queueing Airflow revoked for being stuck in queued (task_queued_timeout is 30 s on this stack, and a cold
+    # worker can be that slow to pick up the first one) is not a poke: the workflow asked to cancel its activity.
+    assert len(list((stack.marker_dir / "reschedule_sensor" / run_id.replace(":", "_")).iterdir())) == 3
+    activities = wait_until(lambda: (acts := task_activities(stack.temporal_address, wid, "wait"))
+                            and all(a.closed for a in acts) and acts, 120, "the sensor's closed activities")
+    revoked = {e.activity_task_cancel_requested_event_attributes.scheduled_event_id
+               for e in history_events(stack.temporal_address, wid)
+               if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED}
+    assert [a.closed for a in activities if a.scheduled_event_id not in revoked] == ["completed"] * 3, activities
