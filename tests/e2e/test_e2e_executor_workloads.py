@@ -4,6 +4,8 @@ mode (the same try queued again per poke), executor callbacks (ExecuteCallback) 
 does not show: task_reschedule rows) and Temporal's histories."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from temporalio.api.enums.v1 import EventType
 
@@ -14,7 +16,7 @@ from stack import wait_until
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
 
-def _count_rows(stack, sql: str, **params) -> int:
+def _scalar(stack, sql: str, **params):
     from sqlalchemy import create_engine, text
 
     engine = create_engine(stack.sql_alchemy_conn)
@@ -34,7 +36,7 @@ def test_a_reschedule_sensor_pokes_three_times_at_try_one_and_succeeds(stack, ai
     tries = airflow.tries(dag_id, run_id, "wait")
     assert [(t["try_number"], t["state"]) for t in tries] == [(1, "success")], tries
     # Two pokes rescheduled the try, the third succeeded.
-    assert _count_rows(stack, "SELECT count(*) FROM task_reschedule WHERE ti_id = :ti_id", ti_id=ti["id"]) == 2
+    assert _scalar(stack, "SELECT count(*) FROM task_reschedule WHERE ti_id = :ti_id", ti_id=ti["id"]) == 2
     wid = assert_one_workflow(stack, dag_id, run_id)
     # Three pokes ran (each counts itself in a marker file), each as one completed run_task activity of try 1.
     # A queueing Airflow revoked for being stuck in queued (task_queued_timeout is 30 s on this stack, and a cold
@@ -46,3 +48,40 @@ def test_a_reschedule_sensor_pokes_three_times_at_try_one_and_succeeds(stack, ai
                for e in history_events(stack.temporal_address, wid)
                if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED}
     assert [a.closed for a in activities if a.scheduled_event_id not in revoked] == ["completed"] * 3, activities
+
+def _workload_activities(stack, wid: str):
+    from e2e_temporal import activities, history_events
+
+    return [a for a in activities(history_events(stack.temporal_address, wid)) if a.activity_type == "run_workload"]
+
+
+def _log_text(stack, *names: str) -> str:
+    return "\n".join(p.read_text(errors="replace") for p in stack.log_files() if any(n in p.name for n in names))
+
+
+def test_a_deadline_callback_runs_through_the_executor_and_a_dag_callback_in_the_dag_processor(stack, airflow):
+    dag_id = "e2e_executor_callbacks"
+    run_id = run_dag(stack, dag_id)
+    markers = stack.marker_dir / "callbacks"
+    safe_run_id = run_id.replace(":", "_")
+
+    deadline_marker = wait_until(lambda: (m := markers / f"deadline_missed-{safe_run_id}").exists() and m, 120,
+                                 "the deadline callback's marker")
+    assert deadline_marker.read_text().startswith("sync callback ran"), deadline_marker.read_text()
+    # The scheduler handed it to the TemporalExecutor and recorded the outcome the executor reported. (The callback
+    # row itself goes with the run's deadline once the run has finished, so the scheduler's log is what is left.)
+    handed = wait_until(lambda: re.search(r"Handed deadline_missed to Temporal as workflow (callback:(\S+))",
+                                          _log_text(stack, "scheduler")), 60, "the callback handed to Temporal")
+    wid, callback_id = handed.group(1), handed.group(2)
+    wait_until(lambda: f"Callback {callback_id} completed successfully" in _log_text(stack, "scheduler"), 60,
+               "the scheduler recording the callback's success")
+    # It ran as the one activity of its own workflow, on a worker, and its output is in Airflow's callback log file.
+    (activity,) = wait_until(lambda: [a for a in _workload_activities(stack, wid) if a.closed], 60,
+                             f"the run_workload activity of {wid}")
+    assert activity.closed == "completed" and activity.started_identity, activity
+    log_file = stack.airflow_home / "logs" / "executor_callbacks" / dag_id / run_id / callback_id
+    assert "deadline missed for" in log_file.read_text(), log_file.read_text()[-2000:]
+
+    # The DAG's own on_success_callback is not an executor workload in Airflow 3.3: the dag-processor runs it.
+    wait_until(lambda: (markers / f"on_success-{safe_run_id}").exists(), 120, "the on_success_callback marker")
+

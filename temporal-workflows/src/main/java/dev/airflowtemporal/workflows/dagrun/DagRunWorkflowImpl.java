@@ -304,7 +304,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     return inbox.stream().anyMatch(s -> !running.containsKey(s.attempt()));
   }
 
-  private static String describe(RuntimeException failure) {
+  static String describe(RuntimeException failure) {
     Throwable cause = failure instanceof ActivityFailure ? failure.getCause() : failure;
     if (cause instanceof TimeoutFailure timeout) {
       return timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START
