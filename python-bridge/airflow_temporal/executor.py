@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.executors.base_executor import BaseExecutor
 from airflow.executors.workloads import ExecuteCallback, ExecuteTask, TestConnection
 from airflow.models.callback import CallbackKey
+from airflow.models.connection_test import ConnectionTestKey
 from airflow.models.taskinstancekey import TaskInstanceKey
 from airflow.utils.state import TaskInstanceState
 
@@ -108,6 +109,7 @@ class TemporalExecutor(BaseExecutor):
     # ExecuteCallback (a deadline alert's SyncCallback) and TestConnection workloads each run as the one activity
     # of an ExecutorWorkload workflow, with Airflow's own runner module, on a worker of their queue.
     supports_callbacks: bool = True
+    supports_connection_test: bool = True
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -240,6 +242,11 @@ class TemporalExecutor(BaseExecutor):
                                result.reason, f"\n--- last runner output ---\n{result.output_tail}"
                                if result.output_tail else "")
                 self.fail(key, result.reason or f"the runner exited with code {result.exit_code}")
+
+    def fail_connection_test(self, key: ConnectionTestKey) -> None:
+        """Airflow's reaper failed a connection test that outlived its timeout: stop asking about it."""
+        super().fail_connection_test(key)
+        self.workloads_in_flight.pop(key, None)
 
     def _report(self, run: _ActiveRun, progress: DagRunProgress) -> None:
         by_attempt = {_attempt_key(k): k for k in run.keys}

@@ -5,6 +5,7 @@ does not show: task_reschedule rows) and Temporal's histories."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from temporalio.api.enums.v1 import EventType
@@ -85,3 +86,35 @@ def test_a_deadline_callback_runs_through_the_executor_and_a_dag_callback_in_the
     # The DAG's own on_success_callback is not an executor workload in Airflow 3.3: the dag-processor runs it.
     wait_until(lambda: (markers / f"on_success-{safe_run_id}").exists(), 120, "the on_success_callback marker")
 
+
+def _test_connection(airflow, connection_id: str, path: str, password: str) -> dict:
+    queued = airflow.request("POST", "/connections/enqueue-test", expect=(202,), json={
+        "connection_id": connection_id, "conn_type": "fs", "password": password,
+        "extra": f'{{"path": "{path}"}}'}).json()
+    token = queued["token"]
+
+    def finished():
+        status = airflow.get("/connections/enqueue-test", headers={"Airflow-Connection-Test-Token": token})
+        return status if status["state"] in ("success", "failed") else None
+
+    return wait_until(finished, 120, f"the connection test of {connection_id}")
+
+
+def test_a_connection_test_runs_on_a_worker_without_its_password_in_temporal_or_the_logs(stack, airflow, tmp_path):
+    password = f"conn-secret-{uuid.uuid4().hex}"
+    existing = _test_connection(airflow, "e2e_fs_exists", str(tmp_path), password)
+    missing = _test_connection(airflow, "e2e_fs_missing", str(tmp_path / "absent"), password)
+
+    assert (existing["state"], existing["result_message"]) == ("success", f"Path {tmp_path} is existing."), existing
+    assert missing["state"] == "failed" and "does not exist" in missing["result_message"], missing
+    test_ids = [_scalar(stack, "SELECT id FROM connection_test_request WHERE token = :token", token=t["token"])
+                for t in (existing, missing)]
+    for test_id in test_ids:
+        wid = f"connection-test:{test_id}"
+        (activity,) = wait_until(lambda: [a for a in _workload_activities(stack, wid) if a.closed], 60,
+                                 f"the run_workload activity of {wid}")
+        assert activity.closed == "completed" and activity.started_identity, activity
+        from e2e_temporal import history_events
+
+        assert password not in str(history_events(stack.temporal_address, wid))
+    assert password not in _log_text(stack, "scheduler", "worker-", "api-server")
