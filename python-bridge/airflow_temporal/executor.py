@@ -110,6 +110,9 @@ class TemporalExecutor(BaseExecutor):
     # of an ExecutorWorkload workflow, with Airflow's own runner module, on a worker of their queue.
     supports_callbacks: bool = True
     supports_connection_test: bool = True
+    # A team's executor (constructed with team_name) reads [temporal] through self.conf, Airflow's ExecutorConf
+    # for the team: the team's own task queue / namespace, served by the team's workers.
+    supports_multi_team: bool = True
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -52,3 +52,15 @@ def test_an_outcome_without_an_id_is_reported_for_the_attempt():
     assert executor.get_event_buffer()[KEY][0] == "failed"
     assert run.keys == {}
 
+
+def test_a_team_executor_reads_the_teams_own_temporal_settings(monkeypatch):
+    # Airflow's multi-team contract: the executor is built with team_name and reads config through ExecutorConf.
+    monkeypatch.setenv("AIRFLOW__TEMPORAL__TASK_QUEUE", "airflow")
+    monkeypatch.setenv("AIRFLOW__ANALYTICS___TEMPORAL__TASK_QUEUE", "airflow-analytics")
+    monkeypatch.setenv("AIRFLOW__ANALYTICS___TEMPORAL__NAMESPACE", "analytics")
+
+    team, shared = TemporalExecutor(team_name="analytics"), TemporalExecutor()
+
+    assert TemporalExecutor.supports_multi_team
+    assert (team.settings.task_queue, team.settings.namespace) == ("airflow-analytics", "analytics")
+    assert (shared.settings.task_queue, shared.settings.namespace) == ("airflow", "default")
