@@ -10,6 +10,10 @@ Each attempt travels under the ``external_executor_id`` that Airflow's scheduler
 QUEUED state before the workload reaches the executor (``pre_assigns_external_executor_id``). A
 scheduler that dies after submitting and before recording the QUEUED event leaves a queued TI
 carrying that id; its successor finds the attempt by it and adopts it instead of running it again.
+The id also tells the queueings of one try apart (a reschedule sensor's pokes share a try number).
+
+``ExecuteCallback`` and ``TestConnection`` workloads each run as the one activity of their own
+``ExecutorWorkload`` workflow (id from Airflow's key), with Airflow's runner on a worker.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow.executors.base_executor import BaseExecutor
-from airflow.executors.workloads import ExecuteTask
+from airflow.executors.workloads import ExecuteCallback, ExecuteTask, TestConnection
+from airflow.models.callback import CallbackKey
+from airflow.models.connection_test import ConnectionTestKey
 from airflow.models.taskinstancekey import TaskInstanceKey
 from airflow.utils.state import TaskInstanceState
 
@@ -33,9 +39,11 @@ from airflow_temporal.wire import (
     TaskCancellation,
     TaskOutcome,
     TaskSubmission,
+    WorkloadRun,
     workflow_id,
+    workload_workflow_id,
 )
-from airflow_temporal.workflow_client import DagRunWorkflowClient, WorkflowClosed, is_transient
+from airflow_temporal.workflow_client import DagRunWorkflowClient, WorkflowClosed, WorkloadRunning, is_transient
 
 if TYPE_CHECKING:
     from airflow.cli.cli_config import GroupCommand
@@ -46,7 +54,10 @@ if TYPE_CHECKING:
 class _ActiveRun:
     """A DagRun with attempts this executor reported as queued (or adopted) and has no outcome for yet."""
 
-    keys: set[TaskInstanceKey] = field(default_factory=set)
+    #: TI key -> the external executor id of its latest queueing. A sensor in reschedule mode (and a task resumed
+    #: after deferral) is queued again at the same try, under a new id, possibly before the outcome of its previous
+    #: queueing arrives: that outcome is stale and must not be reported for the new one.
+    keys: dict[TaskInstanceKey, str | None] = field(default_factory=dict)
     reported_seq: int = 0
     #: Adopted while Temporal could not say whether the workflow holds them (TI key -> external executor
     #: id): each sync asks again, until the workflow answers that it does or that it does not.
@@ -95,12 +106,23 @@ class TemporalExecutor(BaseExecutor):
     # Logs are written by the runner on the worker host; the api-server reads them from the shared
     # log folder or remote logging, not from a log server in the scheduler.
     serve_logs: bool = False
+    # ExecuteCallback (a deadline alert's SyncCallback) and TestConnection workloads each run as the one activity
+    # of an ExecutorWorkload workflow, with Airflow's own runner module, on a worker of their queue.
+    supports_callbacks: bool = True
+    supports_connection_test: bool = True
+    # A team's executor (constructed with team_name) reads [temporal] through self.conf, Airflow's ExecutorConf
+    # for the team: the team's own task queue / namespace, served by the team's workers.
+    supports_multi_team: bool = True
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.settings = TemporalSettings.from_conf(self.conf)
         self.workflows = DagRunWorkflowClient(self.settings)
         self.active_runs: dict[str, _ActiveRun] = {}
+        #: Callbacks and connection tests handed to Temporal (key -> workflow id) whose outcome is not reported.
+        self.workloads_in_flight: dict[Any, str] = {}
+        #: Callbacks reported RUNNING (their runner started), so that it is reported once.
+        self._callbacks_started: set[Any] = set()
 
     def start(self) -> None:
         self.log.info("TemporalExecutor using %r", self.settings)
@@ -110,9 +132,17 @@ class TemporalExecutor(BaseExecutor):
 
     def _process_workloads(self, workloads: Sequence[Any]) -> None:
         tasks = [w for w in workloads if isinstance(w, ExecuteTask)]
-        for other in workloads:
-            if not isinstance(other, ExecuteTask):
-                raise ValueError(f"TemporalExecutor runs ExecuteTask workloads only, not {type(other).__name__}")
+        others = [w for w in workloads if isinstance(w, ExecuteCallback | TestConnection)]
+        for unknown in workloads:
+            if not isinstance(unknown, ExecuteTask | ExecuteCallback | TestConnection):
+                raise ValueError(f"TemporalExecutor runs ExecuteTask, ExecuteCallback and TestConnection workloads, "
+                                 f"not {type(unknown).__name__}")
+        if others:
+            self._start_workloads(others)
+        if tasks:
+            self._submit_tasks(tasks)
+
+    def _submit_tasks(self, tasks: list[ExecuteTask]) -> None:
         for w in tasks:
             if not w.ti.external_executor_id:
                 # Not queued by a scheduler (dag.test): named here, once, so a retried submission keeps the
@@ -126,7 +156,7 @@ class TemporalExecutor(BaseExecutor):
             if error is None:
                 self.queued_tasks.pop(key, None)
                 self.running.add(key)
-                self.active_runs.setdefault(wid, _ActiveRun()).keys.add(key)
+                self.active_runs.setdefault(wid, _ActiveRun()).keys[key] = workload.ti.external_executor_id
                 # Airflow writes this into task_instance.external_executor_id: the id it already holds.
                 self.event_buffer[key] = (TaskInstanceState.QUEUED, workload.ti.external_executor_id)
             elif is_transient(error):
@@ -137,9 +167,33 @@ class TemporalExecutor(BaseExecutor):
                 self.log.error("Temporal refused %s (%s): %s", key, type(error).__name__, error)
                 self.fail(key, f"Temporal refused the submission: {error}")
 
+    def _start_workloads(self, workloads: list[ExecuteCallback | TestConnection]) -> None:
+        runs = {workload_workflow_id(w): WorkloadRun(CONTRACT_VERSION, self._queue_of(w), w.model_dump(mode="json"))
+                for w in workloads}
+        for workload, (wid, error) in zip(workloads, zip(runs, self.workflows.start_workloads(runs))):
+            queued = self.queued_callbacks if isinstance(workload, ExecuteCallback) else self.queued_connection_tests
+            if error is None:
+                queued.pop(workload.key, None)
+                self.running.add(workload.key)
+                self.workloads_in_flight[workload.key] = wid
+                self.log.info("Handed %s to Temporal as workflow %s", workload.display_name, wid)
+            elif is_transient(error):
+                self.log.error("Could not hand %s to Temporal, will retry: %s", workload.display_name, error)
+            else:
+                queued.pop(workload.key, None)
+                self.log.error("Temporal refused %s (%s): %s", workload.display_name, type(error).__name__, error)
+                self.fail(workload.key, f"Temporal refused the workload: {error}")
+
+    def _queue_of(self, workload: ExecuteCallback | TestConnection) -> str | None:
+        # An ExecuteCallback names no queue: it runs on the default queue's workers.
+        queue = getattr(workload, "queue", None)
+        return None if queue in (None, self.settings.default_queue) else queue
+
     # -- learning outcomes --
 
     def sync(self) -> None:
+        if self.workloads_in_flight:
+            self._sync_workloads()
         if not self.active_runs:
             return
         cursors = {wid: run.reported_seq for wid, run in self.active_runs.items()}
@@ -164,14 +218,54 @@ class TemporalExecutor(BaseExecutor):
         for wid in [wid for wid, run in self.active_runs.items() if not run.keys]:
             del self.active_runs[wid]
 
+    def _sync_workloads(self) -> None:
+        """Report callbacks and connection tests as LocalExecutor does: a callback RUNNING once its runner started,
+        then SUCCESS or FAILED (the reason becomes the callback's output); a connection test SUCCESS or FAILED once
+        its runner is gone (its result is what the runner wrote through the Execution API)."""
+        results = self.workflows.workload_outcomes(self.workloads_in_flight.values())
+        for key, wid in list(self.workloads_in_flight.items()):
+            result = results[wid]
+            if isinstance(result, WorkloadRunning):
+                if result.started and isinstance(key, CallbackKey) and key not in self._callbacks_started:
+                    self._callbacks_started.add(key)
+                    self.running_state(key)
+                continue
+            if isinstance(result, BaseException) and not isinstance(result, WorkflowClosed):
+                self.log.warning("Could not read the outcome of %s, will retry: %s", wid, result)
+                continue
+            del self.workloads_in_flight[key]
+            self._callbacks_started.discard(key)
+            if isinstance(result, WorkflowClosed):
+                self.log.error("%s; reporting %s failed", result, wid)
+                self.fail(key, str(result))
+            elif result.state == "success":
+                self.success(key)
+            else:
+                self.log.error("%s failed outside Airflow's code (exit code %s): %s%s", wid, result.exit_code,
+                               result.reason, f"\n--- last runner output ---\n{result.output_tail}"
+                               if result.output_tail else "")
+                self.fail(key, result.reason or f"the runner exited with code {result.exit_code}")
+
+    def fail_connection_test(self, key: ConnectionTestKey) -> None:
+        """Airflow's reaper failed a connection test that outlived its timeout: stop asking about it."""
+        super().fail_connection_test(key)
+        self.workloads_in_flight.pop(key, None)
+
     def _report(self, run: _ActiveRun, progress: DagRunProgress) -> None:
         by_attempt = {_attempt_key(k): k for k in run.keys}
         for outcome in progress.outcomes:
             run.reported_seq = max(run.reported_seq, outcome.seq)
             key = by_attempt.get(outcome.attempt)
-            if key is None or key not in run.keys:
+            if key is None:
                 continue  # revoked, or reported before a scheduler restart
-            run.keys.discard(key)
+            queued_as = run.keys[key]
+            if outcome.external_executor_id and queued_as and outcome.external_executor_id != queued_as:
+                # The end of an earlier queueing of this try (a reschedule sensor's previous poke): the TI was
+                # queued again since, and that queueing's own outcome follows.
+                self.log.info("Outcome of %s queued as %s is stale: queued again as %s",
+                              key, outcome.external_executor_id, queued_as)
+                continue
+            del run.keys[key]
             self._report_outcome(key, outcome)
 
     def _confirm_adopted(self, wid: str, run: _ActiveRun, progress: DagRunProgress) -> None:
@@ -180,7 +274,7 @@ class TemporalExecutor(BaseExecutor):
             del run.unconfirmed[key]
             if key not in run.keys or holds(progress, key, external_id, wid):
                 continue
-            run.keys.discard(key)
+            del run.keys[key]
             reason = (f"workflow {wid} does not hold the attempt queued as {external_id}: it never reached "
                       "Temporal before the scheduler that queued it stopped")
             self.log.error("Adopted %s is lost: %s; reporting it failed", key, reason)
@@ -214,7 +308,7 @@ class TemporalExecutor(BaseExecutor):
         wid = workflow_id(key.dag_id, key.run_id)
         run = self.active_runs.get(wid)
         if run is not None:
-            run.keys.discard(key)
+            run.keys.pop(key, None)
             run.unconfirmed.pop(key, None)
         try:
             error = self.workflows.cancel(
@@ -252,7 +346,7 @@ class TemporalExecutor(BaseExecutor):
                 run.unconfirmed[ti.key] = ti.external_executor_id
                 unconfirmed += 1
             self.running.add(ti.key)
-            run.keys.add(ti.key)
+            run.keys[ti.key] = ti.external_executor_id
         if len(not_adopted) < len(tis):
             self.log.info("Adopted %d task instances from their DagRun workflows (%d not yet confirmed by Temporal)",
                           len(tis) - len(not_adopted), unconfirmed)

@@ -21,6 +21,10 @@ SIGNAL_CANCEL_TASK = "cancel_task"
 SIGNAL_ACKNOWLEDGE_OUTCOMES = "acknowledge_outcomes"
 QUERY_PROGRESS = "progress"
 WORKFLOW_ID_PREFIX = "dagrun:"
+#: One workflow per callback or connection test (Java: ``ExecutorWorkloadWorkflow``), ids from Airflow's keys.
+WORKLOAD_WORKFLOW_TYPE = "ExecutorWorkload"
+CALLBACK_WORKFLOW_ID_PREFIX = "callback:"
+CONNECTION_TEST_WORKFLOW_ID_PREFIX = "connection-test:"
 #: The Temporal-owned DagRun workflow; same workflow id and base task queue as ``DagRunWorkflow``.
 OWNED_WORKFLOW_TYPE = "OwnedDagRun"
 EXTERNAL_RUN_ID_PREFIX = "external__"
@@ -35,6 +39,15 @@ def workflow_id(dag_id: str, run_id: str) -> str:
     if not run_id:
         raise ValueError("run_id must be non-empty")
     return f"{WORKFLOW_ID_PREFIX}{dag_id}:{run_id}"
+
+
+def workload_workflow_id(workload: Any) -> str:
+    """The workflow id of a callback or connection test workload, from Airflow's own key for it."""
+    if workload.type == "ExecuteCallback":
+        return f"{CALLBACK_WORKFLOW_ID_PREFIX}{workload.callback.id}"
+    if workload.type == "TestConnection":
+        return f"{CONNECTION_TEST_WORKFLOW_ID_PREFIX}{workload.connection_test_id}"
+    raise ValueError(f"no workload workflow for {workload.type} workloads")
 
 
 def external_run_id(run_after: datetime) -> str:
@@ -106,6 +119,29 @@ class DagRunProgress:
     #: The external executor ids of every attempt the workflow holds (waiting, running, or with an outcome
     #: not yet acknowledged), whatever ``after_seq``; None from a worker that predates them.
     external_executor_ids: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class WorkloadRun:
+    """Input of ``ExecutorWorkload``: an ``ExecuteCallback`` or ``TestConnection`` workload, unchanged.
+
+    ``queue``: the Airflow queue whose workers run it, None for the default one. A connection test's workload
+    carries the connection's id and a token only: its runner fetches the connection from the Execution API.
+    """
+
+    contract_version: int
+    queue: str | None
+    workload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class WorkloadOutcome:
+    """Result of ``ExecutorWorkload``: how the workload's runner ended (as ``TaskOutcome`` for an attempt)."""
+
+    state: str  # "success" or "failed"
+    exit_code: int | None
+    reason: str | None
+    output_tail: str
 
 
 # -- Temporal-owned DagRuns (workflow type OwnedDagRun) --

@@ -13,9 +13,18 @@ import logging
 import threading
 from collections.abc import Coroutine, Iterable, Mapping
 from datetime import timedelta
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from temporalio.client import Client, RPCError, TLSConfig, WorkflowFailureError, WorkflowQueryRejectedError
+from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.client import (
+    Client,
+    RPCError,
+    TLSConfig,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.common import QueryRejectCondition, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCStatusCode
@@ -29,6 +38,7 @@ from airflow_temporal.wire import (
     SIGNAL_CANCEL_TASK,
     SIGNAL_SUBMIT_TASK,
     WORKFLOW_TYPE,
+    WORKLOAD_WORKFLOW_TYPE,
     CONTRACT_VERSION,
     DagRunProgress,
     DagRunWorkflowInput,
@@ -36,6 +46,8 @@ from airflow_temporal.wire import (
     OwnedDagRunRequest,
     TaskCancellation,
     TaskSubmission,
+    WorkloadOutcome,
+    WorkloadRun,
     workflow_id,
 )
 
@@ -61,6 +73,13 @@ class WorkflowClosed(RuntimeError):
     def __init__(self, message: str, final_progress: DagRunProgress | None):
         super().__init__(message)
         self.final_progress = final_progress
+
+
+@dataclass(frozen=True)
+class WorkloadRunning:
+    """A callback's or connection test's workflow is open; ``started``: a worker runs its runner."""
+
+    started: bool
 
 
 class RunAlreadyStarted(RuntimeError):
@@ -112,6 +131,15 @@ class DagRunWorkflowClient:
         return self._gather(
             self._signal(wid, SIGNAL_ACKNOWLEDGE_OUTCOMES, seq) for wid, seq in seq_by_workflow.items()
         )
+
+    def start_workloads(self, runs: Mapping[str, WorkloadRun]) -> list[BaseException | None]:
+        """Start one ``ExecutorWorkload`` workflow per id; one already started under that id counts as started."""
+        return self._gather(self._start_workload(wid, run) for wid, run in runs.items())
+
+    def workload_outcomes(self, ids: Iterable[str]) -> dict[str, WorkloadOutcome | WorkloadRunning | BaseException]:
+        """Each workload workflow's result once it closed (WorkflowClosed when it ended without one)."""
+        ids = list(ids)
+        return dict(zip(ids, self._gather(self._workload_outcome(wid) for wid in ids)))
 
     def cancel(self, workflow: str, cancellation: TaskCancellation) -> BaseException | None:
         return self._gather([self._signal(workflow, SIGNAL_CANCEL_TASK, cancellation)])[0]
@@ -193,6 +221,40 @@ class DagRunWorkflowClient:
             static_summary=f"Airflow DagRun {submission.dag_id} / {submission.run_id}",
             rpc_timeout=self._rpc_timeout(),
         )
+
+    async def _start_workload(self, wid: str, run: WorkloadRun) -> None:
+        client = await self._connected()
+        try:
+            await client.start_workflow(
+                WORKLOAD_WORKFLOW_TYPE, run, id=wid, task_queue=self.settings.task_queue,
+                # Submitted again after a timeout that hid a success: the one already started is it. A closed
+                # one is not run twice either: its result is read.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"Airflow {run.workload.get('type')} {wid.split(':', 1)[1]}",
+                rpc_timeout=self._rpc_timeout(),
+            )
+        except WorkflowAlreadyStartedError:
+            pass
+
+    async def _workload_outcome(self, wid: str) -> WorkloadOutcome | WorkloadRunning:
+        client = await self._connected()
+        handle = client.get_workflow_handle(wid, result_type=WorkloadOutcome)
+        try:
+            description = await handle.describe(rpc_timeout=self._rpc_timeout())
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowClosed(f"workflow {wid} does not exist in namespace {self.settings.namespace!r}",
+                                     None) from e
+            raise
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            return WorkloadRunning(started=any(
+                a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
+                for a in description.raw_description.pending_activities))
+        try:
+            return await handle.result(follow_runs=False, rpc_timeout=self._rpc_timeout())
+        except WorkflowFailureError as e:
+            raise WorkflowClosed(f"workflow {wid} ended without a result: {e.cause or e}", None) from e
 
     async def _progress(self, wid: str, after_seq: int) -> DagRunProgress:
         client = await self._connected()

@@ -19,7 +19,10 @@ from airflow_temporal.wire import (
     OwnedDagRunRequest,
     TaskCancellation,
     TaskSubmission,
+    WorkloadOutcome,
+    WorkloadRun,
     external_run_id,
+    workload_workflow_id,
     owned_dag_run_request,
     workflow_id,
 )
@@ -69,6 +72,9 @@ def _is_datetime(text: str) -> bool:
         ("owned_dag_run_request.json", OwnedDagRunRequest),
         ("owned_dag_run_request_invalid.json", OwnedDagRunRequest),
         ("owned_dag_run_progress.json", OwnedDagRunProgress),
+        ("workload_run_callback.json", WorkloadRun),
+        ("workload_run_connection_test.json", WorkloadRun),
+        ("workload_outcome.json", WorkloadOutcome),
     ],
 )
 def test_every_fixture_round_trips_without_losing_a_field(wire_fixture, fixture, cls):
@@ -246,3 +252,27 @@ def test_owned_task_workload_becomes_airflows_execute_task(wire_fixture, monkeyp
     # Signed by the minter as the scheduler signs it: the Execution API's own validator accepts it for this TI.
     claims = _jwt_validator().validated_claims(workload.token)
     assert (claims["sub"], claims["scope"]) == (owned["ti"]["id"], "workload")
+
+
+def test_callback_and_connection_test_workloads_travel_unchanged_under_workflow_ids_from_airflows_keys(wire_fixture):
+    from pydantic import TypeAdapter
+
+    from airflow.executors import workloads
+
+    decoder = TypeAdapter(workloads.ExecutorWorkload)
+    for fixture, expected_id in (("workload_run_callback.json", "callback:0192f2a4-7c1e-7b11-8e2f-3a4b5c6d7e8f"),
+                                 ("workload_run_connection_test.json",
+                                  "connection-test:0192f2a4-7c1e-7a53-9d6b-5f0e3c2b1a90")):
+        run = decode(wire_fixture(fixture), WorkloadRun)
+        workload = decoder.validate_python(run.workload)  # Airflow's own model reads what the runner will read
+        assert workload.model_dump(mode="json") == run.workload
+        assert workload_workflow_id(workload) == expected_id
+
+
+def test_airflows_connection_test_workload_carries_the_connection_id_and_no_credential():
+    from airflow.executors.workloads import TestConnection
+
+    workload = TestConnection.make(connection_test_id=uuid.uuid4(), connection_id="warehouse_db", timeout=60)
+    # The runner fetches host, login and password once from the Execution API; none of them travels here.
+    assert set(workload.model_dump(mode="json")) == {"token", "connection_test_id", "connection_id", "timeout",
+                                                     "queue", "type"}

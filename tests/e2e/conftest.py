@@ -53,7 +53,9 @@ def stack():
         extra_env={"AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "30",
                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
                    # Opted-in DAGs (tag `temporal`) get Temporal Schedules; the workers read it too.
-                   "AIRFLOW__TEMPORAL__SCHEDULES": "True"},
+                   "AIRFLOW__TEMPORAL__SCHEDULES": "True",
+                   # The UI's "Test connection" runs on a worker (a TestConnection workload) only when enabled.
+                   "AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
         # AT_E2E_CODEC=1: the whole stack encrypts Temporal payloads (key in stack.codec_key).
         codec_key=base64.b64encode(os.urandom(32)).decode() if os.environ.get("AT_E2E_CODEC") == "1" else None,
     )

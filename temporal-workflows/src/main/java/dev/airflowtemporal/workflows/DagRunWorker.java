@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows;
 import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.core.dag.InvalidDagException;
 import dev.airflowtemporal.workflows.dagrun.DagRunWorkflowImpl;
+import dev.airflowtemporal.workflows.dagrun.ExecutorWorkloadWorkflowImpl;
 import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
@@ -71,7 +72,7 @@ public final class DagRunWorker {
         .setLocalActivityWorkerOnly(!servesDefaultQueue)
         .build());
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
-        OwnedDagRunWorkflowImpl.class);
+        ExecutorWorkloadWorkflowImpl.class, OwnedDagRunWorkflowImpl.class);
     workflowWorker.registerActivitiesImplementations(
         DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout)));
     TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners);

@@ -26,6 +26,9 @@ class WireContractTest {
       "owned_dag_run_request.json, dev.airflowtemporal.core.wire.OwnedDagRunRequest",
       "owned_dag_run_progress.json, dev.airflowtemporal.core.wire.OwnedDagRunProgress",
       "owned_task_workload.json, dev.airflowtemporal.core.wire.OwnedTaskWorkload",
+      "workload_run_callback.json, dev.airflowtemporal.core.wire.WorkloadRun",
+      "workload_run_connection_test.json, dev.airflowtemporal.core.wire.WorkloadRun",
+      "workload_outcome.json, dev.airflowtemporal.core.wire.WorkloadOutcome",
   })
   void everyFixtureRoundTripsWithoutLosingAField(String fixture, Class<?> type) throws Exception {
     JsonNode original = json.readTree(WireFixtures.read(fixture));
@@ -56,6 +59,20 @@ class WireContractTest {
     assertThat(submission.attempt()).isEqualTo(new AttemptKey("pinned", 4, 2));
     assertThat(submission.submittedAt().toInstant()).isEqualTo(OffsetDateTime.parse("2026-11-23T05:00:00Z").toInstant());
     assertThat(submission.problems()).isEmpty();
+  }
+
+  @Test
+  void callbacksAndConnectionTestsAreRunnableWorkloadsAndATaskIsNot() throws Exception {
+    WorkloadRun callback = json.readValue(WireFixtures.read("workload_run_callback.json"), WorkloadRun.class);
+    WorkloadRun connectionTest = json.readValue(WireFixtures.read("workload_run_connection_test.json"), WorkloadRun.class);
+    assertThat(callback.problems()).isEmpty();
+    assertThat(callback.label()).isEqualTo("callback 0192f2a4-7c1e-7b11-8e2f-3a4b5c6d7e8f");
+    assertThat(connectionTest.problems()).isEmpty();
+    assertThat(connectionTest.label()).isEqualTo("connection test warehouse_db");
+    assertThat(connectionTest.queue()).isEqualTo("special");
+    WorkloadRun task = new WorkloadRun(ContractVersion.CURRENT, null, json.readTree("{\"type\": \"ExecuteTask\"}"));
+    assertThat(task.problems()).singleElement().asString()
+        .contains("workload.type must be one of [ExecuteCallback, TestConnection] but was 'ExecuteTask'");
   }
 
   @Test

@@ -30,9 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -60,17 +58,25 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   /** Airflow's own execution_timeout is enforced by the runner; this only bounds a wedged attempt. */
   static final Duration ATTEMPT_START_TO_CLOSE = Duration.ofDays(7);
 
+  /**
+   * Change id of telling queueings of one try apart by their external executor id: a new queueing of a
+   * try whose earlier one ended (outcome not yet acknowledged) or still runs is accepted, and starts once
+   * the earlier one has ended, where earlier histories took it for a repeat.
+   */
+  static final String QUEUEING_IDENTITY = "queueing-identity";
+
   private static final Logger log = Workflow.getLogger(DagRunWorkflowImpl.class);
 
-  private final Deque<TaskSubmission> inbox = new ArrayDeque<>();
+  private final List<TaskSubmission> inbox = new ArrayList<>();
   private final Map<AttemptKey, CancellationScope> running = new LinkedHashMap<>();
   /** Revoked attempts: Airflow may hand the same attempt back (a task requeued after being stuck in queued). */
   private final Set<AttemptKey> revoked = new HashSet<>();
   /**
-   * The {@code external_executor_id} of every accepted attempt that has no outcome yet (in the inbox or
-   * running); an attempt's outcome carries it on. Null for submissions from executors without one.
+   * The {@code external_executor_id} of the queueing each running (not revoked) attempt serves; its
+   * outcome carries it on. Null for submissions from executors without one. A waiting submission carries
+   * its own.
    */
-  private final Map<AttemptKey, String> externalIds = new LinkedHashMap<>();
+  private final Map<AttemptKey, String> runningIds = new LinkedHashMap<>();
   private final List<TaskOutcome> unacknowledged = new ArrayList<>();
   private long lastSeq;
   private long acknowledgedSeq;
@@ -79,7 +85,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   public void run(DagRunWorkflowInput input) {
     validate(input);
     if (input.carriedSubmissions() != null) {
-      input.carriedSubmissions().forEach(this::accept);
+      inbox.addAll(input.carriedSubmissions());
     }
     if (input.carriedOutcomes() != null) {
       unacknowledged.addAll(input.carriedOutcomes());
@@ -142,33 +148,61 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
       }
       return;
     }
+    String externalId = submission.externalExecutorId();
     if (revoked.remove(key)) {
       log.info("Accepting {} again after it was revoked", key.label());
-    } else if (running.containsKey(key) || inbox.stream().anyMatch(s -> s.attempt().equals(key))
-        || unacknowledged.stream().anyMatch(o -> o.attempt().equals(key))) {
+    } else if (externalId != null && heldExternalIds().anyMatch(externalId::equals)) {
       // Signals are delivered at least once from the executor's point of view (it retries after a
-      // timeout that may have hidden a success): a repeat must not start the attempt twice. The workflow
-      // holds one queueing (one external executor id) per attempt key, so this also dedupes on that id.
-      log.info("Ignoring repeated submission of {} (external executor id {})", key.label(),
-          submission.externalExecutorId());
-      if (submission.externalExecutorId() != null && externalIds.containsKey(key)) {
-        // Queued again under a new id without a revoke reaching us: the attempt waiting or running serves
-        // Airflow's latest queueing, so a restarted scheduler must find it by that id.
-        externalIds.put(key, submission.externalExecutorId());
+      // timeout that may have hidden a success): the same queueing handed over again must not start twice.
+      log.info("Ignoring repeated submission of {} (external executor id {})", key.label(), externalId);
+      return;
+    } else if (externalId == null) {
+      // An executor without ids: only the attempt key can tell a repeat.
+      if (running.containsKey(key) || waiting(key)
+          || unacknowledged.stream().anyMatch(o -> o.attempt().equals(key))) {
+        log.info("Ignoring repeated submission of {}", key.label());
+        return;
       }
+    } else if (waiting(key)) {
+      // Queued again under a new id before the waiting one started: it serves Airflow's latest queueing.
+      log.info("{} waiting to start is queued again as {}", key.label(), externalId);
+      inbox.replaceAll(waiting -> waiting.attempt().equals(key) ? submission : waiting);
+      return;
+    } else if (running.containsKey(key) && isNewQueueingOfSameTry()) {
+      // A new queueing of a try whose runner has not ended yet (a reschedule sensor's or a deferred task's
+      // runner still exiting, or one a lost revoke did not stop: its next Execution API heartbeat gets 409).
+      // It waits for that one to end; the executor takes the earlier one's outcome for stale.
+      log.info("{} queued again as {} while its previous queueing runs; it starts once that one ends", key.label(),
+          externalId);
+    } else if (running.containsKey(key)) {
+      log.info("{} queued again as {} while in flight; it keeps running under the new id", key.label(), externalId);
+      runningIds.put(key, externalId);
+      return;
+    } else if (unacknowledged.stream().anyMatch(o -> o.attempt().equals(key)) && !isNewQueueingOfSameTry()) {
+      log.info("Ignoring repeated submission of {} (external executor id {})", key.label(), externalId);
       return;
     }
-    accept(submission);
+    inbox.add(submission);
   }
 
-  private void accept(TaskSubmission submission) {
-    inbox.add(submission);
-    externalIds.put(submission.attempt(), submission.externalExecutorId());
+  /**
+   * Whether a new external executor id for a try already held makes a new queueing of it (a sensor in
+   * reschedule mode pokes, and a deferred task resumes, at the same try number, each queued under a fresh
+   * id); false while replaying a history recorded before, which took it for a repeat.
+   */
+  private static boolean isNewQueueingOfSameTry() {
+    return Workflow.getVersion(QUEUEING_IDENTITY, Workflow.DEFAULT_VERSION, 1) >= 1;
+  }
+
+  private boolean waiting(AttemptKey key) {
+    return inbox.stream().anyMatch(s -> s.attempt().equals(key));
   }
 
   /** The external executor ids of the attempts waiting, running, or with an unacknowledged outcome. */
   private Stream<String> heldExternalIds() {
-    return Stream.concat(externalIds.values().stream(), unacknowledged.stream().map(TaskOutcome::externalExecutorId))
+    return Stream.of(inbox.stream().map(TaskSubmission::externalExecutorId), runningIds.values().stream(),
+            unacknowledged.stream().map(TaskOutcome::externalExecutorId))
+        .flatMap(ids -> ids)
         .filter(Objects::nonNull);
   }
 
@@ -176,7 +210,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   public void cancelTask(TaskCancellation cancellation) {
     revoked.add(cancellation.attempt());
     // A revoked attempt reports no outcome; Airflow queues it again, if at all, under a new id.
-    externalIds.remove(cancellation.attempt());
+    runningIds.remove(cancellation.attempt());
     CancellationScope scope = running.get(cancellation.attempt());
     if (scope != null) {
       log.info("Cancelling {}: {}", cancellation.attempt().label(), cancellation.reason());
@@ -213,6 +247,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
         .setSummary(key.label())
         .build());
     TaskAttempt attempt = new TaskAttempt(input.dagId(), input.runId(), key, submission.workload());
+    runningIds.put(key, submission.externalExecutorId());
     watch(key, () -> Async.function(activities::runTask, attempt));
   }
 
@@ -255,7 +290,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   }
 
   private void record(AttemptKey key, OutcomeState state, Integer exitCode, String reason, String outputTail) {
-    record(key, externalIds.remove(key), state, exitCode, reason, outputTail);
+    record(key, runningIds.remove(key), state, exitCode, reason, outputTail);
   }
 
   private void record(AttemptKey key, String externalExecutorId, OutcomeState state, Integer exitCode, String reason,
@@ -269,7 +304,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     return inbox.stream().anyMatch(s -> !running.containsKey(s.attempt()));
   }
 
-  private static String describe(RuntimeException failure) {
+  static String describe(RuntimeException failure) {
     Throwable cause = failure instanceof ActivityFailure ? failure.getCause() : failure;
     if (cause instanceof TimeoutFailure timeout) {
       return timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START

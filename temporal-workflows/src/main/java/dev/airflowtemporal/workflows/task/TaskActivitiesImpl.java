@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows.task;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.core.wire.WireJson;
+import dev.airflowtemporal.core.wire.WorkloadRun;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
@@ -27,7 +28,7 @@ import org.slf4j.LoggerFactory;
  * by the pre-forked runner server, or spawned as a new interpreter. The runner outlives a Temporal
  * outage (see {@link LiveRunners}) but not this worker process (see {@code airflow_temporal.lifeline}).
  */
-public class TaskActivitiesImpl implements TaskActivities {
+public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
   private static final Logger log = LoggerFactory.getLogger(TaskActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
 
@@ -46,6 +47,14 @@ public class TaskActivitiesImpl implements TaskActivities {
     String label = attempt.dagId() + "/" + attempt.runId() + "/" + attempt.attempt().label();
     String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
     return runRunner(settings.command(), attempt.workload(), label, logPath, announceRunner());
+  }
+
+  @Override
+  public TaskAttemptResult runWorkload(WorkloadRun run) {
+    // A callback writes its log under executor_callbacks/ in Airflow's log folder, where Airflow's own
+    // executors write it; a connection test has no log file (its result goes through the Execution API).
+    String logPath = run.workload().path("log_path").asText("");
+    return runRunner(settings.command(), run.workload(), run.label(), logPath, announceRunner());
   }
 
   @Override

@@ -141,19 +141,6 @@ class DagRunWorkflowTest {
   }
 
   @Test
-  void anAttemptQueuedAgainUnderANewIdWithoutARevokeRunsOnceAndIsListedUnderTheNewId() {
-    Recorder.Gate gate = activities.gate("sleepy");
-    DagRunWorkflow run = startWith(submission("sleepy", 1, null, "queued-first"));
-    awaitCondition(() -> run.progress(0).running().contains(key("sleepy", 1)));
-    run.submitTask(submission("sleepy", 1, null, "queued-again"));
-    awaitCondition(() -> run.progress(0).externalExecutorIds().equals(List.of("queued-again")));
-    gate.open();
-    assertThat(awaitOutcomes(run, 1).outcomes()).singleElement()
-        .satisfies(o -> assertThat(o.externalExecutorId()).isEqualTo("queued-again"));
-    assertThat(activities.started).containsExactly(key("sleepy", 1));
-  }
-
-  @Test
   void aRevokedAttemptIsNoLongerListedAndRunsAgainUnderItsNewId() {
     Recorder.Gate gate = activities.gate("sleepy");
     DagRunWorkflow run = startWith(submission("sleepy", 1, null, "queued-first"));
@@ -166,6 +153,60 @@ class DagRunWorkflowTest {
     gate.open();
     assertThat(awaitOutcomes(run, 1).outcomes()).singleElement()
         .satisfies(o -> assertThat(o.externalExecutorId()).isEqualTo("queued-again"));
+  }
+
+  @Test
+  void aRescheduleSensorsNextPokeAtTheSameTryRunsWhileThePreviousOutcomeIsUnacknowledged() throws Exception {
+    DagRunWorkflow run = startWith(submission("sensor", 1, null, "poke-1"));
+    awaitOutcomes(run, 1);
+    run.submitTask(submission("sensor", 1, null, "poke-2")); // poke 1's outcome is not acknowledged yet
+    run.submitTask(submission("sensor", 1, null, "poke-2")); // the same signal delivered again
+    awaitOutcomes(run, 2);
+    run.submitTask(submission("sensor", 1, null, "poke-3"));
+    DagRunProgress progress = awaitOutcomes(run, 3);
+    assertThat(progress.outcomes()).extracting(TaskOutcome::externalExecutorId)
+        .containsExactly("poke-1", "poke-2", "poke-3");
+    assertThat(activities.started).containsExactly(key("sensor", 1), key("sensor", 1), key("sensor", 1));
+    run.submitTask(submission("sensor", 1, null, "poke-3")); // ended, unacknowledged: still a repeat
+    run.acknowledgeOutcomes(progress.lastSeq());
+    WorkflowStub.fromTyped(run).getResult(Void.class);
+    assertThat(activities.started).hasSize(3);
+    assertThat(countEvents(EventType.EVENT_TYPE_MARKER_RECORDED)).isEqualTo(1); // the queueing-identity version
+    replayHistory();
+  }
+
+  @Test
+  void aNewQueueingOfATryWhoseRunnerStillRunsStartsOnceThatOneHasEnded() throws Exception {
+    // A reschedule sensor's runner still exiting, or one a lost revoke did not stop.
+    Recorder.Gate gate = activities.gate("sensor");
+    DagRunWorkflow run = startWith(submission("sensor", 1, null, "poke-1"));
+    awaitCondition(() -> run.progress(0).running().contains(key("sensor", 1)));
+    run.submitTask(submission("sensor", 1, null, "poke-2"));
+    awaitCondition(() -> run.progress(0).externalExecutorIds().containsAll(List.of("poke-1", "poke-2")));
+    assertThat(activities.started).hasSize(1);
+    gate.open();
+    DagRunProgress progress = awaitOutcomes(run, 2);
+    assertThat(progress.outcomes()).extracting(TaskOutcome::externalExecutorId).containsExactly("poke-1", "poke-2");
+    assertThat(activities.started).hasSize(2);
+    replayHistory();
+  }
+
+  @Test
+  void aRevokedPokeIsCancelledAndItsRequeueingRunsUnderItsNewId() {
+    DagRunWorkflow run = startWith(submission("sensor", 1, null, "poke-1"));
+    awaitOutcomes(run, 1);
+    Recorder.Gate second = activities.gate("sensor");
+    run.submitTask(submission("sensor", 1, null, "poke-2"));
+    awaitCondition(() -> run.progress(0).running().contains(key("sensor", 1)));
+    run.cancelTask(new TaskCancellation(ContractVersion.CURRENT, key("sensor", 1), "revoked"));
+    awaitCondition(() -> run.progress(0).externalExecutorIds().equals(List.of("poke-1")));
+    run.submitTask(submission("sensor", 1, null, "poke-2-requeued"));
+    awaitCondition(() -> activities.started.size() == 3);
+    second.open();
+    DagRunProgress progress = awaitOutcomes(run, 2);
+    assertThat(progress.outcomes()).extracting(TaskOutcome::externalExecutorId)
+        .containsExactly("poke-1", "poke-2-requeued");
+    assertThat(countEvents(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCELED)).isEqualTo(1);
   }
 
   @Test

@@ -31,6 +31,9 @@ class RecordedHistoriesReplayTest {
       "histories/executor-mode-worker-killed-runner-unclaimed.json",
       "histories/owned-mode-worker-killed-runner-unclaimed.json",
       "histories/owned-mode-try-stuck-in-queued.json",
+      // A sensor in reschedule mode: its first queueing revoked as stuck in queued (a cold worker), then three
+      // pokes at try 1, each a new queueing (external executor id) accepted under the queueing-identity version.
+      "histories/executor-mode-reschedule-sensor.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
