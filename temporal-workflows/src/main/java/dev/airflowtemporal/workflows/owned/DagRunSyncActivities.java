@@ -1,6 +1,10 @@
 package dev.airflowtemporal.workflows.owned;
 
+import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.PackedPlan;
+import dev.airflowtemporal.core.dag.QueueResult;
+import dev.airflowtemporal.core.dag.SettledAttempt;
+import dev.airflowtemporal.core.dag.TaskInstanceMark;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;

@@ -1,13 +1,18 @@
 package dev.airflowtemporal.workflows.owned;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunDecider;
 import dev.airflowtemporal.core.dag.ExpandInput;
 import dev.airflowtemporal.core.dag.InvalidDagException;
 import dev.airflowtemporal.core.dag.PackedPlan;
+import dev.airflowtemporal.core.dag.QueueResult;
 import dev.airflowtemporal.core.dag.SerializedDagParser;
+import dev.airflowtemporal.core.dag.SettledAttempt;
+import dev.airflowtemporal.core.dag.TaskInstanceMark;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskInstanceSnapshot;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;

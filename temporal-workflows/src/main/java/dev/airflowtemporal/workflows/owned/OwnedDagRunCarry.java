@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.owned;
 
+import dev.airflowtemporal.core.dag.TaskProgress;
 import java.util.List;
 
 /**

@@ -1,11 +1,13 @@
 package dev.airflowtemporal.workflows.owned;
 
 import dev.airflowtemporal.core.TaskQueues;
-import dev.airflowtemporal.core.dag.DagPlan;
-import dev.airflowtemporal.core.dag.DagRunDecider;
-import dev.airflowtemporal.core.dag.DagRunDecisions;
+import dev.airflowtemporal.core.dag.AttemptToQueue;
+import dev.airflowtemporal.core.dag.DagRunStateMachine;
+import dev.airflowtemporal.core.dag.DagRunStep;
 import dev.airflowtemporal.core.dag.InvalidDagException;
-import dev.airflowtemporal.core.dag.RetryDelays;
+import dev.airflowtemporal.core.dag.QueueResult;
+import dev.airflowtemporal.core.dag.SettledAttempt;
+import dev.airflowtemporal.core.dag.TaskInstanceMark;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
@@ -19,8 +21,8 @@ import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.api.enums.v1.TimeoutType;
+import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -31,24 +33,17 @@ import io.temporal.workflow.Workflow;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.slf4j.Logger;
 
 /**
- * Drives one Temporal-owned DagRun. The loop asks {@link DagRunDecider} what Airflow's scheduler
- * would do, writes the marks it makes, expands mapped tasks whose upstreams are done, settles plain
- * EmptyOperators as success (Airflow never runs them), queues ready task instances (in priority
- * order, within the DAG's max_active_tasks and the pools' open slots across all runs), and runs each
- * queued try as a {@code run_owned_task} activity on its queue's task queue. After each try it
- * reads back what the runner wrote through Airflow's Execution API (success, failed, up_for_retry,
- * skips of branches) and decides again; retries wait Airflow's own delay. Database steps are local
- * activities: short, on this worker, one marker each in history.
+ * Drives one Temporal-owned DagRun: turns what its {@link DagRunStateMachine} decides into activities,
+ * timers and signals. Each {@link DagRunStep} is carried out in order — marks written, the run ended,
+ * mapped tasks expanded or revised, ready tries queued (within pools, across all runs) and each queued
+ * try run as a {@code run_owned_task} activity on its queue's task queue, then read back — and what
+ * each step found goes back to the state machine, which holds every Airflow state rule. Database steps
+ * are local activities: short, on this worker, one marker each in history.
  */
 public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   /** Leaves room below Temporal's 51,200-event limit for the tries still running at that point. */
@@ -59,8 +54,6 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   static final Duration TRY_WITHOUT_TIMEOUT_LIMIT = Duration.ofDays(7);
   /** Time the runner gets past execution_timeout to fail the task itself before it is killed. */
   static final Duration EXECUTION_TIMEOUT_GRACE = Duration.ofSeconds(60);
-  static final Duration POOL_RECHECK_FIRST = Duration.ofSeconds(1);
-  static final Duration POOL_RECHECK_MAX = Duration.ofSeconds(15);
   static final Duration RUN_SLOT_RECHECK_FIRST = Duration.ofSeconds(1);
   static final Duration RUN_SLOT_RECHECK_MAX = Duration.ofSeconds(15);
 
@@ -114,20 +107,10 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private String phase = "creating";
   private String error;
   private OwnedRun run;
-  private DagPlan plan;
-  private DagRunDecider decider;
-  private final Set<String> planTaskIds = new TreeSet<>();
-  /** Mapped tasks with instances Airflow cleared: their map indexes are revised before those run again. */
-  private final Set<String> toRevise = new TreeSet<>();
+  /** Every task instance of the run and what follows from each event; null until the run is created or read. */
+  private DagRunStateMachine machine;
   /** The highest clear_number the sweep reported for the run; the run is read back while it is ahead. */
   private int clearSignalled;
-  /** Every task instance, sorted, so that every iteration is the same on replay. */
-  private final Map<TaskInstanceRef, TaskProgress> instances = new TreeMap<>();
-  /** The state column of {@link #instances}, kept alongside so each decision does not rebuild it. */
-  private final Map<TaskInstanceRef, TaskState> states = new HashMap<>();
-  private final Set<TaskInstanceRef> inFlight = new TreeSet<>();
-  private final Map<TaskInstanceRef, Instant> poolRecheckAt = new TreeMap<>();
-  private final Map<TaskInstanceRef, Duration> poolBackoff = new TreeMap<>();
   private boolean changed;
   /** A step that failed for good (a bug or a non-retryable DB error) inside a try's procedure. */
   private RuntimeException fatal;
@@ -185,8 +168,9 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       }
     } else {
       run = carried.run();
-      setPlan(db.loadPlan(run.dagId(), run.dagVersionId()).unpack());
-      carried.taskInstances().forEach(this::record);
+      machine = new DagRunStateMachine(run.dagId(), run.logicalDate(),
+          db.loadPlan(run.dagId(), run.dagVersionId()).unpack());
+      machine.restore(carried.taskInstances());
     }
     phase = "running";
     while (true) {
@@ -218,7 +202,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
         continue;
       }
       changed = false;
-      Duration wait = untilNextTimer();
+      Duration wait = machine.untilNextTimer(now());
       if (wait == null) {
         Workflow.await(() -> changed);
       } else {
@@ -231,42 +215,32 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   /** One decision and what follows from it; AGAIN when states changed and the run is to be decided again. */
   private Step step() {
-    DagRunDecisions decisions = decider.decide(states);
-    List<TaskInstanceMark> marks = new ArrayList<>();
-    decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
-    // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
-    decisions.start().stream().filter(ref -> plan.task(ref.taskId()).succeedsWithoutRunning())
-        .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
-    if (!marks.isEmpty()) {
-      db.markTasks(run, marks);
-      marks.forEach(mark -> record(new TaskProgress(mark.ref(), mark.state(),
-          progressOf(mark.ref()).tryNumber() + (mark.state() == TaskState.SUCCESS ? 1 : 0), null)));
+    DagRunStep step = machine.nextStep();
+    if (!step.marks().isEmpty()) {
+      db.markTasks(run, step.marks());
+      machine.marked(step.marks());
     }
-    if (decisions.runState().isPresent()) {
-      finish(decisions.runState().get());
+    if (step.runState().isPresent()) {
+      finish(step.runState().get());
       return Step.FINISHED;
     }
-    if (!decisions.expand().isEmpty()) {
-      decisions.expand().forEach(taskId -> expand(decider, taskId));
+    if (!step.expand().isEmpty()) {
+      step.expand().forEach(this::expand);
       return Step.AGAIN;
     }
-    List<TaskInstanceRef> toRun = decisions.start().stream()
-        .filter(ref -> !plan.task(ref.taskId()).succeedsWithoutRunning()).toList();
-    if (!marks.isEmpty()) {
+    if (!step.marks().isEmpty()) {
       return Step.AGAIN;
     }
-    // A cleared mapped task is about to run again: its upstreams may have recorded another length since.
-    List<String> revise = toRun.stream().map(TaskInstanceRef::taskId).filter(toRevise::contains).distinct().toList();
-    if (!revise.isEmpty()) {
-      revise.forEach(this::reviseMapIndexes);
+    if (!step.revise().isEmpty()) {
+      step.revise().forEach(this::reviseMapIndexes);
       return Step.AGAIN;
     }
     if (continueAsNewDue()) {
-      if (inFlight.isEmpty()) {
+      if (machine.nothingInFlight()) {
         log.info("Continuing {} as new after {} history events", run.runId(), Workflow.getInfo().getHistoryLength());
-        Workflow.continueAsNew(request, OwnedDagRunCarry.continuing(run, List.copyOf(instances.values())));
+        Workflow.continueAsNew(request, OwnedDagRunCarry.continuing(run, machine.carried()));
       }
-    } else if (queueReadyTasks(toRun)) {
+    } else if (queue(step.ready())) {
       return Step.AGAIN;
     }
     return Step.WAIT;
@@ -280,11 +254,11 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
    *     workflow ends, once its tries in flight have
    */
   private boolean readBack() {
-    ResumedDagRun current = db.resumeDagRun(run.dagId(), run.runId(), List.copyOf(inFlight));
+    ResumedDagRun current = db.resumeDagRun(run.dagId(), run.runId(), machine.inFlight());
     if (current.run() == null) {
       log.info("DagRun {} of {} is {} outside this workflow: ending once {} tries in flight end", run.runId(),
-          run.dagId(), current.state(), inFlight.size());
-      Workflow.await(() -> inFlight.isEmpty() || fatal != null);
+          run.dagId(), current.state(), machine.inFlight().size());
+      Workflow.await(() -> machine.nothingInFlight() || fatal != null);
       phase = current.state();
       return false;
     }
@@ -296,65 +270,27 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   /** Takes the run, its plan and the state of every task instance not in flight from a read-back. */
   private void adopt(ResumedDagRun current) {
-    boolean samePlan = plan != null && run.dagVersionId().equals(current.run().dagVersionId());
+    boolean samePlan = machine != null && run.dagVersionId().equals(current.run().dagVersionId());
     run = current.run();
-    if (!samePlan) {
-      setPlan(current.plan().unpack());
+    if (machine == null) {
+      machine = new DagRunStateMachine(run.dagId(), run.logicalDate(), current.plan().unpack());
+    } else if (!samePlan) {
+      machine.replacePlan(current.plan().unpack());
     }
-    instances.keySet().removeIf(ref -> !inFlight.contains(ref));
-    states.keySet().removeIf(ref -> !inFlight.contains(ref));
-    poolRecheckAt.clear();
-    poolBackoff.clear();
-    for (TaskInstanceSnapshot ti : current.taskInstances()) {
-      if (inFlight.contains(ti.ref()) || !planTaskIds.contains(ti.ref().taskId())) {
-        continue;
-      }
-      Instant retryAt = ti.state() == TaskState.UP_FOR_RETRY
-          ? RetryDelays.nextRetryAt(run.dagId(), plan.task(ti.ref().taskId()), run.logicalDate(), ti.tryNumber(),
-              ti.endDate() != null ? ti.endDate() : now(), ti.retryDelayOverrideSeconds())
-          : null;
-      record(new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt));
-    }
-    // Expanded mapped tasks with cleared instances are revised before those run, as Airflow's scheduler does.
-    toRevise.clear();
-    instances.forEach((ref, progress) -> {
-      if (ref.mapIndex() >= 0 && progress.state() == TaskState.NONE && !inFlight.contains(ref)) {
-        toRevise.add(ref.taskId());
-      }
-    });
+    machine.adopt(current.taskInstances(), now());
     clearSignalled = Math.min(clearSignalled, run.clearNumber());
   }
 
   /**
    * Airflow's {@code _revise_map_indexes_if_mapped} for a cleared mapped task about to run again: its
-   * instances follow the length its upstreams recorded now (missing map indexes created, those beyond it
-   * removed), through the same idempotent expansion step.
+   * instances follow the length its upstreams recorded now, through the same idempotent expansion step.
    */
   private void reviseMapIndexes(String taskId) {
-    toRevise.remove(taskId);
-    int count = db.expandMappedTask(run, plan.task(taskId), decider.priorityWeight(taskId));
-    if (count < 0) {
-      return;  // an upstream recorded no length: as Airflow, leave the instances as they are
+    int count = db.expandMappedTask(run, machine.plan().task(taskId), machine.priorityWeight(taskId));
+    machine.revised(taskId, count);
+    if (count >= 0) {
+      log.info("Revised cleared mapped task {}: {} task instances", taskId, count);
     }
-    for (TaskInstanceRef ref : List.copyOf(instances.keySet())) {
-      if (ref.taskId().equals(taskId) && ref.mapIndex() >= count && !inFlight.contains(ref)) {
-        record(progressOf(ref).settled(TaskState.REMOVED));
-      }
-    }
-    for (int i = 0; i < count; i++) {
-      TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
-      if (!instances.containsKey(ref)) {
-        record(TaskProgress.notStarted(ref));
-      }
-    }
-    log.info("Revised cleared mapped task {}: {} task instances", taskId, count);
-  }
-
-  private void setPlan(DagPlan newPlan) {
-    plan = newPlan;
-    decider = new DagRunDecider(newPlan);
-    planTaskIds.clear();
-    newPlan.tasks().forEach(task -> planTaskIds.add(task.taskId()));
   }
 
   @Override
@@ -367,24 +303,9 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   @Override
   public OwnedDagRunProgress progress() {
-    Map<String, Integer> counts = new TreeMap<>();
-    instances.values().forEach(p -> counts.merge(p.state().airflowName(), 1, Integer::sum));
-    countTasksWithoutInstances(counts);
-    List<String> running = inFlight.stream().map(ref -> ref.label() + " try " + progressOf(ref).tryNumber()).toList();
+    Map<String, Integer> counts = machine == null ? Map.of() : machine.countsByState();
+    List<String> running = machine == null ? List.of() : machine.triesInFlight();
     return new OwnedDagRunProgress(ContractVersion.CURRENT, request.dagId(), request.runId(), phase, error, counts, running);
-  }
-
-  /** Tasks not yet in {@link #instances} have one instance that has not started. */
-  private void countTasksWithoutInstances(Map<String, Integer> counts) {
-    if (plan == null) {
-      return;
-    }
-    Set<String> known = new TreeSet<>();
-    instances.keySet().forEach(ref -> known.add(ref.taskId()));
-    long missing = plan.tasks().stream().filter(t -> !known.contains(t.taskId())).count();
-    if (missing > 0) {
-      counts.merge(TaskState.NONE.airflowName(), (int) missing, Integer::sum);
-    }
   }
 
   /**
@@ -437,7 +358,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       throw e;
     }
     run = created.run();
-    setPlan(created.plan().unpack());
+    machine = new DagRunStateMachine(run.dagId(), run.logicalDate(), created.plan().unpack());
     return created.queued();
   }
 
@@ -448,75 +369,35 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   }
 
   /** Replaces a mapped task's unexpanded instance by its map indexes (or skips it, for none). */
-  private void expand(DagRunDecider decider, String taskId) {
-    TaskPlan task = plan.task(taskId);
-    int count = db.expandMappedTask(run, task, decider.priorityWeight(taskId));
-    TaskInstanceRef unexpanded = TaskInstanceRef.of(taskId);
-    if (count < 0) {
+  private void expand(String taskId) {
+    int count = db.expandMappedTask(run, machine.plan().task(taskId), machine.priorityWeight(taskId));
+    List<TaskInstanceMark> marks = machine.expanded(taskId, count);
+    if (!marks.isEmpty()) {
       log.warn("{} cannot expand: an upstream it maps over recorded no length; marking it upstream_failed", taskId);
-      db.markTasks(run, List.of(new TaskInstanceMark(unexpanded, TaskState.UPSTREAM_FAILED)));
-      record(progressOf(unexpanded).settled(TaskState.UPSTREAM_FAILED));
-    } else if (count == 0) {
-      record(progressOf(unexpanded).settled(TaskState.SKIPPED));
-    } else {
-      instances.remove(unexpanded);
-      states.remove(unexpanded);
-      for (int i = 0; i < count; i++) {
-        TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
-        record(TaskProgress.notStarted(ref));
-      }
+      db.markTasks(run, marks);
     }
     log.info("Expanded {} into {} task instances", taskId, Math.max(count, 0));
   }
 
-  /** @return whether any task instance changed state (the caller decides again at once) */
-  private boolean queueReadyTasks(List<TaskInstanceRef> newlyReady) {
+  /**
+   * Queues what the state machine asks for and runs each try queued.
+   *
+   * @return whether any task instance changed state (the caller decides again at once)
+   */
+  private boolean queue(List<TaskInstanceRef> ready) {
     Instant now = now();
-    List<AttemptToQueue> wanted = new ArrayList<>();
-    // Tries due for a retry go first: Airflow's scheduler treats them as ready as any other task.
-    instances.forEach((ref, progress) -> {
-      if (progress.state() == TaskState.UP_FOR_RETRY && !progress.retryAt().isAfter(now)) {
-        wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progress.tryNumber() + 1));
-      }
-    });
-    newlyReady.forEach(ref -> wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progressOf(ref).tryNumber() + 1)));
-    wanted.removeIf(a -> {
-      Instant recheck = poolRecheckAt.get(new TaskInstanceRef(a.taskId(), a.mapIndex()));
-      return recheck != null && recheck.isAfter(now);
-    });
-    int capacity = plan.maxActiveTasks() - inFlight.size();
-    if (wanted.isEmpty() || capacity <= 0) {
+    List<AttemptToQueue> wanted = machine.attemptsToQueue(ready, now);
+    if (wanted.isEmpty()) {
       return false;
     }
-    List<QueueResult> results = db.queueAttempts(run, wanted.subList(0, Math.min(capacity, wanted.size())));
-    boolean anyChanged = false;
-    for (QueueResult result : results) {
-      TaskInstanceRef ref = new TaskInstanceRef(result.taskId(), result.mapIndex());
-      switch (result.outcome()) {
-        case QUEUED -> {
-          anyChanged = true;
-          poolRecheckAt.remove(ref);
-          poolBackoff.remove(ref);
-          record(new TaskProgress(ref, TaskState.QUEUED, result.tryNumber(), null));
-          inFlight.add(ref);
-          Async.procedure(this::runTryOrRecordFatal, result);
-        }
-        case NOT_QUEUEABLE -> {
-          // Someone else settled it first (a branch skipped it): take Airflow's word for it.
-          log.info("{} is {} in Airflow's DB; not starting it", ref.label(), result.state().airflowName());
-          record(new TaskProgress(ref, result.state(), result.tryNumber(), null));
-          anyChanged = true;
-        }
-        case POOL_FULL -> {
-          // As Airflow's scheduler: wait for a slot (an admin may also enlarge the pool), checking ever less often.
-          Duration backoff = poolBackoff.getOrDefault(ref, POOL_RECHECK_FIRST);
-          poolRecheckAt.put(ref, now.plus(backoff));
-          Duration next = backoff.multipliedBy(2);
-          poolBackoff.put(ref, next.compareTo(POOL_RECHECK_MAX) > 0 ? POOL_RECHECK_MAX : next);
-        }
-      }
-    }
-    return anyChanged;
+    List<QueueResult> results = db.queueAttempts(run, wanted);
+    results.stream().filter(r -> r.outcome() == QueueResult.Outcome.NOT_QUEUEABLE).forEach(r ->
+        // Someone else settled it first (a branch skipped it): take Airflow's word for it.
+        log.info("{} is {} in Airflow's DB; not starting it", new TaskInstanceRef(r.taskId(), r.mapIndex()).label(),
+            r.state().airflowName()));
+    DagRunStateMachine.Queued queued = machine.queued(results, now);
+    queued.toRun().forEach(result -> Async.procedure(this::runTryOrRecordFatal, result));
+    return queued.statesChanged();
   }
 
   private void runTryOrRecordFatal(QueueResult queued) {
@@ -530,7 +411,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   /** One try: its runner as an activity on the task's queue, then what Airflow's DB says of it. */
   private void runTry(QueueResult queued) {
-    TaskPlan task = plan.task(queued.taskId());
+    TaskPlan task = machine.plan().task(queued.taskId());
     TaskInstanceRef ref = new TaskInstanceRef(queued.taskId(), queued.mapIndex());
     String label = ref.label() + " try " + queued.tryNumber();
     Duration startToClose = task.executionTimeout().map(t -> t.plus(EXECUTION_TIMEOUT_GRACE)).orElse(TRY_WITHOUT_TIMEOUT_LIMIT);
@@ -574,24 +455,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     }
     SettledAttempt settled = db.settleAttempt(run, task.taskId(), queued.mapIndex(), queued.tryNumber(),
         queued.queuedAt(), task.retries());
-    Instant retryAt = settled.state() == TaskState.UP_FOR_RETRY
-        ? RetryDelays.nextRetryAt(run.dagId(), task, run.logicalDate(), settled.tryNumber(), settled.endDate(),
-            settled.retryDelayOverrideSeconds())
-        : null;
-    // (A run cleared onto a DAG version without this task meanwhile no longer counts it.)
-    if (planTaskIds.contains(ref.taskId())) {
-      record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
-    }
-    for (TaskInstanceRef skipped : settled.skipped()) {
-      if (!planTaskIds.contains(skipped.taskId())) {
-        continue;
-      }
-      TaskProgress progress = progressOf(skipped);
-      if (progress.state() == TaskState.NONE) {
-        record(progress.settled(TaskState.SKIPPED));
-      }
-    }
-    inFlight.remove(ref);
+    machine.settled(task, settled);
     changed = true;
   }
 
@@ -602,39 +466,9 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     return phase;
   }
 
-  private TaskProgress progressOf(TaskInstanceRef ref) {
-    TaskProgress progress = instances.get(ref);
-    return progress != null ? progress : TaskProgress.notStarted(ref);
-  }
-
-  private void record(TaskProgress progress) {
-    instances.put(progress.ref(), progress);
-    states.put(progress.ref(), progress.state());
-  }
-
   private boolean continueAsNewDue() {
     return Workflow.getInfo().getHistoryLength() > continueAsNewAfterEvents
         || Workflow.getInfo().isContinueAsNewSuggested();
-  }
-
-  /** Until the earliest retry or pool recheck, or null when nothing waits on a clock. */
-  private Duration untilNextTimer() {
-    Instant next = null;
-    for (TaskProgress progress : instances.values()) {
-      if (progress.state() == TaskState.UP_FOR_RETRY && (next == null || progress.retryAt().isBefore(next))) {
-        next = progress.retryAt();
-      }
-    }
-    for (Instant recheck : poolRecheckAt.values()) {
-      if (next == null || recheck.isBefore(next)) {
-        next = recheck;
-      }
-    }
-    if (next == null) {
-      return null;
-    }
-    Duration wait = Duration.between(now(), next);
-    return wait.isNegative() || wait.isZero() ? Duration.ofMillis(1) : wait;
   }
 
   private static Instant now() {

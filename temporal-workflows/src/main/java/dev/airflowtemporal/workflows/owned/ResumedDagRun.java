@@ -1,6 +1,7 @@
 package dev.airflowtemporal.workflows.owned;
 
 import dev.airflowtemporal.core.dag.PackedPlan;
+import dev.airflowtemporal.core.dag.TaskInstanceSnapshot;
 import java.util.List;
 
 /**

@@ -1,11 +1,10 @@
-package dev.airflowtemporal.workflows.owned;
+package dev.airflowtemporal.core.dag;
 
-import dev.airflowtemporal.core.dag.TaskState;
 import java.time.Instant;
 import java.util.UUID;
 
 /**
- * What {@link DagRunSyncActivities#queueAttempts} did with one {@link AttemptToQueue}.
+ * What the {@code queue_attempts} activity did with one {@link AttemptToQueue}.
  *
  * @param tryNumber the TI's try number now: the requested one when queued
  * @param taskInstanceId the TI's id for this try (Airflow gives every try its own id); null unless queued

@@ -1,4 +1,4 @@
-package dev.airflowtemporal.workflows.owned;
+package dev.airflowtemporal.core.dag;
 
 /**
  * One TaskInstance the workflow wants to start.

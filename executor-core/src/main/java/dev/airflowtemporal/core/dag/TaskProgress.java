@@ -1,7 +1,5 @@
-package dev.airflowtemporal.workflows.owned;
+package dev.airflowtemporal.core.dag;
 
-import dev.airflowtemporal.core.dag.TaskInstanceRef;
-import dev.airflowtemporal.core.dag.TaskState;
 import java.time.Instant;
 
 /**

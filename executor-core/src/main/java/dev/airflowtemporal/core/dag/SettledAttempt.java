@@ -1,12 +1,10 @@
-package dev.airflowtemporal.workflows.owned;
+package dev.airflowtemporal.core.dag;
 
-import dev.airflowtemporal.core.dag.TaskInstanceRef;
-import dev.airflowtemporal.core.dag.TaskState;
 import java.time.Instant;
 import java.util.List;
 
 /**
- * A finished try as Airflow's DB shows it afterwards (see {@link DagRunSyncActivities#settleAttempt}).
+ * A finished try as Airflow's DB shows it afterwards (what the {@code settle_attempt} activity returns).
  *
  * @param state the TI's state: success, failed, up_for_retry or skipped as the runner reported it,
  *     or what the worker set when the runner ended without reporting one

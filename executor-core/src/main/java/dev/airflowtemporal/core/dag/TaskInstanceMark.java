@@ -1,7 +1,5 @@
-package dev.airflowtemporal.workflows.owned;
+package dev.airflowtemporal.core.dag;
 
-import dev.airflowtemporal.core.dag.TaskInstanceRef;
-import dev.airflowtemporal.core.dag.TaskState;
 
 /**
  * A task instance settled without a runner: skipped, upstream_failed or removed by the trigger

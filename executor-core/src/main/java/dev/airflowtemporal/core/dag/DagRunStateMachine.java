@@ -1,0 +1,358 @@
+package dev.airflowtemporal.core.dag;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Where every task instance of one Temporal-owned DagRun stands, and what follows from each event:
+ * the per-run bookkeeping Airflow's scheduler keeps in its DB, kept here for the workflow that drives
+ * the run. Pure and deterministic (no Temporal, no DB, no clock: the caller passes "now"), so a
+ * workflow holds one and replays it exactly.
+ *
+ * <p>It keeps each task instance's state and try number ({@link TaskProgress}), when an up_for_retry
+ * one may run again ({@link RetryDelays}), the pool back-off of instances whose pool was full, the
+ * tries in flight, and which cleared mapped tasks are to be revised before they run again. The driver
+ * asks {@link #nextStep()} what to do ({@link DagRunStep}, from {@link DagRunDecider}'s trigger rules),
+ * carries it out against Airflow's DB, and reports what it found through one method per event:
+ * {@link #marked}, {@link #expanded}, {@link #revised}, {@link #queued}, {@link #settled} (a try's
+ * runner ended and Airflow's DB was read back), {@link #adopt} (the run was read back after a clear).
+ * {@link #untilNextTimer} says how long it may sleep.
+ *
+ * <p><b>Adding a state</b> (all in this class and {@link TaskState}; the driver only carries out
+ * decisions):
+ * <ul>
+ *   <li><i>A state that waits on a clock and then queues the same try again</i> (up_for_reschedule:
+ *       wait until {@code reschedule_date}): let {@link #settled} record it with its due time in
+ *       {@link TaskProgress#retryAt()} (as up_for_retry does), have {@link #attemptsToQueue} ask for it
+ *       once due — at the <em>same</em> try number rather than {@code tryNumber + 1} — and
+ *       {@link #untilNextTimer} count its due time. The {@code queue_attempts} step must then accept it
+ *       as a state to queue from.</li>
+ *   <li><i>A state another Airflow component moves on</i> (deferred: the triggerer sets it scheduled;
+ *       awaiting_input: a human answers): record it in {@link #settled} as waiting; the try stays out of
+ *       {@link #inFlight()} so it holds no slot of max_active_tasks; a periodic read of the TI (a new
+ *       event method beside {@link #settled}) turns it into scheduled, which {@link #attemptsToQueue}
+ *       then queues at the same try.</li>
+ *   <li><i>DAG callbacks</i>: {@link DagRunStep#runState()} is where the run's end is decided; a callback
+ *       to run first is one more field of {@link DagRunStep} for the driver to start before it ends the
+ *       run.</li>
+ *   <li><i>Nested mapping</i> (mapping over a mapped task's output): {@link #expanded} and
+ *       {@link #revised} are where a task's instances appear; per-index upstreams belong to
+ *       {@link DagRunDecider}.</li>
+ * </ul>
+ */
+public final class DagRunStateMachine {
+  /** The first pause before a task whose pool was full is offered to its pool again. */
+  public static final Duration POOL_RECHECK_FIRST = Duration.ofSeconds(1);
+  /** The longest such pause: it doubles from {@link #POOL_RECHECK_FIRST} up to this. */
+  public static final Duration POOL_RECHECK_MAX = Duration.ofSeconds(15);
+
+  private final String dagId;
+  private final OffsetDateTime logicalDate;
+  private DagPlan plan;
+  private DagRunDecider decider;
+  private final Set<String> planTaskIds = new TreeSet<>();
+  /** Every task instance, sorted, so that every iteration is the same on replay. */
+  private final Map<TaskInstanceRef, TaskProgress> instances = new TreeMap<>();
+  /** The state column of {@link #instances}, kept alongside so each decision does not rebuild it. */
+  private final Map<TaskInstanceRef, TaskState> states = new HashMap<>();
+  private final Set<TaskInstanceRef> inFlight = new TreeSet<>();
+  private final Map<TaskInstanceRef, Instant> poolRecheckAt = new TreeMap<>();
+  private final Map<TaskInstanceRef, Duration> poolBackoff = new TreeMap<>();
+  /** Mapped tasks with instances Airflow cleared: their map indexes are revised before those run again. */
+  private final Set<String> toRevise = new TreeSet<>();
+
+  /**
+   * @param logicalDate the run's logical date (null for a run without one): part of a retry delay's jitter
+   */
+  public DagRunStateMachine(String dagId, OffsetDateTime logicalDate, DagPlan plan) {
+    this.dagId = dagId;
+    this.logicalDate = logicalDate;
+    replacePlan(plan);
+  }
+
+  /** The plan the run follows now (another DAG version's after a clear onto it). */
+  public DagPlan plan() {
+    return plan;
+  }
+
+  /** Airflow's {@code priority_weight_total} of a task of the plan (see {@link DagRunDecider#priorityWeight}). */
+  public int priorityWeight(String taskId) {
+    return decider.priorityWeight(taskId);
+  }
+
+  /** Follows another DAG version from now on (a run cleared onto it); instances are then {@link #adopt}ed. */
+  public void replacePlan(DagPlan newPlan) {
+    plan = newPlan;
+    decider = new DagRunDecider(newPlan);
+    planTaskIds.clear();
+    newPlan.tasks().forEach(task -> planTaskIds.add(task.taskId()));
+  }
+
+  /** Takes the task instances a run carried over continue-as-new (nothing is in flight then). */
+  public void restore(List<TaskProgress> carried) {
+    carried.forEach(this::record);
+  }
+
+  /** Every task instance as it stands, for continue-as-new. */
+  public List<TaskProgress> carried() {
+    return List.copyOf(instances.values());
+  }
+
+  /** A task instance as it stands; one not yet known has not started. */
+  public TaskProgress progressOf(TaskInstanceRef ref) {
+    TaskProgress progress = instances.get(ref);
+    return progress != null ? progress : TaskProgress.notStarted(ref);
+  }
+
+  /** The task instances whose tries run now, in order. */
+  public List<TaskInstanceRef> inFlight() {
+    return List.copyOf(inFlight);
+  }
+
+  public boolean nothingInFlight() {
+    return inFlight.isEmpty();
+  }
+
+  /** What to do next (see {@link DagRunStep} for the order to do it in). */
+  public DagRunStep nextStep() {
+    DagRunDecisions decisions = decider.decide(states);
+    List<TaskInstanceMark> marks = new ArrayList<>();
+    decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
+    // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
+    decisions.start().stream().filter(ref -> plan.task(ref.taskId()).succeedsWithoutRunning())
+        .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
+    List<TaskInstanceRef> ready = decisions.start().stream()
+        .filter(ref -> !plan.task(ref.taskId()).succeedsWithoutRunning()).toList();
+    // A cleared mapped task is about to run again: its upstreams may have recorded another length since.
+    List<String> revise = ready.stream().map(TaskInstanceRef::taskId).filter(toRevise::contains).distinct().toList();
+    return new DagRunStep(marks, decisions.runState(), decisions.expand(), revise, ready);
+  }
+
+  /** The marks of a {@link DagRunStep} are written: an EmptyOperator's success counts as its first try. */
+  public void marked(List<TaskInstanceMark> marks) {
+    marks.forEach(mark -> record(new TaskProgress(mark.ref(), mark.state(),
+        progressOf(mark.ref()).tryNumber() + (mark.state() == TaskState.SUCCESS ? 1 : 0), null)));
+  }
+
+  /**
+   * A mapped task was expanded into {@code count} instances (none: it is skipped), replacing its
+   * unexpanded one; -1 when an upstream it maps over recorded no length, so it cannot run.
+   *
+   * @return marks the driver is to write: upstream_failed for the unexpanded instance when it cannot run
+   */
+  public List<TaskInstanceMark> expanded(String taskId, int count) {
+    TaskInstanceRef unexpanded = TaskInstanceRef.of(taskId);
+    if (count < 0) {
+      record(progressOf(unexpanded).settled(TaskState.UPSTREAM_FAILED));
+      return List.of(new TaskInstanceMark(unexpanded, TaskState.UPSTREAM_FAILED));
+    }
+    if (count == 0) {
+      record(progressOf(unexpanded).settled(TaskState.SKIPPED));
+    } else {
+      instances.remove(unexpanded);
+      states.remove(unexpanded);
+      for (int i = 0; i < count; i++) {
+        record(TaskProgress.notStarted(new TaskInstanceRef(taskId, i)));
+      }
+    }
+    return List.of();
+  }
+
+  /**
+   * A cleared mapped task was revised to the {@code count} its upstreams recorded now: instances at or
+   * beyond it are removed, missing ones are created. -1 (an upstream recorded no length) leaves them as
+   * they are, as Airflow does.
+   */
+  public void revised(String taskId, int count) {
+    toRevise.remove(taskId);
+    if (count < 0) {
+      return;
+    }
+    for (TaskInstanceRef ref : List.copyOf(instances.keySet())) {
+      if (ref.taskId().equals(taskId) && ref.mapIndex() >= count && !inFlight.contains(ref)) {
+        record(progressOf(ref).settled(TaskState.REMOVED));
+      }
+    }
+    for (int i = 0; i < count; i++) {
+      TaskInstanceRef ref = new TaskInstanceRef(taskId, i);
+      if (!instances.containsKey(ref)) {
+        record(TaskProgress.notStarted(ref));
+      }
+    }
+  }
+
+  /**
+   * The tries to queue now, in order: those due for a retry first (Airflow's scheduler treats them as
+   * ready as any other task), then {@code ready}; none whose pool back-off has not run out; no more
+   * than the DAG's max_active_tasks leave room for beside the tries in flight.
+   *
+   * @param ready {@link DagRunStep#ready()}
+   */
+  public List<AttemptToQueue> attemptsToQueue(List<TaskInstanceRef> ready, Instant now) {
+    List<AttemptToQueue> wanted = new ArrayList<>();
+    instances.forEach((ref, progress) -> {
+      if (progress.state() == TaskState.UP_FOR_RETRY && !progress.retryAt().isAfter(now)) {
+        wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progress.tryNumber() + 1));
+      }
+    });
+    ready.forEach(ref -> wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progressOf(ref).tryNumber() + 1)));
+    wanted.removeIf(a -> {
+      Instant recheck = poolRecheckAt.get(new TaskInstanceRef(a.taskId(), a.mapIndex()));
+      return recheck != null && recheck.isAfter(now);
+    });
+    int capacity = plan.maxActiveTasks() - inFlight.size();
+    if (wanted.isEmpty() || capacity <= 0) {
+      return List.of();
+    }
+    return List.copyOf(wanted.subList(0, Math.min(capacity, wanted.size())));
+  }
+
+  /**
+   * What queueing did to the tries asked for.
+   *
+   * @param toRun the tries now queued, in order: the driver runs each, then reports it {@link #settled}
+   * @param statesChanged whether any task instance changed state (then the run is decided again at once)
+   */
+  public record Queued(List<QueueResult> toRun, boolean statesChanged) {}
+
+  /**
+   * The answers to {@link #attemptsToQueue}: a queued try is in flight; one Airflow settled first (a branch
+   * skipped it) takes Airflow's state; one whose pool was full waits, as Airflow's scheduler leaves it
+   * scheduled, and is offered again ever less often (an admin may also enlarge the pool).
+   */
+  public Queued queued(List<QueueResult> results, Instant now) {
+    List<QueueResult> toRun = new ArrayList<>();
+    boolean changed = false;
+    for (QueueResult result : results) {
+      TaskInstanceRef ref = new TaskInstanceRef(result.taskId(), result.mapIndex());
+      switch (result.outcome()) {
+        case QUEUED -> {
+          changed = true;
+          poolRecheckAt.remove(ref);
+          poolBackoff.remove(ref);
+          record(new TaskProgress(ref, TaskState.QUEUED, result.tryNumber(), null));
+          inFlight.add(ref);
+          toRun.add(result);
+        }
+        case NOT_QUEUEABLE -> {
+          record(new TaskProgress(ref, result.state(), result.tryNumber(), null));
+          changed = true;
+        }
+        case POOL_FULL -> {
+          Duration backoff = poolBackoff.getOrDefault(ref, POOL_RECHECK_FIRST);
+          poolRecheckAt.put(ref, now.plus(backoff));
+          Duration next = backoff.multipliedBy(2);
+          poolBackoff.put(ref, next.compareTo(POOL_RECHECK_MAX) > 0 ? POOL_RECHECK_MAX : next);
+        }
+      }
+    }
+    return new Queued(List.copyOf(toRun), changed);
+  }
+
+  /**
+   * A try's runner ended and Airflow's DB was read back: the instance takes the state found (with its
+   * retry time for up_for_retry), instances the try skipped (branching, short-circuit) that had not
+   * started are skipped, and the try is no longer in flight. An instance of a task the plan no longer
+   * has (the run was cleared onto a DAG version without it meanwhile) no longer counts.
+   *
+   * @param task the task as the try started it (its retry delay applies)
+   */
+  public void settled(TaskPlan task, SettledAttempt settled) {
+    Instant retryAt = settled.state() == TaskState.UP_FOR_RETRY
+        ? RetryDelays.nextRetryAt(dagId, task, logicalDate, settled.tryNumber(), settled.endDate(),
+            settled.retryDelayOverrideSeconds())
+        : null;
+    TaskInstanceRef ref = settled.ref();
+    if (planTaskIds.contains(ref.taskId())) {
+      record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
+    }
+    for (TaskInstanceRef skipped : settled.skipped()) {
+      if (planTaskIds.contains(skipped.taskId()) && progressOf(skipped).state() == TaskState.NONE) {
+        record(progressOf(skipped).settled(TaskState.SKIPPED));
+      }
+    }
+    inFlight.remove(ref);
+  }
+
+  /**
+   * The run was read back from Airflow's DB (resumed, or cleared while this workflow drove it): every
+   * instance not in flight takes the state read (tries in flight settle when their runners end), pool
+   * back-offs start over, and expanded mapped tasks with cleared instances are to be revised before
+   * those run, as Airflow's scheduler does. Call {@link #replacePlan} first when the DAG version changed.
+   *
+   * @param now the base of a retry delay for an up_for_retry instance without an end date
+   */
+  public void adopt(List<TaskInstanceSnapshot> read, Instant now) {
+    instances.keySet().removeIf(ref -> !inFlight.contains(ref));
+    states.keySet().removeIf(ref -> !inFlight.contains(ref));
+    poolRecheckAt.clear();
+    poolBackoff.clear();
+    for (TaskInstanceSnapshot ti : read) {
+      if (inFlight.contains(ti.ref()) || !planTaskIds.contains(ti.ref().taskId())) {
+        continue;
+      }
+      Instant retryAt = ti.state() == TaskState.UP_FOR_RETRY
+          ? RetryDelays.nextRetryAt(dagId, plan.task(ti.ref().taskId()), logicalDate, ti.tryNumber(),
+              ti.endDate() != null ? ti.endDate() : now, ti.retryDelayOverrideSeconds())
+          : null;
+      record(new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt));
+    }
+    toRevise.clear();
+    instances.forEach((ref, progress) -> {
+      if (ref.mapIndex() >= 0 && progress.state() == TaskState.NONE && !inFlight.contains(ref)) {
+        toRevise.add(ref.taskId());
+      }
+    });
+  }
+
+  /** Until the earliest retry or pool recheck (at least 1 ms), or null when nothing waits on a clock. */
+  public Duration untilNextTimer(Instant now) {
+    Instant next = null;
+    for (TaskProgress progress : instances.values()) {
+      if (progress.state() == TaskState.UP_FOR_RETRY && (next == null || progress.retryAt().isBefore(next))) {
+        next = progress.retryAt();
+      }
+    }
+    for (Instant recheck : poolRecheckAt.values()) {
+      if (next == null || recheck.isBefore(next)) {
+        next = recheck;
+      }
+    }
+    if (next == null) {
+      return null;
+    }
+    Duration wait = Duration.between(now, next);
+    return wait.isNegative() || wait.isZero() ? Duration.ofMillis(1) : wait;
+  }
+
+  /** How many task instances are in each state (by Airflow's name); a task with none yet counts one None. */
+  public Map<String, Integer> countsByState() {
+    Map<String, Integer> counts = new TreeMap<>();
+    instances.values().forEach(p -> counts.merge(p.state().airflowName(), 1, Integer::sum));
+    Set<String> known = new TreeSet<>();
+    instances.keySet().forEach(ref -> known.add(ref.taskId()));
+    long missing = plan.tasks().stream().filter(t -> !known.contains(t.taskId())).count();
+    if (missing > 0) {
+      counts.merge(TaskState.NONE.airflowName(), (int) missing, Integer::sum);
+    }
+    return counts;
+  }
+
+  /** The tries in flight, as {@code task[3] try 2}. */
+  public List<String> triesInFlight() {
+    return inFlight.stream().map(ref -> ref.label() + " try " + progressOf(ref).tryNumber()).toList();
+  }
+
+  private void record(TaskProgress progress) {
+    instances.put(progress.ref(), progress);
+    states.put(progress.ref(), progress.state());
+  }
+}

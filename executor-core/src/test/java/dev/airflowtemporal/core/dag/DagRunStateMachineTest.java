@@ -1,0 +1,227 @@
+package dev.airflowtemporal.core.dag;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
+import java.util.stream.Stream;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The owned run's state machine, one row per rule: given where the task instances stand (and which
+ * tries are in flight), an event gives this answer and leaves the instances so.
+ *
+ * <p>The DAG: {@code extract} (2 retries, 10 s apart) feeds {@code transform}, the plain EmptyOperator
+ * {@code noop}, and {@code fan}, mapped over extract's output; max_active_tasks 2.
+ */
+class DagRunStateMachineTest {
+  private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
+  private static final UUID TI_ID = UUID.fromString("0190a1b2-0000-7000-8000-000000000001");
+
+  /** One rule: where the instances stand (label=state/try, * for a try in flight), the event, its answer, after. */
+  record Case(String rule, List<String> given, Function<DagRunStateMachine, Object> event, Object answer,
+              List<String> after) {
+    @Override
+    public String toString() {
+      return rule;
+    }
+  }
+
+  static Stream<Case> rules() {
+    return Stream.of(
+        new Case("a fresh run starts its root", List.of(), DagRunStateMachine::nextStep,
+            step(List.of(), Optional.empty(), List.of(), List.of(), List.of(ref("extract"))), List.of()),
+        new Case("a success readies its downstreams, marks the EmptyOperator success and expands the mapped task",
+            List.of("extract=success/1"), DagRunStateMachine::nextStep,
+            step(List.of(mark("noop", TaskState.SUCCESS)), Optional.empty(), List.of("fan"), List.of(),
+                List.of(ref("transform"))), List.of("extract=success/1")),
+        new Case("a failure without retries left marks downstreams upstream_failed and fails the run",
+            List.of("extract=failed/3"), DagRunStateMachine::nextStep,
+            step(List.of(mark("transform", TaskState.UPSTREAM_FAILED), mark("noop", TaskState.UPSTREAM_FAILED),
+                mark("fan", TaskState.UPSTREAM_FAILED)), Optional.of(TaskState.FAILED), List.of(), List.of(), List.of()),
+            List.of("extract=failed/3")),
+        new Case("a try in flight is waited for", List.of("extract=running/1*"), DagRunStateMachine::nextStep,
+            step(List.of(), Optional.empty(), List.of(), List.of(), List.of()), List.of("extract=running/1*")),
+        new Case("an EmptyOperator marked success counts its first try", List.of("extract=success/1"),
+            m -> { m.marked(List.of(mark("noop", TaskState.SUCCESS))); return null; }, null,
+            List.of("extract=success/1", "noop=success/1")),
+        new Case("a trigger-rule mark keeps the try number", List.of("extract=failed/1"),
+            m -> { m.marked(List.of(mark("transform", TaskState.UPSTREAM_FAILED))); return null; }, null,
+            List.of("extract=failed/1", "transform=upstream_failed/0")),
+        new Case("an expansion replaces the unexpanded instance by its map indexes", List.of("extract=success/1"),
+            m -> m.expanded("fan", 3), List.of(),
+            List.of("extract=success/1", "fan[0]=none/0", "fan[1]=none/0", "fan[2]=none/0")),
+        new Case("an expansion into nothing skips the task", List.of("extract=success/1"),
+            m -> m.expanded("fan", 0), List.of(), List.of("extract=success/1", "fan=skipped/0")),
+        new Case("a task whose upstream recorded no length is to be marked upstream_failed",
+            List.of("extract=success/1"), m -> m.expanded("fan", -1),
+            List.of(mark("fan", TaskState.UPSTREAM_FAILED)), List.of("extract=success/1", "fan=upstream_failed/0")),
+        new Case("retries due go first, then ready tasks, within max_active_tasks",
+            List.of("extract=success/1", "fan[0]=up_for_retry/1@-1", "fan[1]=up_for_retry/1@+5"),
+            m -> m.attemptsToQueue(List.of(ref("transform"), ref("noop")), NOW),
+            List.of(new AttemptToQueue("fan", 0, 2), new AttemptToQueue("transform", -1, 1)),
+            List.of("extract=success/1", "fan[0]=up_for_retry/1", "fan[1]=up_for_retry/1")),
+        new Case("no room beside the tries in flight queues nothing",
+            List.of("extract=success/1", "fan[0]=running/1*", "fan[1]=queued/1*"),
+            m -> m.attemptsToQueue(List.of(ref("transform")), NOW), List.of(),
+            List.of("extract=success/1", "fan[0]=running/1*", "fan[1]=queued/1*")),
+        new Case("a queued try is in flight and decides again", List.of("extract=none/0"),
+            m -> m.queued(List.of(QueueResult.queued(new AttemptToQueue("extract", -1, 1), TI_ID, NOW)), NOW),
+            new DagRunStateMachine.Queued(List.of(QueueResult.queued(new AttemptToQueue("extract", -1, 1), TI_ID, NOW)),
+                true),
+            List.of("extract=queued/1*")),
+        new Case("a try Airflow settled first takes Airflow's state", List.of("extract=success/1"),
+            m -> m.queued(List.of(QueueResult.notQueueable(new AttemptToQueue("transform", -1, 1), TaskState.SKIPPED, 0)),
+                NOW), new DagRunStateMachine.Queued(List.of(), true),
+            List.of("extract=success/1", "transform=skipped/0")),
+        new Case("a full pool backs off 1 s, then 2 s, and the run sleeps until then", List.of(),
+            m -> {
+              m.queued(List.of(QueueResult.poolFull(new AttemptToQueue("extract", -1, 1))), NOW);
+              Duration first = m.untilNextTimer(NOW);
+              List<AttemptToQueue> meanwhile = m.attemptsToQueue(List.of(ref("extract")), NOW.plusMillis(999));
+              m.queued(List.of(QueueResult.poolFull(new AttemptToQueue("extract", -1, 1))), NOW.plusSeconds(1));
+              return List.of(first, meanwhile, m.untilNextTimer(NOW.plusSeconds(1)));
+            }, List.of(Duration.ofSeconds(1), List.of(), Duration.ofSeconds(2)), List.of()),
+        new Case("a try that may retry waits its retry delay from its end", List.of("extract=running/1*"),
+            m -> {
+              m.settled(m.plan().task("extract"), settled("extract", 1, TaskState.UP_FOR_RETRY));
+              return m.untilNextTimer(NOW);
+            }, Duration.ofSeconds(10), List.of("extract=up_for_retry/1")),
+        new Case("a try that skipped branches skips those not started",
+            List.of("extract=running/1*", "transform=none/0", "noop=success/1"),
+            m -> {
+              m.settled(m.plan().task("extract"), new SettledAttempt(ref("extract"), 1, TaskState.SUCCESS, NOW, null,
+                  List.of(ref("transform"), ref("noop"))));
+              return m.nothingInFlight();
+            }, true, List.of("extract=success/1", "noop=success/1", "transform=skipped/0")),
+        new Case("a read-back after a clear keeps tries in flight and sets retry times from end dates",
+            List.of("extract=running/2*", "transform=success/1"),
+            m -> {
+              m.adopt(List.of(snapshot("extract", TaskState.NONE, 1), snapshot("transform", TaskState.UP_FOR_RETRY, 1)),
+                  NOW);
+              return m.untilNextTimer(NOW);
+            }, Duration.ofSeconds(10), List.of("extract=running/2*", "transform=up_for_retry/1")),
+        new Case("a cleared mapped task is revised before its instances run again",
+            List.of("extract=success/1", "fan[0]=success/1", "fan[1]=success/1"),
+            m -> {
+              m.adopt(List.of(snapshot("extract", TaskState.SUCCESS, 1), snapshot("fan", 0, TaskState.NONE, 1),
+                  snapshot("fan", 1, TaskState.SUCCESS, 1), snapshot("noop", TaskState.SUCCESS, 1),
+                  snapshot("transform", TaskState.SUCCESS, 1)), NOW);
+              return m.nextStep().revise();
+            }, List.of("fan"),
+            List.of("extract=success/1", "fan[0]=none/1", "fan[1]=success/1", "noop=success/1", "transform=success/1")),
+        new Case("a revision to more instances creates the missing ones",
+            List.of("extract=success/1", "fan[0]=none/1", "fan[1]=success/1"),
+            m -> { m.revised("fan", 3); return null; }, null,
+            List.of("extract=success/1", "fan[0]=none/1", "fan[1]=success/1", "fan[2]=none/0")),
+        new Case("a revision to fewer instances removes the rest",
+            List.of("extract=success/1", "fan[0]=none/1", "fan[1]=success/1", "fan[2]=none/0"),
+            m -> {
+              m.revised("fan", 2);
+              return m.countsByState();
+            }, Map.of("success", 2, "none", 3, "removed", 1),
+            List.of("extract=success/1", "fan[0]=none/1", "fan[1]=success/1", "fan[2]=removed/0")),
+        new Case("nothing waiting on a clock sleeps until an event", List.of("extract=running/1*"),
+            m -> m.untilNextTimer(NOW), null, List.of("extract=running/1*")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("rules")
+  void eachEventGivesAirflowsAnswerAndLeavesTheInstancesSo(Case rule) {
+    DagRunStateMachine machine = given(rule.given());
+    assertThat(rule.event().apply(machine)).isEqualTo(rule.answer());
+    assertThat(describe(machine)).containsExactlyElementsOf(rule.after());
+  }
+
+  /** Builds the machine: restored states, with tries marked * queued through the machine so they are in flight. */
+  private static DagRunStateMachine given(List<String> instances) {
+    DagRunStateMachine machine = new DagRunStateMachine("etl", OffsetDateTime.of(2026, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC),
+        plan());
+    List<TaskProgress> restored = new ArrayList<>();
+    List<QueueResult> inFlight = new ArrayList<>();
+    for (String spec : instances) {
+      String[] labelRest = spec.replace("*", "").split("=");
+      String[] stateTry = labelRest[1].split("@")[0].split("/");
+      TaskInstanceRef ref = parseRef(labelRest[0]);
+      TaskState state = Arrays.stream(TaskState.values()).filter(s -> s.airflowName().equals(stateTry[0])).findFirst()
+          .orElseThrow();
+      int tryNumber = Integer.parseInt(stateTry[1]);
+      Instant retryAt = labelRest[1].contains("@") ? NOW.plusSeconds(Long.parseLong(labelRest[1].split("@")[1])) : null;
+      restored.add(new TaskProgress(ref, state, tryNumber, retryAt));
+      if (spec.endsWith("*")) {
+        inFlight.add(new QueueResult(ref.taskId(), ref.mapIndex(), QueueResult.Outcome.QUEUED, tryNumber, TI_ID, NOW,
+            TaskState.QUEUED));
+      }
+    }
+    machine.restore(restored);
+    machine.queued(inFlight, NOW);
+    machine.restore(restored);  // the states as given (queueing made them queued)
+    return machine;
+  }
+
+  /** label=state/try, * when in flight, in task and map index order. */
+  private static List<String> describe(DagRunStateMachine machine) {
+    Map<TaskInstanceRef, String> described = new TreeMap<>();
+    machine.carried().forEach(p -> described.put(p.ref(), p.ref().label() + "=" + p.state().airflowName() + "/"
+        + p.tryNumber() + (machine.inFlight().contains(p.ref()) ? "*" : "")));
+    return List.copyOf(described.values());
+  }
+
+  private static TaskInstanceRef parseRef(String label) {
+    int bracket = label.indexOf('[');
+    return bracket < 0 ? ref(label)
+        : new TaskInstanceRef(label.substring(0, bracket), Integer.parseInt(label.substring(bracket + 1, label.length() - 1)));
+  }
+
+  private static DagRunStep step(List<TaskInstanceMark> marks, Optional<TaskState> runState, List<String> expand,
+                                 List<String> revise, List<TaskInstanceRef> ready) {
+    return new DagRunStep(marks, runState, expand, revise, ready);
+  }
+
+  private static TaskInstanceMark mark(String taskId, TaskState state) {
+    return new TaskInstanceMark(ref(taskId), state);
+  }
+
+  private static TaskInstanceRef ref(String taskId) {
+    return TaskInstanceRef.of(taskId);
+  }
+
+  private static SettledAttempt settled(String taskId, int tryNumber, TaskState state) {
+    return new SettledAttempt(ref(taskId), tryNumber, state, NOW, null, List.of());
+  }
+
+  private static TaskInstanceSnapshot snapshot(String taskId, TaskState state, int tryNumber) {
+    return snapshot(taskId, TaskInstanceRef.UNMAPPED, state, tryNumber);
+  }
+
+  private static TaskInstanceSnapshot snapshot(String taskId, int mapIndex, TaskState state, int tryNumber) {
+    return new TaskInstanceSnapshot(new TaskInstanceRef(taskId, mapIndex), state, tryNumber, NOW, null);
+  }
+
+  private static DagPlan plan() {
+    return new DagPlan("etl", new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()), 2, List.of(
+        task("extract", List.of(), List.of("fan", "noop", "transform"), 2, Optional.empty(), false),
+        task("transform", List.of("extract"), List.of(), 0, Optional.empty(), false),
+        task("noop", List.of("extract"), List.of(), 0, Optional.empty(), true),
+        task("fan", List.of("extract"), List.of(), 0, Optional.of(new ExpandInput(List.of(), List.of("extract"))),
+            false)));
+  }
+
+  private static TaskPlan task(String taskId, List<String> upstreams, List<String> downstreams, int retries,
+                               Optional<ExpandInput> expandInput, boolean empty) {
+    return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams,
+        downstreams, TriggerRule.ALL_SUCCESS, retries, Duration.ofSeconds(10), 0, Optional.empty(), Optional.empty(),
+        "default_pool", 1, "default", 1, "downstream", Optional.empty(), expandInput, false, false, false, empty);
+  }
+}
