@@ -1,31 +1,31 @@
 package dev.airflowtemporal.dbsync;
 
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
 import java.util.UUID;
 
-/** What {@link TaskInstances#queue} did with one {@link QueueRequest}. */
+/** What {@link TaskInstances#queue} did with one attempt asked for, with the pool's figures when it was full. */
 public sealed interface QueueResult {
-  TaskInstanceKey task();
+  TaskInstanceRef task();
 
   /**
    * The attempt is queued (now, or by an earlier call with the same request) or has started since.
    *
    * @param id the {@code task_instance.id} the runner's workload must carry
    */
-  record Queued(TaskInstanceKey task, UUID id, int tryNumber) implements QueueResult {}
+  record Queued(TaskInstanceRef task, UUID id, int tryNumber) implements QueueResult {}
 
   /**
    * The pool has fewer open slots than the task needs; the TaskInstance was left as it was. When
    * {@code requiredSlots} exceeds {@code totalSlots} it can never run in this pool.
    */
-  record PoolFull(TaskInstanceKey task, String pool, int requiredSlots, long openSlots, int totalSlots)
+  record PoolFull(TaskInstanceRef task, String pool, int requiredSlots, long openSlots, int totalSlots)
       implements QueueResult {}
 
   /**
    * The TaskInstance is in neither the state the request starts from (None or up_for_retry, one try
    * before the expected) nor the one it leads to: e.g. a branch skipped it, or another try runs.
    * Nothing changed.
-   *
-   * @param state Airflow's state, or {@link TaskInstances#NO_STATE}
    */
-  record NotQueueable(TaskInstanceKey task, String state, int tryNumber) implements QueueResult {}
+  record NotQueueable(TaskInstanceRef task, TaskState state, int tryNumber) implements QueueResult {}
 }

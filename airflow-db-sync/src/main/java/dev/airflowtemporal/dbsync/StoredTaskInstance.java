@@ -1,5 +1,7 @@
 package dev.airflowtemporal.dbsync;
 
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -8,10 +10,9 @@ import java.util.UUID;
  * Airflow cleared some of them).
  *
  * @param id the current try's {@code task_instance.id}, which {@link TaskInstances#transition} takes
- * @param state Airflow's state, or {@link TaskInstances#NO_STATE}
  * @param maxTries {@code max_tries}: a clear raises it to try_number + retries, so a cleared task gets
  *     its retries again
  * @param retryDelayOverrideSeconds for up_for_retry: the delay a RetryPolicy chose, or null
  */
-public record StoredTaskInstance(UUID id, TaskInstanceKey key, String state, int tryNumber, int maxTries, Instant endDate,
-                                 Double retryDelayOverrideSeconds) {}
+public record StoredTaskInstance(UUID id, TaskInstanceRef ref, TaskState state, int tryNumber, int maxTries,
+                                 Instant endDate, Double retryDelayOverrideSeconds) {}

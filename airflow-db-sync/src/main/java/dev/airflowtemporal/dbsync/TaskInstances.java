@@ -1,11 +1,14 @@
 package dev.airflowtemporal.dbsync;
 
 import com.github.f4b6a3.uuid.UuidCreator;
+import dev.airflowtemporal.core.dag.AttemptToQueue;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
 import jakarta.persistence.LockModeType;
 import jakarta.persistence.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,9 +28,6 @@ import org.hibernate.query.SelectionQuery;
  * activity retried after a crash neither duplicates nor regresses a row.
  */
 public final class TaskInstances {
-  /** Airflow's state None (SQL NULL): created, not yet scheduled. Same name as core's {@code TaskState.NONE}. */
-  public static final String NO_STATE = "none";
-
   /** RFC 9562 UUIDv7, as Airflow's {@code uuid6.uuid7}: ids sort by creation. */
   public static final Supplier<UUID> UUID_V7 = UuidCreator::getTimeOrderedEpoch;
 
@@ -35,19 +35,12 @@ public final class TaskInstances {
    * The states a TaskInstance is settled in without running it ({@link #markAll}): those of the
    * trigger rules, and success for a plain EmptyOperator.
    */
-  private static final Set<String> SETTLED_WITHOUT_RUNNING = Set.of("skipped", "upstream_failed", "removed", "success");
+  private static final Set<TaskState> SETTLED_WITHOUT_RUNNING =
+      EnumSet.of(TaskState.SKIPPED, TaskState.UPSTREAM_FAILED, TaskState.REMOVED, TaskState.SUCCESS);
 
-  /** Airflow's {@code State.unfinished}, less None (SQL NULL). */
-  private static final List<String> UNFINISHED = List.of("scheduled", "queued", "running", "restarting",
-      "up_for_retry", "up_for_reschedule", "deferred", "awaiting_input");
-
-  private static final Comparator<TaskInstanceKey> KEY_ORDER =
-      Comparator.comparing(TaskInstanceKey::taskId).thenComparingInt(TaskInstanceKey::mapIndex);
-
-  /** Airflow 3.3's {@code TaskInstanceState} values, plus {@link #NO_STATE}. */
-  static final Set<String> STATES = Set.of(NO_STATE, "removed", "scheduled", "queued", "running", "success",
-      "restarting", "failed", "up_for_retry", "up_for_reschedule", "upstream_failed", "skipped", "deferred",
-      "awaiting_input");
+  /** Airflow's {@code State.unfinished} as stored, less None (SQL NULL). */
+  private static final List<String> UNFINISHED = TaskState.UNFINISHED.stream().filter(s -> s != TaskState.NONE)
+      .map(TaskState::airflowName).toList();
 
   private static final String TRANSITION = """
       update task_instance set
@@ -203,27 +196,30 @@ public final class TaskInstances {
    *     or is requested twice
    * @throws DagRunClearedException when Airflow cleared the run since then; nothing was queued
    */
-  public List<QueueResult> queue(DagRunKey run, int clearNumber, List<QueueRequest> requests) {
+  public List<QueueResult> queue(DagRunKey run, int clearNumber, List<AttemptToQueue> requests) {
     if (requests.isEmpty()) {
       return List.of();
     }
-    if (requests.stream().map(QueueRequest::task).distinct().count() < requests.size()) {
+    if (requests.stream().map(r -> new TaskInstanceRef(r.taskId(), r.mapIndex())).distinct().count() < requests.size()) {
       throw new IllegalArgumentException("each TaskInstance can be queued once per call: " + requests);
     }
+    requests.stream().filter(r -> r.tryNumber() < 1).findFirst().ifPresent(r -> {
+      throw new IllegalArgumentException("tries are numbered from 1, got " + r);
+    });
     Instant now = DagRuns.now();
-    List<String> taskIds = requests.stream().map(r -> r.task().taskId()).distinct().toList();
+    List<String> taskIds = requests.stream().map(AttemptToQueue::taskId).distinct().toList();
     return sessionFactory.fromTransaction(session -> {
       Map<String, PoolUsage> pools = lockPools(session, run, taskIds);
       List<QueueResult> results = new ArrayList<>();
-      for (QueueRequest request : requests) {
-        TaskInstanceKey key = request.task();
+      for (AttemptToQueue request : requests) {
+        TaskInstanceRef key = new TaskInstanceRef(request.taskId(), request.mapIndex());
         TaskInstanceRow ti = lockExisting(session, run, key);
-        int fromTry = request.expectedTryNumber() - 1;
+        int fromTry = request.tryNumber() - 1;
         boolean startable = (ti.state == null || ti.state.equals("up_for_retry")) && ti.tryNumber == fromTry;
         if (!startable) {
-          results.add(ti.state != null && ti.tryNumber == request.expectedTryNumber()
+          results.add(ti.state != null && ti.tryNumber == request.tryNumber()
               ? new QueueResult.Queued(key, ti.id, ti.tryNumber)
-              : new QueueResult.NotQueueable(key, stateName(ti.state), ti.tryNumber));
+              : new QueueResult.NotQueueable(key, TaskState.fromAirflow(ti.state), ti.tryNumber));
           continue;
         }
         PoolUsage pool = pools.get(ti.pool);
@@ -240,7 +236,7 @@ public final class TaskInstances {
             .setParameter("fromTry", fromTry, Integer.class)
             .executeUpdate();
         pool.take(ti.poolSlots);
-        results.add(new QueueResult.Queued(key, ti.id, request.expectedTryNumber()));
+        results.add(new QueueResult.Queued(key, ti.id, request.tryNumber()));
       }
       DagRuns.requireClearNumber(session, run, clearNumber);
       return results;
@@ -258,10 +254,10 @@ public final class TaskInstances {
    * @throws IllegalArgumentException when the TaskInstance does not exist
    */
   public AttemptReadBack readBack(DagRunKey run, String taskId, int mapIndex, Instant since) {
-    TaskInstanceKey key = new TaskInstanceKey(taskId, mapIndex);
+    TaskInstanceRef key = new TaskInstanceRef(taskId, mapIndex);
     return sessionFactory.fromTransaction(session -> {
       TaskInstanceRow ti = findExisting(session, run, key);
-      List<TaskInstanceKey> skipped = session.createSelectionQuery("""
+      List<TaskInstanceRef> skipped = session.createSelectionQuery("""
               select t.taskId, t.mapIndex from TaskInstanceRow t
               where t.dagId = :dagId and t.runId = :runId and t.state = 'skipped' and t.updatedAt >= :since
                 and not (t.taskId = :taskId and t.mapIndex = :mapIndex)
@@ -272,9 +268,9 @@ public final class TaskInstances {
           .setParameter("taskId", taskId)
           .setParameter("mapIndex", mapIndex)
           .getResultList().stream()
-          .map(row -> new TaskInstanceKey((String) row[0], (Integer) row[1]))
+          .map(row -> new TaskInstanceRef((String) row[0], (Integer) row[1]))
           .toList();
-      return new AttemptReadBack(ti.id, stateName(ti.state), ti.tryNumber, ti.startDate, ti.endDate,
+      return new AttemptReadBack(ti.id, TaskState.fromAirflow(ti.state), ti.tryNumber, ti.startDate, ti.endDate,
           ti.retryDelayOverride, skipped);
     });
   }
@@ -367,20 +363,20 @@ public final class TaskInstances {
    * @return how many changed
    * @throws DagRunClearedException when Airflow cleared the run since then; nothing was marked
    */
-  public int markAll(DagRunKey run, int clearNumber, Map<TaskInstanceKey, String> states) {
+  public int markAll(DagRunKey run, int clearNumber, Map<TaskInstanceRef, TaskState> states) {
     states.values().forEach(state -> {
       if (!SETTLED_WITHOUT_RUNNING.contains(state)) {
-        throw new IllegalArgumentException("markAll settles TaskInstances as " + SETTLED_WITHOUT_RUNNING
-            + ", not '" + state + "'");
+        throw new IllegalArgumentException("markAll settles TaskInstances as "
+            + SETTLED_WITHOUT_RUNNING.stream().map(TaskState::airflowName).toList() + ", not '" + state.airflowName() + "'");
       }
     });
     // Rows are locked in key order, so two calls over overlapping keys cannot deadlock.
-    Map<TaskInstanceKey, String> ordered = new TreeMap<>(KEY_ORDER);
+    Map<TaskInstanceRef, TaskState> ordered = new TreeMap<>();
     ordered.putAll(states);
     Instant now = DagRuns.now();
     return sessionFactory.fromTransaction(session -> {
       int changed = 0;
-      for (Map.Entry<TaskInstanceKey, String> entry : ordered.entrySet()) {
+      for (Map.Entry<TaskInstanceRef, TaskState> entry : ordered.entrySet()) {
         changed += session.createNativeMutationQuery("""
                 update task_instance set
                   state = :state,
@@ -392,7 +388,7 @@ public final class TaskInstances {
                   updated_at = cast(:now as timestamptz)
                 where dag_id = :dagId and run_id = :runId and task_id = :taskId and map_index = :mapIndex
                   and state is null""")
-            .setParameter("state", entry.getValue(), String.class)
+            .setParameter("state", entry.getValue().airflowName(), String.class)
             .setParameter("now", now, Instant.class)
             .setParameter("dagId", run.dagId(), String.class)
             .setParameter("runId", run.runId(), String.class)
@@ -446,7 +442,7 @@ public final class TaskInstances {
             .setParameter("now", now, Instant.class)
             .setParameter("id", unmapped.id, UUID.class)
             .executeUpdate();
-      } else if (unmapped != null && exists(session, run, new TaskInstanceKey(taskId, 0))) {
+      } else if (unmapped != null && exists(session, run, new TaskInstanceRef(taskId, 0))) {
         changed += session.createNativeMutationQuery("delete from task_instance where id = :id")
             .setParameter("id", unmapped.id, UUID.class)
             .executeUpdate();
@@ -488,19 +484,17 @@ public final class TaskInstances {
    * Compare-and-set: moves the TaskInstance to {@code toState} only if its state is one of
    * {@code fromStates}, so a finished TI is never moved unless the caller names its state.
    *
-   * @param fromStates Airflow states, {@link #NO_STATE} for a TI not yet scheduled
+   * @param fromStates the states it may move from ({@link TaskState#NONE} for a TI not yet scheduled)
    * @param tryNumber the new {@code try_number}, or null to keep it
    * @return whether the row changed; false when it was in another state (or does not exist)
    */
-  public boolean transition(UUID taskInstanceId, Set<String> fromStates, String toState, TransitionDates dates,
+  public boolean transition(UUID taskInstanceId, Set<TaskState> fromStates, TaskState toState, TransitionDates dates,
                             Integer tryNumber) {
-    requireKnown(toState);
-    fromStates.forEach(TaskInstances::requireKnown);
     if (fromStates.isEmpty()) {
       throw new IllegalArgumentException("a transition needs at least one state to move from");
     }
     int updated = sessionFactory.fromTransaction(session -> session.createNativeMutationQuery(TRANSITION)
-        .setParameter("toState", NO_STATE.equals(toState) ? null : toState, String.class)
+        .setParameter("toState", toState.column(), String.class)
         .setParameter("tryNumber", tryNumber, Integer.class)
         .setParameter("scheduledAt", dates.scheduledAt(), Instant.class)
         .setParameter("queuedAt", dates.queuedAt(), Instant.class)
@@ -509,8 +503,8 @@ public final class TaskInstances {
         .setParameter("now", DagRuns.now(), Instant.class)
         .setParameter("id", taskInstanceId, UUID.class)
         // "none" is never stored (Airflow writes NULL), so it is a harmless member of the IN list.
-        .setParameterList("fromStates", new ArrayList<>(fromStates), String.class)
-        .setParameter("fromNoState", fromStates.contains(NO_STATE), Boolean.class)
+        .setParameterList("fromStates", fromStates.stream().map(TaskState::airflowName).toList(), String.class)
+        .setParameter("fromNoState", fromStates.contains(TaskState.NONE), Boolean.class)
         .executeUpdate());
     return updated == 1;
   }
@@ -523,7 +517,7 @@ public final class TaskInstances {
         .setParameter("dagId", run.dagId())
         .setParameter("runId", run.runId())
         .getResultList().stream()
-        .map(t -> new StoredTaskInstance(t.id, new TaskInstanceKey(t.taskId, t.mapIndex), stateName(t.state), t.tryNumber,
+        .map(t -> new StoredTaskInstance(t.id, new TaskInstanceRef(t.taskId, t.mapIndex), TaskState.fromAirflow(t.state), t.tryNumber,
             t.maxTries == null ? 0 : t.maxTries, t.endDate, t.retryDelayOverride))
         .toList());
   }
@@ -536,7 +530,7 @@ public final class TaskInstances {
    *
    * @return whether this call changed the TaskInstance
    */
-  public boolean restartCleared(DagRunKey run, TaskInstanceKey key, int tryNumber, int retries) {
+  public boolean restartCleared(DagRunKey run, TaskInstanceRef key, int tryNumber, int retries) {
     Instant now = DagRuns.now();
     int updated = sessionFactory.fromTransaction(session -> session.createNativeMutationQuery("""
             update task_instance set
@@ -555,21 +549,6 @@ public final class TaskInstances {
         .setParameter("tryNumber", tryNumber, Integer.class)
         .executeUpdate());
     return updated == 1;
-  }
-
-  /** Every TaskInstance of the run, by task and map index. */
-  public Map<TaskInstanceKey, TaskInstanceStatus> states(String dagId, String runId) {
-    List<TaskInstanceRow> rows = sessionFactory.fromTransaction(session -> session.createSelectionQuery(
-            "from TaskInstanceRow t where t.dagId = :dagId and t.runId = :runId", TaskInstanceRow.class)
-        .setParameter("dagId", dagId)
-        .setParameter("runId", runId)
-        .getResultList());
-    Map<TaskInstanceKey, TaskInstanceStatus> states = new HashMap<>();
-    for (TaskInstanceRow row : rows) {
-      states.put(new TaskInstanceKey(row.taskId, row.mapIndex),
-          new TaskInstanceStatus(row.id, row.state == null ? NO_STATE : row.state, row.tryNumber));
-    }
-    return states;
   }
 
   /** {@code TaskInstance.insert_mapping}'s row for one task and map index, unless it exists. */
@@ -629,16 +608,16 @@ public final class TaskInstances {
     return pools;
   }
 
-  private static TaskInstanceRow findExisting(Session session, DagRunKey run, TaskInstanceKey key) {
+  private static TaskInstanceRow findExisting(Session session, DagRunKey run, TaskInstanceRef key) {
     return requireExisting(byKey(session, run, key).uniqueResult(), run, key);
   }
 
-  private static TaskInstanceRow lockExisting(Session session, DagRunKey run, TaskInstanceKey key) {
+  private static TaskInstanceRow lockExisting(Session session, DagRunKey run, TaskInstanceRef key) {
     return requireExisting(byKey(session, run, key).setLockMode(LockModeType.PESSIMISTIC_WRITE).uniqueResult(),
         run, key);
   }
 
-  private static SelectionQuery<TaskInstanceRow> byKey(Session session, DagRunKey run, TaskInstanceKey key) {
+  private static SelectionQuery<TaskInstanceRow> byKey(Session session, DagRunKey run, TaskInstanceRef key) {
     return session.createSelectionQuery("""
             from TaskInstanceRow t
             where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId and t.mapIndex = :mapIndex""",
@@ -649,7 +628,7 @@ public final class TaskInstances {
         .setParameter("mapIndex", key.mapIndex());
   }
 
-  private static TaskInstanceRow requireExisting(TaskInstanceRow ti, DagRunKey run, TaskInstanceKey key) {
+  private static TaskInstanceRow requireExisting(TaskInstanceRow ti, DagRunKey run, TaskInstanceRef key) {
     if (ti == null) {
       throw new IllegalArgumentException("DagRun " + run.dagId() + "/" + run.runId() + " has no TaskInstance "
           + key.taskId() + "[" + key.mapIndex() + "]: create the run's TaskInstances (createAll) first");
@@ -657,7 +636,7 @@ public final class TaskInstances {
     return ti;
   }
 
-  private static boolean exists(Session session, DagRunKey run, TaskInstanceKey key) {
+  private static boolean exists(Session session, DagRunKey run, TaskInstanceRef key) {
     return byKey(session, run, key).uniqueResult() != null;
   }
 
@@ -672,10 +651,6 @@ public final class TaskInstances {
         .setParameter("taskId", taskId)
         .setMaxResults(1)
         .uniqueResult();
-  }
-
-  private static String stateName(String state) {
-    return state == null ? NO_STATE : state;
   }
 
   /**
@@ -702,12 +677,6 @@ public final class TaskInstances {
 
     boolean hasRoomFor(int poolSlots) {
       return slots == Pools.UNLIMITED || open() >= poolSlots;
-    }
-  }
-
-  private static void requireKnown(String state) {
-    if (!STATES.contains(state)) {
-      throw new IllegalArgumentException("'" + state + "' is not an Airflow 3.3 TaskInstance state (or 'none')");
     }
   }
 }

@@ -3,6 +3,9 @@ package dev.airflowtemporal.dbsync;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.airflowtemporal.core.dag.AttemptToQueue;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -14,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,10 +33,10 @@ import org.junit.jupiter.api.Test;
 class TemporalOwnedAttemptsTest {
   private static final String DAG_ID = "example_temporal_chain";
   private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
-  private static final TaskInstanceKey EXTRACT = new TaskInstanceKey("extract", -1);
-  private static final TaskInstanceKey TRANSFORM = new TaskInstanceKey("transform", -1);
-  private static final TaskInstanceKey VALIDATE = new TaskInstanceKey("validate", -1);
-  private static final TaskInstanceKey LOAD = new TaskInstanceKey("load", -1);
+  private static final TaskInstanceRef EXTRACT = new TaskInstanceRef("extract", -1);
+  private static final TaskInstanceRef TRANSFORM = new TaskInstanceRef("transform", -1);
+  private static final TaskInstanceRef VALIDATE = new TaskInstanceRef("validate", -1);
+  private static final TaskInstanceRef LOAD = new TaskInstanceRef("load", -1);
 
   private static MigratedAirflowDb airflowDb;
   private static DatabaseUrl url;
@@ -82,22 +86,23 @@ class TemporalOwnedAttemptsTest {
     DagRunKey runB = newRunWithChain(pool, 1);
 
     List<QueueResult> a = taskInstances.queue(runA, 0, List.of(
-        new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1), new QueueRequest(VALIDATE, 1)));
-    List<QueueResult> b = taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1)));
+        attempt(EXTRACT, 1), attempt(TRANSFORM, 1), attempt(VALIDATE, 1)));
+    List<QueueResult> b = taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1)));
 
     assertThat(a.get(0)).isEqualTo(new QueueResult.Queued(EXTRACT, idOf(runA, EXTRACT), 1));
     assertThat(a.get(1)).isInstanceOf(QueueResult.Queued.class);
     assertThat(a.get(2)).as("the third request, lowest in priority").isEqualTo(
         new QueueResult.PoolFull(VALIDATE, pool, 1, 0, 2));
     assertThat(b).containsExactly(new QueueResult.PoolFull(EXTRACT, pool, 1, 0, 2));
-    assertThat(status(runB, EXTRACT).state()).isEqualTo(TaskInstances.NO_STATE);
+    assertThat(status(runB, EXTRACT).state()).isEqualTo(TaskState.NONE);
     assertThat(status(runB, EXTRACT).tryNumber()).isZero();
 
     update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, runA.runId());
-    assertThat(taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
         .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
-    assertThat(status(runB, EXTRACT)).isEqualTo(new TaskInstanceStatus(idOf(runB, EXTRACT), "queued", 1));
+    assertThat(status(runB, EXTRACT)).extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(idOf(runB, EXTRACT), TaskState.QUEUED, 1);
     try (Connection c = connect();
          PreparedStatement q = c.prepareStatement("SELECT queued_dttm IS NOT NULL, scheduled_dttm IS NOT NULL, "
              + "queued_by_job_id IS NULL, hostname FROM task_instance WHERE dag_id = ? AND run_id = ? "
@@ -119,15 +124,15 @@ class TemporalOwnedAttemptsTest {
     String pool = newPool(1, true);
     DagRunKey runA = newRunWithChain(pool, 1);
     DagRunKey runB = newRunWithChain(pool, 1);
-    taskInstances.queue(runA, 0, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(runA, 0, List.of(attempt(EXTRACT, 1)));
     update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, runA.runId());
 
-    assertThat(taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
         .containsExactly(new QueueResult.PoolFull(EXTRACT, pool, 1, 0, 1));
 
     update("UPDATE slot_pool SET include_deferred = false WHERE pool = ?", pool);
-    assertThat(taskInstances.queue(runB, 0, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
         .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
   }
 
@@ -137,7 +142,7 @@ class TemporalOwnedAttemptsTest {
     DagRunKey run = newRunWithChain(pool, 1000);
 
     List<QueueResult> results = taskInstances.queue(run, 0,
-        CHAIN.stream().map(task -> new QueueRequest(new TaskInstanceKey(task, -1), 1)).toList());
+        CHAIN.stream().map(task -> attempt(new TaskInstanceRef(task, -1), 1)).toList());
 
     assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r).isInstanceOf(QueueResult.Queued.class));
   }
@@ -146,20 +151,21 @@ class TemporalOwnedAttemptsTest {
   void aRepeatedQueueRequestReturnsTheSameAttemptAndTakesNoSecondSlot() throws SQLException {
     String pool = newPool(1, false);
     DagRunKey run = newRunWithChain(pool, 1);
-    QueueResult first = taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1))).get(0);
+    QueueResult first = taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1))).get(0);
     Instant queuedAt = queuedAt(run, EXTRACT);
 
     List<QueueResult> again = taskInstances.queue(run, 0, List.of(
-        new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1), new QueueRequest(VALIDATE, 3)));
+        attempt(EXTRACT, 1), attempt(TRANSFORM, 1), attempt(VALIDATE, 3)));
 
     assertThat(again).containsExactly(first, new QueueResult.PoolFull(TRANSFORM, pool, 1, 0, 1),
-        new QueueResult.NotQueueable(VALIDATE, TaskInstances.NO_STATE, 0));
-    assertThat(status(run, EXTRACT)).isEqualTo(new TaskInstanceStatus(idOf(run, EXTRACT), "queued", 1));
+        new QueueResult.NotQueueable(VALIDATE, TaskState.NONE, 0));
+    assertThat(status(run, EXTRACT)).extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(idOf(run, EXTRACT), TaskState.QUEUED, 1);
     assertThat(queuedAt(run, EXTRACT)).isEqualTo(queuedAt);
 
     update("UPDATE task_instance SET state = 'running' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, run.runId());
-    assertThat(taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThat(taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1))))
         .as("repeated once the runner started").containsExactly(first);
   }
 
@@ -169,7 +175,7 @@ class TemporalOwnedAttemptsTest {
     update("UPDATE task_instance SET state = 'skipped', updated_at = now() - interval '1 hour' "
         + "WHERE dag_id = ? AND run_id = ? AND task_id = 'load'", DAG_ID, run.runId());
     Instant since = DagRuns.now();
-    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1)));
     UUID nextTryId = TaskInstances.UUID_V7.get();
     // The Execution API: the runner's up_for_retry with a RetryPolicy's delay, and a branch's skip.
     update("UPDATE task_instance SET id = ?::uuid, state = 'up_for_retry', start_date = '2026-01-01T10:00:00Z', "
@@ -180,10 +186,10 @@ class TemporalOwnedAttemptsTest {
 
     AttemptReadBack readBack = taskInstances.readBack(run, "extract", -1, since);
 
-    assertThat(readBack).isEqualTo(new AttemptReadBack(nextTryId, "up_for_retry", 1,
+    assertThat(readBack).isEqualTo(new AttemptReadBack(nextTryId, TaskState.UP_FOR_RETRY, 1,
         Instant.parse("2026-01-01T10:00:00Z"), Instant.parse("2026-01-01T10:00:02Z"), 30.0, List.of(VALIDATE)));
     assertThat(taskInstances.readBack(run, "transform", -1, since))
-        .isEqualTo(new AttemptReadBack(idOf(run, TRANSFORM), TaskInstances.NO_STATE, 0, null, null, null,
+        .isEqualTo(new AttemptReadBack(idOf(run, TRANSFORM), TaskState.NONE, 0, null, null, null,
             List.of(VALIDATE)));
     assertThatThrownBy(() -> taskInstances.readBack(run, "extract", 0, since))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no TaskInstance extract[0]");
@@ -192,7 +198,7 @@ class TemporalOwnedAttemptsTest {
   @Test
   void failingAnUnfinishedRetryableAttemptArchivesItOnceAndGivesTheNextTryANewId() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1)));
+    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1)));
     UUID firstTryId = idOf(run, EXTRACT);
     // The runner's /run, then it died.
     update("UPDATE task_instance SET state = 'running', start_date = '2026-01-01T10:00:00Z', hostname = 'worker-1', "
@@ -202,10 +208,10 @@ class TemporalOwnedAttemptsTest {
     assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, true, end)).isTrue();
     assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, true, end)).as("repeated").isFalse();
 
-    TaskInstanceStatus now = status(run, EXTRACT);
+    StoredTaskInstance now = status(run, EXTRACT);
     assertThat(now.id()).isNotEqualTo(firstTryId);
     assertThat(now.id().version()).isEqualTo(7);
-    assertThat(now.state()).isEqualTo("up_for_retry");
+    assertThat(now.state()).isEqualTo(TaskState.UP_FOR_RETRY);
     assertThat(now.tryNumber()).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
         + "AND end_date = '2026-01-01T10:00:05.5Z' AND duration = 5.5", run.runId())).isEqualTo(1);
@@ -220,14 +226,14 @@ class TemporalOwnedAttemptsTest {
         + "AND event = 'up_for_retry' AND try_number = 1 AND extra = '{\"host_name\": \"worker-1\"}'", run.runId()))
         .isEqualTo(1);
 
-    assertThat(taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 2))))
+    assertThat(taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 2))))
         .containsExactly(new QueueResult.Queued(EXTRACT, now.id(), 2));
   }
 
   @Test
   void failingAnUnfinishedAttemptWithoutRetriesFailsItAndLeavesAReportedStateAlone() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1), new QueueRequest(TRANSFORM, 1)));
+    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1), attempt(TRANSFORM, 1)));
     UUID extractId = idOf(run, EXTRACT);
     update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
         DAG_ID, run.runId());
@@ -237,8 +243,9 @@ class TemporalOwnedAttemptsTest {
     assertThat(taskInstances.failUnfinished(run, "transform", -1, 1, true, end)).as("reported success").isFalse();
     assertThat(taskInstances.failUnfinished(run, "extract", -1, 2, true, end)).as("another try").isFalse();
 
-    assertThat(status(run, EXTRACT)).isEqualTo(new TaskInstanceStatus(extractId, "failed", 1));
-    assertThat(status(run, TRANSFORM).state()).isEqualTo("success");
+    assertThat(status(run, EXTRACT)).extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(extractId, TaskState.FAILED, 1);
+    assertThat(status(run, TRANSFORM).state()).isEqualTo(TaskState.SUCCESS);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
         + "AND end_date = '2026-01-01T10:00:05Z' AND start_date IS NULL AND duration IS NULL", run.runId()))
         .isEqualTo(1);
@@ -249,27 +256,28 @@ class TemporalOwnedAttemptsTest {
   @Test
   void markAllSettlesOnlyTaskInstancesWithoutAState() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1)));
-    Map<TaskInstanceKey, String> settled = Map.of(EXTRACT, "removed", VALIDATE, "skipped", LOAD, "upstream_failed");
+    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1)));
+    Map<TaskInstanceRef, TaskState> settled = Map.of(EXTRACT, TaskState.REMOVED, VALIDATE, TaskState.SKIPPED,
+        LOAD, TaskState.UPSTREAM_FAILED);
 
     assertThat(taskInstances.markAll(run, 0, settled)).isEqualTo(2);
     assertThat(taskInstances.markAll(run, 0, settled)).as("repeated").isZero();
 
-    assertThat(status(run, EXTRACT).state()).isEqualTo("queued");
-    assertThat(status(run, VALIDATE).state()).isEqualTo("skipped");
-    assertThat(status(run, LOAD).state()).isEqualTo("upstream_failed");
+    assertThat(status(run, EXTRACT).state()).isEqualTo(TaskState.QUEUED);
+    assertThat(status(run, VALIDATE).state()).isEqualTo(TaskState.SKIPPED);
+    assertThat(status(run, LOAD).state()).isEqualTo(TaskState.UPSTREAM_FAILED);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? "
         + "AND task_id IN ('validate', 'load') AND start_date = end_date AND duration = 0", run.runId())).isEqualTo(2);
-    assertThatThrownBy(() -> taskInstances.markAll(run, 0, Map.of(TRANSFORM, "failed")))
+    assertThatThrownBy(() -> taskInstances.markAll(run, 0, Map.of(TRANSFORM, TaskState.FAILED)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 'failed'");
   }
 
   @Test
   void markingAnEmptyOperatorSuccessCountsItAsItsFirstTryAsAirflowDoes() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, "success"))).isEqualTo(1);
-    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, "success"))).as("repeated").isZero();
-    assertThat(status(run, TRANSFORM).state()).isEqualTo("success");
+    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, TaskState.SUCCESS))).isEqualTo(1);
+    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, TaskState.SUCCESS))).as("repeated").isZero();
+    assertThat(status(run, TRANSFORM).state()).isEqualTo(TaskState.SUCCESS);
     assertThat(status(run, TRANSFORM).tryNumber()).isEqualTo(1);
   }
 
@@ -289,13 +297,13 @@ class TemporalOwnedAttemptsTest {
     assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
         .as("repeated").isZero();
 
-    Map<TaskInstanceKey, TaskInstanceStatus> states = taskInstances.states(DAG_ID, run.runId());
+    Map<TaskInstanceRef, StoredTaskInstance> states = byRef(run);
     assertThat(states).doesNotContainKey(TRANSFORM);
-    assertThat(states.get(new TaskInstanceKey("transform", 0))).isEqualTo(
-        new TaskInstanceStatus(unmappedId, TaskInstances.NO_STATE, 0));
-    assertThat(states.get(new TaskInstanceKey("transform", 1)).state()).isEqualTo(TaskInstances.NO_STATE);
-    assertThat(states.get(new TaskInstanceKey("transform", 2)).tryNumber()).isZero();
-    assertThat(states).doesNotContainKey(new TaskInstanceKey("transform", 3));
+    assertThat(states.get(new TaskInstanceRef("transform", 0))).extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(unmappedId, TaskState.NONE, 0);
+    assertThat(states.get(new TaskInstanceRef("transform", 1)).state()).isEqualTo(TaskState.NONE);
+    assertThat(states.get(new TaskInstanceRef("transform", 2)).tryNumber()).isZero();
+    assertThat(states).doesNotContainKey(new TaskInstanceRef("transform", 3));
     assertThat(count("SELECT count(DISTINCT dag_version_id) FROM task_instance WHERE dag_id = ? AND run_id = ? "
         + "AND task_id = 'transform' AND dag_version_id IS NOT NULL", run.runId())).isEqualTo(1);
   }
@@ -307,7 +315,7 @@ class TemporalOwnedAttemptsTest {
     assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).isEqualTo(1);
     assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
 
-    assertThat(status(run, TRANSFORM).state()).isEqualTo("skipped");
+    assertThat(status(run, TRANSFORM).state()).isEqualTo(TaskState.SKIPPED);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
         run.runId())).isEqualTo(1);
   }
@@ -317,11 +325,11 @@ class TemporalOwnedAttemptsTest {
     String missing = "dbsync_missing_" + UUID.randomUUID().toString().substring(0, 8);
     DagRunKey run = newRunWithChain(missing, 1);
 
-    assertThatThrownBy(() -> taskInstances.queue(run, 0, List.of(new QueueRequest(EXTRACT, 1))))
+    assertThatThrownBy(() -> taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1))))
         .isInstanceOf(UnknownPoolException.class)
         .hasMessageContaining("pool '" + missing + "' does not exist")
         .hasMessageContaining("Admin > Pools").hasMessageContaining("airflow pools set");
-    assertThat(status(run, EXTRACT).state()).isEqualTo(TaskInstances.NO_STATE);
+    assertThat(status(run, EXTRACT).state()).isEqualTo(TaskState.NONE);
   }
 
   private DagRunKey newRunWithChain(String pool, int poolSlots) {
@@ -354,15 +362,23 @@ class TemporalOwnedAttemptsTest {
     return pool;
   }
 
-  private static TaskInstanceStatus status(DagRunKey run, TaskInstanceKey key) {
-    return taskInstances.states(run.dagId(), run.runId()).get(key);
+  private static StoredTaskInstance status(DagRunKey run, TaskInstanceRef key) {
+    return byRef(run).get(key);
   }
 
-  private static UUID idOf(DagRunKey run, TaskInstanceKey key) {
+  private static Map<TaskInstanceRef, StoredTaskInstance> byRef(DagRunKey run) {
+    return taskInstances.all(run).stream().collect(Collectors.toMap(StoredTaskInstance::ref, ti -> ti));
+  }
+
+  private static AttemptToQueue attempt(TaskInstanceRef ref, int tryNumber) {
+    return new AttemptToQueue(ref.taskId(), ref.mapIndex(), tryNumber);
+  }
+
+  private static UUID idOf(DagRunKey run, TaskInstanceRef key) {
     return status(run, key).id();
   }
 
-  private static Instant queuedAt(DagRunKey run, TaskInstanceKey key) throws SQLException {
+  private static Instant queuedAt(DagRunKey run, TaskInstanceRef key) throws SQLException {
     try (Connection c = connect();
          PreparedStatement q = c.prepareStatement("SELECT queued_dttm FROM task_instance "
              + "WHERE dag_id = ? AND run_id = ? AND task_id = ? AND map_index = ?")) {

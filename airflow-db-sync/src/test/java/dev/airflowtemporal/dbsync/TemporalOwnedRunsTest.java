@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.security.SecureRandom;
@@ -178,10 +180,10 @@ class TemporalOwnedRunsTest {
         assertThat(rs.getBoolean(6)).isTrue();
       }
     }
-    Map<TaskInstanceKey, TaskInstanceStatus> states = taskInstances.states(DAG_ID, request.runId());
+    List<StoredTaskInstance> states = taskInstances.all(new DagRunKey(DAG_ID, request.runId()));
     assertThat(states).hasSize(4);
-    assertThat(states.values()).allSatisfy(s -> {
-      assertThat(s.state()).isEqualTo(TaskInstances.NO_STATE);
+    assertThat(states).allSatisfy(s -> {
+      assertThat(s.state()).isEqualTo(TaskState.NONE);
       assertThat(s.tryNumber()).isZero();
       assertThat(s.id().version()).isEqualTo(7);
     });
@@ -219,31 +221,30 @@ class TemporalOwnedRunsTest {
     String runId = newRunId();
     dagRuns.createExternal(externalRun(dag, runId, null, null));
     taskInstances.createAll(new DagRunKey(DAG_ID, runId), dag.dagVersionId(), chainTasks());
-    UUID extract = taskInstances.states(DAG_ID, runId).get(new TaskInstanceKey("extract", -1)).id();
+    UUID extract = taskInstances.all(new DagRunKey(DAG_ID, runId)).get(0).id();
     Instant start = Instant.parse("2026-01-01T10:00:00.250Z");
 
-    assertThat(taskInstances.transition(extract, Set.of(TaskInstances.NO_STATE), "scheduled",
+    assertThat(taskInstances.transition(extract, Set.of(TaskState.NONE), TaskState.SCHEDULED,
         TransitionDates.scheduled(start), 1)).isTrue();
-    assertThat(taskInstances.transition(extract, Set.of(TaskInstances.NO_STATE), "scheduled",
+    assertThat(taskInstances.transition(extract, Set.of(TaskState.NONE), TaskState.SCHEDULED,
         TransitionDates.scheduled(start), 1)).as("a repeated transition").isFalse();
-    assertThat(taskInstances.transition(extract, Set.of("scheduled"), "queued", TransitionDates.queued(start), null))
+    assertThat(taskInstances.transition(extract, Set.of(TaskState.SCHEDULED), TaskState.QUEUED, TransitionDates.queued(start), null))
         .isTrue();
-    assertThat(taskInstances.transition(extract, Set.of("queued"), "running", TransitionDates.started(start), null))
+    assertThat(taskInstances.transition(extract, Set.of(TaskState.QUEUED), TaskState.RUNNING, TransitionDates.started(start), null))
         .isTrue();
-    assertThat(taskInstances.transition(extract, Set.of("running"), "success",
+    assertThat(taskInstances.transition(extract, Set.of(TaskState.RUNNING), TaskState.SUCCESS,
         TransitionDates.ended(start.plus(Duration.ofMillis(1500))), null)).isTrue();
-    assertThat(taskInstances.transition(extract, Set.of("queued", "scheduled"), "running", TransitionDates.NONE, null))
+    assertThat(taskInstances.transition(extract, Set.of(TaskState.QUEUED, TaskState.SCHEDULED), TaskState.RUNNING, TransitionDates.NONE, null))
         .as("success -> running").isFalse();
 
     assertThat(taskInstances.createAll(new DagRunKey(DAG_ID, runId), dag.dagVersionId(), chainTasks()))
         .as("creating again").isZero();
-    assertThat(taskInstances.states(DAG_ID, runId).get(new TaskInstanceKey("extract", -1)))
-        .isEqualTo(new TaskInstanceStatus(extract, "success", 1));
+    assertThat(taskInstances.all(new DagRunKey(DAG_ID, runId)).get(0))
+        .extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(extract, TaskState.SUCCESS, 1);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
         + "AND duration = 1.5 AND start_date IS NOT NULL AND queued_dttm IS NOT NULL AND scheduled_dttm IS NOT NULL",
         runId)).isEqualTo(1);
-    assertThatThrownBy(() -> taskInstances.transition(extract, Set.of("succes"), "running", TransitionDates.NONE, null))
-        .hasMessageContaining("'succes' is not an Airflow 3.3 TaskInstance state");
   }
 
   @Test
@@ -313,7 +314,7 @@ class TemporalOwnedRunsTest {
         ti.executeUpdate();
       }
       Future<Integer> mark = pool.submit(() -> taskInstances.markAll(run, 0,
-          Map.of(new TaskInstanceKey("transform", -1), "upstream_failed")));
+          Map.of(new TaskInstanceRef("transform", -1), TaskState.UPSTREAM_FAILED)));
       waitUntilABackendWaitsForALock();
       try (PreparedStatement dr = clear.prepareStatement("UPDATE dag_run SET clear_number = clear_number + 1, "
           + "queued_at = now() WHERE dag_id = ? AND run_id = ?")) {
@@ -330,7 +331,7 @@ class TemporalOwnedRunsTest {
     }
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform' "
         + "AND state IS NULL", runId)).as("the mark was rolled back").isEqualTo(1);
-    assertThat(taskInstances.markAll(run, 1, Map.of(new TaskInstanceKey("transform", -1), "upstream_failed")))
+    assertThat(taskInstances.markAll(run, 1, Map.of(new TaskInstanceRef("transform", -1), TaskState.UPSTREAM_FAILED)))
         .as("decided on the cleared run, it is written").isEqualTo(1);
   }
 
@@ -344,13 +345,13 @@ class TemporalOwnedRunsTest {
     airflowDb.update("UPDATE task_instance SET state = 'restarting', try_number = 3, max_tries = 2 "
         + "WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", DAG_ID, runId);
 
-    assertThat(taskInstances.restartCleared(run, new TaskInstanceKey("extract", -1), 2, 1)).as("another try").isFalse();
-    assertThat(taskInstances.restartCleared(run, new TaskInstanceKey("extract", -1), 3, 1)).isTrue();
-    assertThat(taskInstances.restartCleared(run, new TaskInstanceKey("extract", -1), 3, 1)).as("repeated").isFalse();
+    assertThat(taskInstances.restartCleared(run, new TaskInstanceRef("extract", -1), 2, 1)).as("another try").isFalse();
+    assertThat(taskInstances.restartCleared(run, new TaskInstanceRef("extract", -1), 3, 1)).isTrue();
+    assertThat(taskInstances.restartCleared(run, new TaskInstanceRef("extract", -1), 3, 1)).as("repeated").isFalse();
 
-    assertThat(taskInstances.all(run)).filteredOn(t -> t.key().taskId().equals("extract"))
+    assertThat(taskInstances.all(run)).filteredOn(t -> t.ref().taskId().equals("extract"))
         .extracting(StoredTaskInstance::state, StoredTaskInstance::tryNumber, StoredTaskInstance::maxTries)
-        .containsExactly(tuple(TaskInstances.NO_STATE, 3, 4));
+        .containsExactly(tuple(TaskState.NONE, 3, 4));
   }
 
   @Test

@@ -26,12 +26,10 @@ import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.NewDagRun;
 import dev.airflowtemporal.dbsync.NewTaskInstance;
 import dev.airflowtemporal.dbsync.Pools;
-import dev.airflowtemporal.dbsync.QueueRequest;
 import dev.airflowtemporal.dbsync.RunAlreadyExistsException;
 import dev.airflowtemporal.dbsync.SerializedDag;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import dev.airflowtemporal.dbsync.StoredTaskInstance;
-import dev.airflowtemporal.dbsync.TaskInstanceKey;
 import dev.airflowtemporal.dbsync.TaskInstances;
 import dev.airflowtemporal.dbsync.TaskMaps;
 import dev.airflowtemporal.dbsync.TransitionDates;
@@ -45,6 +43,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -64,7 +63,8 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private static final ObjectMapper JSON = WireJson.newMapper();
   static final String RUN_TYPE = DagRuns.EXTERNAL;
   /** TaskInstance states that wait for Airflow's scheduler or triggerer to move them on. */
-  static final Set<String> UNSUPPORTED_STATES = Set.of("deferred", "up_for_reschedule", "awaiting_input", "scheduled");
+  static final Set<TaskState> UNSUPPORTED_STATES =
+      EnumSet.of(TaskState.DEFERRED, TaskState.UP_FOR_RESCHEDULE, TaskState.AWAITING_INPUT, TaskState.SCHEDULED);
 
   private final SerializedDags serializedDags;
   private final DagRuns dagRuns;
@@ -168,15 +168,14 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     // A run cleared onto a newer DAG version keeps rows of tasks it no longer has (removed): not ours to drive.
     Map<String, TaskPlan> tasks = plan.tasks().stream().collect(Collectors.toMap(TaskPlan::taskId, t -> t));
     for (StoredTaskInstance ti : taskInstances.all(key)) {
-      TaskInstanceRef ref = new TaskInstanceRef(ti.key().taskId(), ti.key().mapIndex());
+      TaskInstanceRef ref = ti.ref();
       if (!busy.contains(ref) && tasks.containsKey(ref.taskId())) {
         settleOrphan(run, tasks.get(ref.taskId()), ti);
       }
     }
     List<TaskInstanceSnapshot> snapshots = taskInstances.all(key).stream()
-        .filter(ti -> tasks.containsKey(ti.key().taskId()))
-        .map(ti -> new TaskInstanceSnapshot(new TaskInstanceRef(ti.key().taskId(), ti.key().mapIndex()),
-            snapshotState(ti.state()), ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds()))
+        .filter(ti -> tasks.containsKey(ti.ref().taskId()))
+        .map(ti -> new TaskInstanceSnapshot(ti.ref(), snapshotState(ti.state()), ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds()))
         .toList();
     log.info("{} DagRun {} of {} (clear_number {}, dag version {}): {} task instances read back",
         resumed ? "Resuming cleared" : "Reading back cleared", runId, dagId, current.clearNumber(),
@@ -192,34 +191,35 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
    * its next heartbeat); states that only Airflow's scheduler or triggerer resume are failed.
    */
   private void settleOrphan(OwnedRun run, TaskPlan task, StoredTaskInstance ti) {
-    String label = new TaskInstanceRef(ti.key().taskId(), ti.key().mapIndex()).label();
+    String label = ti.ref().label();
     switch (ti.state()) {
-      case "restarting" -> {
-        if (taskInstances.restartCleared(key(run), ti.key(), ti.tryNumber(), task.retries())) {
+      case RESTARTING -> {
+        if (taskInstances.restartCleared(key(run), ti.ref(), ti.tryNumber(), task.retries())) {
           log.info("{} of {} was cleared while it ran: it runs again", label, run.runId());
         }
       }
-      case "queued", "running" -> {
+      case QUEUED, RUNNING -> {
         log.warn("{} try {} of {} is {} but no try of this workflow runs it; failing it", label, ti.tryNumber(),
-            run.runId(), ti.state());
-        taskInstances.failUnfinished(key(run), ti.key().taskId(), ti.key().mapIndex(), ti.tryNumber(),
+            run.runId(), ti.state().airflowName());
+        taskInstances.failUnfinished(key(run), ti.ref().taskId(), ti.ref().mapIndex(), ti.tryNumber(),
             task.retries() > 0, Instant.now());
       }
       default -> {
         if (UNSUPPORTED_STATES.contains(ti.state())) {
           log.warn("{} try {} of {} is {}, which Temporal-owned runs do not support; failing it", label,
-              ti.tryNumber(), run.runId(), ti.state());
-          taskInstances.transition(ti.id(), Set.of(ti.state()), "failed", TransitionDates.ended(Instant.now()), null);
+              ti.tryNumber(), run.runId(), ti.state().airflowName());
+          taskInstances.transition(ti.id(), Set.of(ti.state()), TaskState.FAILED, TransitionDates.ended(Instant.now()),
+              null);
         }
       }
     }
   }
 
   /** A try still in flight reads as queued or running, whatever Airflow calls its stage. */
-  private static TaskState snapshotState(String airflowState) {
-    return switch (airflowState) {
-      case "restarting", "deferred", "up_for_reschedule", "awaiting_input" -> TaskState.RUNNING;
-      default -> taskState(airflowState);
+  private static TaskState snapshotState(TaskState state) {
+    return switch (state) {
+      case RESTARTING, DEFERRED, UP_FOR_RESCHEDULE, AWAITING_INPUT -> TaskState.RUNNING;
+      default -> state;
     };
   }
 
@@ -230,12 +230,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   @Override
   public List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
-    List<QueueRequest> requests = attempts.stream()
-        .map(a -> new QueueRequest(new TaskInstanceKey(a.taskId(), a.mapIndex()), a.tryNumber()))
-        .toList();
     List<dev.airflowtemporal.dbsync.QueueResult> results;
     try {
-      results = taskInstances.queue(key(run), run.clearNumber(), requests);
+      results = taskInstances.queue(key(run), run.clearNumber(), attempts);
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
@@ -252,7 +249,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
         answers.add(QueueResult.poolFull(attempt));
       } else {
         dev.airflowtemporal.dbsync.QueueResult.NotQueueable other = (dev.airflowtemporal.dbsync.QueueResult.NotQueueable) result;
-        answers.add(QueueResult.notQueueable(attempt, taskState(other.state()), other.tryNumber()));
+        answers.add(QueueResult.notQueueable(attempt, other.state(), other.tryNumber()));
       }
     }
     return answers;
@@ -262,42 +259,40 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
                                       int taskRetries) {
     AttemptReadBack readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
-    if ("restarting".equals(readBack.state())) {
+    if (readBack.state() == TaskState.RESTARTING) {
       // Cleared while it ran: Airflow told the runner to stop, and runs the task again once it has ended.
       log.info("{} try {} of {} was cleared while it ran: it runs again", taskId, tryNumber, run.runId());
-      taskInstances.restartCleared(key(run), new TaskInstanceKey(taskId, mapIndex), readBack.tryNumber(), taskRetries);
+      taskInstances.restartCleared(key(run), new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), taskRetries);
       readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
     }
     if (UNSUPPORTED_STATES.contains(readBack.state())) {
       // Deferral, reschedule and human input need Airflow's scheduler/triggerer to resume the task,
       // which never look at external runs: fail the try visibly instead of leaving it parked.
       log.warn("{} try {} of {} went {}, which Temporal-owned runs do not support; failing it", taskId, tryNumber,
-          run.runId(), readBack.state());
-      taskInstances.transition(readBack.id(), Set.of(readBack.state()), "failed", TransitionDates.ended(Instant.now()),
-          null);
+          run.runId(), readBack.state().airflowName());
+      taskInstances.transition(readBack.id(), Set.of(readBack.state()), TaskState.FAILED,
+          TransitionDates.ended(Instant.now()), null);
       readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
     }
-    TaskState state = taskState(readBack.state());
+    TaskState state = readBack.state();
     if (!state.finished() && state != TaskState.UP_FOR_RETRY && state != TaskState.NONE) {
       // The runner ended without reporting (could not start, crashed, killed at the time limit).
       // (None: Airflow cleared the try; it runs again.)
       log.warn("{} try {} of {} ended without a final state ({}); failing it", taskId, tryNumber, run.runId(),
-          readBack.state());
+          readBack.state().airflowName());
       taskInstances.failUnfinished(key(run), taskId, mapIndex, tryNumber, taskRetries > 0, Instant.now());
       readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
-      state = taskState(readBack.state());
+      state = readBack.state();
     }
-    List<TaskInstanceRef> skipped = readBack.skippedByOthers().stream()
-        .map(key -> new TaskInstanceRef(key.taskId(), key.mapIndex())).toList();
     return new SettledAttempt(new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), state,
-        readBack.endDate() != null ? readBack.endDate() : Instant.now(), readBack.retryDelayOverrideSeconds(), skipped);
+        readBack.endDate() != null ? readBack.endDate() : Instant.now(), readBack.retryDelayOverrideSeconds(),
+        readBack.skippedByOthers());
   }
 
   @Override
   public void markTasks(OwnedRun run, List<TaskInstanceMark> marks) {
-    Map<TaskInstanceKey, String> states = new LinkedHashMap<>();
-    marks.forEach(mark -> states.put(new TaskInstanceKey(mark.ref().taskId(), mark.ref().mapIndex()),
-        mark.state().airflowName()));
+    Map<TaskInstanceRef, TaskState> states = new LinkedHashMap<>();
+    marks.forEach(mark -> states.put(mark.ref(), mark.state()));
     try {
       taskInstances.markAll(key(run), run.clearNumber(), states);
     } catch (DagRunClearedException e) {
@@ -399,15 +394,6 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     if (!problems.isEmpty()) {
       throw rejected(String.join("; ", problems));
     }
-  }
-
-  private static TaskState taskState(String airflowState) {
-    for (TaskState state : TaskState.values()) {
-      if (state.airflowName().equals(airflowState)) {
-        return state;
-      }
-    }
-    throw new IllegalStateException("TaskInstance state '" + airflowState + "' is not one a Temporal-owned run uses");
   }
 
   /** A write refused because Airflow cleared the run: the workflow reads it back instead of retrying. */
