@@ -7,7 +7,7 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A TaskInstance as its runner left it, read by {@link TaskInstances#readBack}.
+ * A TaskInstance as its runner left it, read by {@link TaskInstanceSettlement#readBack}.
  *
  * @param id the current {@code task_instance.id}: a new one after up_for_retry, which archives the
  *     finished try to {@code task_instance_history} under the old id

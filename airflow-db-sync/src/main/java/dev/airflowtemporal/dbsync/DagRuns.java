@@ -35,7 +35,7 @@ public final class DagRuns {
 
   /**
    * Inserts the run as Airflow's {@code create_dagrun} would (without its TaskInstances; see
-   * {@link TaskInstances#createAll}). A run asked for {@code running} is created {@code queued} instead
+   * {@link TaskInstanceCreation#createAll}). A run asked for {@code running} is created {@code queued} instead
    * while the DAG's {@code max_active_runs} are running (see {@link #resumeExternal}), as the scheduler
    * would leave a triggered run. Idempotent: when (dag_id, run_id) already exists with the same
    * request, that row is returned as it is now, so an activity retried after a crash gets the run it

@@ -4,7 +4,7 @@ import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskState;
 import java.util.UUID;
 
-/** What {@link TaskInstances#queue} did with one attempt asked for, with the pool's figures when it was full. */
+/** What {@link TaskInstanceQueueing#queue} did with one attempt asked for, with the pool's figures when it was full. */
 public sealed interface QueueResult {
   TaskInstanceRef task();
 

@@ -6,10 +6,10 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * A TaskInstance of a run as Airflow's DB has it now, read back by {@link TaskInstances#all} (e.g. after
+ * A TaskInstance of a run as Airflow's DB has it now, read back by {@link TaskInstanceSettlement#all} (e.g. after
  * Airflow cleared some of them).
  *
- * @param id the current try's {@code task_instance.id}, which {@link TaskInstances#transition} takes
+ * @param id the current try's {@code task_instance.id}, which {@link TaskInstanceSettlement#transition} takes
  * @param maxTries {@code max_tries}: a clear raises it to try_number + retries, so a cleared task gets
  *     its retries again
  * @param retryDelayOverrideSeconds for up_for_retry: the delay a RetryPolicy chose, or null

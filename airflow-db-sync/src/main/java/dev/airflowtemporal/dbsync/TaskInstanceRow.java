@@ -11,7 +11,7 @@ import java.util.UUID;
  * Airflow 3.3's {@code task_instance} row: one per (dag_id, task_id, run_id, map_index), its
  * {@code id} a UUIDv7 that changes with each try. Only the columns Temporal-owned runs write or
  * read are mapped; the others are nullable or have a server default. Inserts go through
- * {@link TaskInstances#createAll}, which names every column it writes.
+ * {@link TaskInstanceCreation#createAll}, which names every column it writes.
  */
 @Entity
 @Table(name = "task_instance")

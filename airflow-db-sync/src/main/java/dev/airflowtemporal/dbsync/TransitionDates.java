@@ -3,7 +3,7 @@ package dev.airflowtemporal.dbsync;
 import java.time.Instant;
 
 /**
- * Dates a {@link TaskInstances#transition} stamps; a null one leaves its column as it is. With an end
+ * Dates a {@link TaskInstanceSettlement#transition} stamps; a null one leaves its column as it is. With an end
  * date, {@code duration} becomes end minus the (new or stored) start date, as Airflow computes it.
  */
 public record TransitionDates(Instant scheduledAt, Instant queuedAt, Instant startDate, Instant endDate) {

@@ -43,7 +43,9 @@ class TemporalOwnedAttemptsTest {
   private static AirflowDatabase db;
   private static SerializedDag dag;
   private static DagRuns dagRuns;
-  private static TaskInstances taskInstances;
+  private static TaskInstanceCreation creation;
+  private static TaskInstanceQueueing queueing;
+  private static TaskInstanceSettlement settlement;
   private static TaskMaps taskMaps;
 
   private final List<String> createdRunIds = new ArrayList<>();
@@ -56,7 +58,9 @@ class TemporalOwnedAttemptsTest {
     db = AirflowDatabase.open(url, 2);
     dag = new SerializedDags(db).latest(DAG_ID);
     dagRuns = new DagRuns(db);
-    taskInstances = new TaskInstances(db);
+    creation = new TaskInstanceCreation(db);
+    queueing = new TaskInstanceQueueing(db);
+    settlement = new TaskInstanceSettlement(db);
     taskMaps = new TaskMaps(db);
   }
 
@@ -85,9 +89,9 @@ class TemporalOwnedAttemptsTest {
     DagRunKey runA = newRunWithChain(pool, 1);
     DagRunKey runB = newRunWithChain(pool, 1);
 
-    List<QueueResult> a = taskInstances.queue(runA, 0, List.of(
+    List<QueueResult> a = queueing.queue(runA, 0, List.of(
         attempt(EXTRACT, 1), attempt(TRANSFORM, 1), attempt(VALIDATE, 1)));
-    List<QueueResult> b = taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1)));
+    List<QueueResult> b = queueing.queue(runB, 0, List.of(attempt(EXTRACT, 1)));
 
     assertThat(a.get(0)).isEqualTo(new QueueResult.Queued(EXTRACT, idOf(runA, EXTRACT), 1));
     assertThat(a.get(1)).isInstanceOf(QueueResult.Queued.class);
@@ -99,7 +103,7 @@ class TemporalOwnedAttemptsTest {
 
     update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, runA.runId());
-    assertThat(taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
+    assertThat(queueing.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
         .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
     assertThat(status(runB, EXTRACT)).extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
         .containsExactly(idOf(runB, EXTRACT), TaskState.QUEUED, 1);
@@ -124,15 +128,15 @@ class TemporalOwnedAttemptsTest {
     String pool = newPool(1, true);
     DagRunKey runA = newRunWithChain(pool, 1);
     DagRunKey runB = newRunWithChain(pool, 1);
-    taskInstances.queue(runA, 0, List.of(attempt(EXTRACT, 1)));
+    queueing.queue(runA, 0, List.of(attempt(EXTRACT, 1)));
     update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, runA.runId());
 
-    assertThat(taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
+    assertThat(queueing.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
         .containsExactly(new QueueResult.PoolFull(EXTRACT, pool, 1, 0, 1));
 
     update("UPDATE slot_pool SET include_deferred = false WHERE pool = ?", pool);
-    assertThat(taskInstances.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
+    assertThat(queueing.queue(runB, 0, List.of(attempt(EXTRACT, 1))))
         .containsExactly(new QueueResult.Queued(EXTRACT, idOf(runB, EXTRACT), 1));
   }
 
@@ -141,7 +145,7 @@ class TemporalOwnedAttemptsTest {
     String pool = newPool(Pools.UNLIMITED, false);
     DagRunKey run = newRunWithChain(pool, 1000);
 
-    List<QueueResult> results = taskInstances.queue(run, 0,
+    List<QueueResult> results = queueing.queue(run, 0,
         CHAIN.stream().map(task -> attempt(new TaskInstanceRef(task, -1), 1)).toList());
 
     assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r).isInstanceOf(QueueResult.Queued.class));
@@ -151,10 +155,10 @@ class TemporalOwnedAttemptsTest {
   void aRepeatedQueueRequestReturnsTheSameAttemptAndTakesNoSecondSlot() throws SQLException {
     String pool = newPool(1, false);
     DagRunKey run = newRunWithChain(pool, 1);
-    QueueResult first = taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1))).get(0);
+    QueueResult first = queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))).get(0);
     Instant queuedAt = queuedAt(run, EXTRACT);
 
-    List<QueueResult> again = taskInstances.queue(run, 0, List.of(
+    List<QueueResult> again = queueing.queue(run, 0, List.of(
         attempt(EXTRACT, 1), attempt(TRANSFORM, 1), attempt(VALIDATE, 3)));
 
     assertThat(again).containsExactly(first, new QueueResult.PoolFull(TRANSFORM, pool, 1, 0, 1),
@@ -165,7 +169,7 @@ class TemporalOwnedAttemptsTest {
 
     update("UPDATE task_instance SET state = 'running' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'",
         DAG_ID, run.runId());
-    assertThat(taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1))))
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))))
         .as("repeated once the runner started").containsExactly(first);
   }
 
@@ -175,8 +179,8 @@ class TemporalOwnedAttemptsTest {
     update("UPDATE task_instance SET state = 'skipped', updated_at = now() - interval '1 hour' "
         + "WHERE dag_id = ? AND run_id = ? AND task_id = 'load'", DAG_ID, run.runId());
     Instant since = DagRuns.now();
-    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1)));
-    UUID nextTryId = TaskInstances.UUID_V7.get();
+    queueing.queue(run, 0, List.of(attempt(EXTRACT, 1)));
+    UUID nextTryId = TaskInstanceCreation.UUID_V7.get();
     // The Execution API: the runner's up_for_retry with a RetryPolicy's delay, and a branch's skip.
     update("UPDATE task_instance SET id = ?::uuid, state = 'up_for_retry', start_date = '2026-01-01T10:00:00Z', "
         + "end_date = '2026-01-01T10:00:02Z', retry_delay_override = 30, updated_at = now() "
@@ -184,29 +188,29 @@ class TemporalOwnedAttemptsTest {
     update("UPDATE task_instance SET state = 'skipped', updated_at = now() "
         + "WHERE dag_id = ? AND run_id = ? AND task_id = 'validate'", DAG_ID, run.runId());
 
-    AttemptReadBack readBack = taskInstances.readBack(run, "extract", -1, since);
+    AttemptReadBack readBack = settlement.readBack(run, "extract", -1, since);
 
     assertThat(readBack).isEqualTo(new AttemptReadBack(nextTryId, TaskState.UP_FOR_RETRY, 1,
         Instant.parse("2026-01-01T10:00:00Z"), Instant.parse("2026-01-01T10:00:02Z"), 30.0, List.of(VALIDATE)));
-    assertThat(taskInstances.readBack(run, "transform", -1, since))
+    assertThat(settlement.readBack(run, "transform", -1, since))
         .isEqualTo(new AttemptReadBack(idOf(run, TRANSFORM), TaskState.NONE, 0, null, null, null,
             List.of(VALIDATE)));
-    assertThatThrownBy(() -> taskInstances.readBack(run, "extract", 0, since))
+    assertThatThrownBy(() -> settlement.readBack(run, "extract", 0, since))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no TaskInstance extract[0]");
   }
 
   @Test
   void failingAnUnfinishedRetryableAttemptArchivesItOnceAndGivesTheNextTryANewId() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1)));
+    queueing.queue(run, 0, List.of(attempt(EXTRACT, 1)));
     UUID firstTryId = idOf(run, EXTRACT);
     // The runner's /run, then it died.
     update("UPDATE task_instance SET state = 'running', start_date = '2026-01-01T10:00:00Z', hostname = 'worker-1', "
         + "pid = 4242 WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", DAG_ID, run.runId());
     Instant end = Instant.parse("2026-01-01T10:00:05.5Z");
 
-    assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, true, end)).isTrue();
-    assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, true, end)).as("repeated").isFalse();
+    assertThat(settlement.failUnfinished(run, "extract", -1, 1, true, end)).isTrue();
+    assertThat(settlement.failUnfinished(run, "extract", -1, 1, true, end)).as("repeated").isFalse();
 
     StoredTaskInstance now = status(run, EXTRACT);
     assertThat(now.id()).isNotEqualTo(firstTryId);
@@ -226,22 +230,22 @@ class TemporalOwnedAttemptsTest {
         + "AND event = 'up_for_retry' AND try_number = 1 AND extra = '{\"host_name\": \"worker-1\"}'", run.runId()))
         .isEqualTo(1);
 
-    assertThat(taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 2))))
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 2))))
         .containsExactly(new QueueResult.Queued(EXTRACT, now.id(), 2));
   }
 
   @Test
   void failingAnUnfinishedAttemptWithoutRetriesFailsItAndLeavesAReportedStateAlone() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1), attempt(TRANSFORM, 1)));
+    queueing.queue(run, 0, List.of(attempt(EXTRACT, 1), attempt(TRANSFORM, 1)));
     UUID extractId = idOf(run, EXTRACT);
     update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
         DAG_ID, run.runId());
     Instant end = Instant.parse("2026-01-01T10:00:05Z");
 
-    assertThat(taskInstances.failUnfinished(run, "extract", -1, 1, false, end)).as("died while queued").isTrue();
-    assertThat(taskInstances.failUnfinished(run, "transform", -1, 1, true, end)).as("reported success").isFalse();
-    assertThat(taskInstances.failUnfinished(run, "extract", -1, 2, true, end)).as("another try").isFalse();
+    assertThat(settlement.failUnfinished(run, "extract", -1, 1, false, end)).as("died while queued").isTrue();
+    assertThat(settlement.failUnfinished(run, "transform", -1, 1, true, end)).as("reported success").isFalse();
+    assertThat(settlement.failUnfinished(run, "extract", -1, 2, true, end)).as("another try").isFalse();
 
     assertThat(status(run, EXTRACT)).extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
         .containsExactly(extractId, TaskState.FAILED, 1);
@@ -256,27 +260,27 @@ class TemporalOwnedAttemptsTest {
   @Test
   void markAllSettlesOnlyTaskInstancesWithoutAState() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1)));
+    queueing.queue(run, 0, List.of(attempt(EXTRACT, 1)));
     Map<TaskInstanceRef, TaskState> settled = Map.of(EXTRACT, TaskState.REMOVED, VALIDATE, TaskState.SKIPPED,
         LOAD, TaskState.UPSTREAM_FAILED);
 
-    assertThat(taskInstances.markAll(run, 0, settled)).isEqualTo(2);
-    assertThat(taskInstances.markAll(run, 0, settled)).as("repeated").isZero();
+    assertThat(settlement.markAll(run, 0, settled)).isEqualTo(2);
+    assertThat(settlement.markAll(run, 0, settled)).as("repeated").isZero();
 
     assertThat(status(run, EXTRACT).state()).isEqualTo(TaskState.QUEUED);
     assertThat(status(run, VALIDATE).state()).isEqualTo(TaskState.SKIPPED);
     assertThat(status(run, LOAD).state()).isEqualTo(TaskState.UPSTREAM_FAILED);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? "
         + "AND task_id IN ('validate', 'load') AND start_date = end_date AND duration = 0", run.runId())).isEqualTo(2);
-    assertThatThrownBy(() -> taskInstances.markAll(run, 0, Map.of(TRANSFORM, TaskState.FAILED)))
+    assertThatThrownBy(() -> settlement.markAll(run, 0, Map.of(TRANSFORM, TaskState.FAILED)))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not 'failed'");
   }
 
   @Test
   void markingAnEmptyOperatorSuccessCountsItAsItsFirstTryAsAirflowDoes() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
-    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, TaskState.SUCCESS))).isEqualTo(1);
-    assertThat(taskInstances.markAll(run, 0, Map.of(TRANSFORM, TaskState.SUCCESS))).as("repeated").isZero();
+    assertThat(settlement.markAll(run, 0, Map.of(TRANSFORM, TaskState.SUCCESS))).isEqualTo(1);
+    assertThat(settlement.markAll(run, 0, Map.of(TRANSFORM, TaskState.SUCCESS))).as("repeated").isZero();
     assertThat(status(run, TRANSFORM).state()).isEqualTo(TaskState.SUCCESS);
     assertThat(status(run, TRANSFORM).tryNumber()).isEqualTo(1);
   }
@@ -292,9 +296,9 @@ class TemporalOwnedAttemptsTest {
     OptionalInt length = taskMaps.length(run, "extract");
     assertThat(length).hasValue(3);
 
-    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
+    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
         .as("index 0 converted, 1 and 2 created").isEqualTo(3);
-    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
+    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
         .as("repeated").isZero();
 
     Map<TaskInstanceRef, StoredTaskInstance> states = byRef(run);
@@ -312,8 +316,8 @@ class TemporalOwnedAttemptsTest {
   void expandingAMappedTaskOverNothingSkipsTheUnmappedTaskInstanceOnce() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
 
-    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).isEqualTo(1);
-    assertThat(taskInstances.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
+    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).isEqualTo(1);
+    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
 
     assertThat(status(run, TRANSFORM).state()).isEqualTo(TaskState.SKIPPED);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
@@ -325,7 +329,7 @@ class TemporalOwnedAttemptsTest {
     String missing = "dbsync_missing_" + UUID.randomUUID().toString().substring(0, 8);
     DagRunKey run = newRunWithChain(missing, 1);
 
-    assertThatThrownBy(() -> taskInstances.queue(run, 0, List.of(attempt(EXTRACT, 1))))
+    assertThatThrownBy(() -> queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))))
         .isInstanceOf(UnknownPoolException.class)
         .hasMessageContaining("pool '" + missing + "' does not exist")
         .hasMessageContaining("Admin > Pools").hasMessageContaining("airflow pools set");
@@ -339,7 +343,7 @@ class TemporalOwnedAttemptsTest {
         Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
         dag.dagVersionId()));
     DagRunKey run = new DagRunKey(DAG_ID, runId);
-    taskInstances.createAll(run, dag.dagVersionId(), CHAIN.stream().map(t -> task(t, pool, poolSlots)).toList());
+    creation.createAll(run, dag.dagVersionId(), CHAIN.stream().map(t -> task(t, pool, poolSlots)).toList());
     return run;
   }
 
@@ -367,7 +371,7 @@ class TemporalOwnedAttemptsTest {
   }
 
   private static Map<TaskInstanceRef, StoredTaskInstance> byRef(DagRunKey run) {
-    return taskInstances.all(run).stream().collect(Collectors.toMap(StoredTaskInstance::ref, ti -> ti));
+    return settlement.all(run).stream().collect(Collectors.toMap(StoredTaskInstance::ref, ti -> ti));
   }
 
   private static AttemptToQueue attempt(TaskInstanceRef ref, int tryNumber) {

@@ -51,7 +51,9 @@ class TemporalOwnedRunsTest {
   private static AirflowDatabase db;
   private static SerializedDags serializedDags;
   private static DagRuns dagRuns;
-  private static TaskInstances taskInstances;
+  private static TaskInstanceCreation creation;
+  private static TaskInstanceQueueing queueing;
+  private static TaskInstanceSettlement settlement;
   private static Pools pools;
 
   private final List<String> createdRunIds = new ArrayList<>();
@@ -63,7 +65,9 @@ class TemporalOwnedRunsTest {
     db = AirflowDatabase.open(url, 2);
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
-    taskInstances = new TaskInstances(db);
+    creation = new TaskInstanceCreation(db);
+    queueing = new TaskInstanceQueueing(db);
+    settlement = new TaskInstanceSettlement(db);
     pools = new Pools(db);
   }
 
@@ -153,8 +157,8 @@ class TemporalOwnedRunsTest {
         request.state(), null, null, null, request.runAfter(), null, "{ \"rows\":4 }", request.triggeredBy(),
         null, request.bundleVersion(), request.dagVersionId()));
     DagRunKey run = new DagRunKey(DAG_ID, request.runId());
-    assertThat(taskInstances.createAll(run, dag.dagVersionId(), chainTasks())).isEqualTo(4);
-    assertThat(taskInstances.createAll(run, dag.dagVersionId(), chainTasks())).isZero();
+    assertThat(creation.createAll(run, dag.dagVersionId(), chainTasks())).isEqualTo(4);
+    assertThat(creation.createAll(run, dag.dagVersionId(), chainTasks())).isZero();
 
     assertThat(again).isEqualTo(first);
     assertThat(first.runType()).isEqualTo("external");
@@ -180,7 +184,7 @@ class TemporalOwnedRunsTest {
         assertThat(rs.getBoolean(6)).isTrue();
       }
     }
-    List<StoredTaskInstance> states = taskInstances.all(new DagRunKey(DAG_ID, request.runId()));
+    List<StoredTaskInstance> states = settlement.all(new DagRunKey(DAG_ID, request.runId()));
     assertThat(states).hasSize(4);
     assertThat(states).allSatisfy(s -> {
       assertThat(s.state()).isEqualTo(TaskState.NONE);
@@ -220,26 +224,26 @@ class TemporalOwnedRunsTest {
     SerializedDag dag = serializedDags.latest(DAG_ID);
     String runId = newRunId();
     dagRuns.createExternal(externalRun(dag, runId, null, null));
-    taskInstances.createAll(new DagRunKey(DAG_ID, runId), dag.dagVersionId(), chainTasks());
-    UUID extract = taskInstances.all(new DagRunKey(DAG_ID, runId)).get(0).id();
+    creation.createAll(new DagRunKey(DAG_ID, runId), dag.dagVersionId(), chainTasks());
+    UUID extract = settlement.all(new DagRunKey(DAG_ID, runId)).get(0).id();
     Instant start = Instant.parse("2026-01-01T10:00:00.250Z");
 
-    assertThat(taskInstances.transition(extract, Set.of(TaskState.NONE), TaskState.SCHEDULED,
+    assertThat(settlement.transition(extract, Set.of(TaskState.NONE), TaskState.SCHEDULED,
         TransitionDates.scheduled(start), 1)).isTrue();
-    assertThat(taskInstances.transition(extract, Set.of(TaskState.NONE), TaskState.SCHEDULED,
+    assertThat(settlement.transition(extract, Set.of(TaskState.NONE), TaskState.SCHEDULED,
         TransitionDates.scheduled(start), 1)).as("a repeated transition").isFalse();
-    assertThat(taskInstances.transition(extract, Set.of(TaskState.SCHEDULED), TaskState.QUEUED, TransitionDates.queued(start), null))
+    assertThat(settlement.transition(extract, Set.of(TaskState.SCHEDULED), TaskState.QUEUED, TransitionDates.queued(start), null))
         .isTrue();
-    assertThat(taskInstances.transition(extract, Set.of(TaskState.QUEUED), TaskState.RUNNING, TransitionDates.started(start), null))
+    assertThat(settlement.transition(extract, Set.of(TaskState.QUEUED), TaskState.RUNNING, TransitionDates.started(start), null))
         .isTrue();
-    assertThat(taskInstances.transition(extract, Set.of(TaskState.RUNNING), TaskState.SUCCESS,
+    assertThat(settlement.transition(extract, Set.of(TaskState.RUNNING), TaskState.SUCCESS,
         TransitionDates.ended(start.plus(Duration.ofMillis(1500))), null)).isTrue();
-    assertThat(taskInstances.transition(extract, Set.of(TaskState.QUEUED, TaskState.SCHEDULED), TaskState.RUNNING, TransitionDates.NONE, null))
+    assertThat(settlement.transition(extract, Set.of(TaskState.QUEUED, TaskState.SCHEDULED), TaskState.RUNNING, TransitionDates.NONE, null))
         .as("success -> running").isFalse();
 
-    assertThat(taskInstances.createAll(new DagRunKey(DAG_ID, runId), dag.dagVersionId(), chainTasks()))
+    assertThat(creation.createAll(new DagRunKey(DAG_ID, runId), dag.dagVersionId(), chainTasks()))
         .as("creating again").isZero();
-    assertThat(taskInstances.all(new DagRunKey(DAG_ID, runId)).get(0))
+    assertThat(settlement.all(new DagRunKey(DAG_ID, runId)).get(0))
         .extracting(StoredTaskInstance::id, StoredTaskInstance::state, StoredTaskInstance::tryNumber)
         .containsExactly(extract, TaskState.SUCCESS, 1);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'extract' "
@@ -301,7 +305,7 @@ class TemporalOwnedRunsTest {
     String runId = newRunId();
     DagRunKey run = new DagRunKey(DAG_ID, runId);
     dagRuns.createExternal(externalRun(dag, runId, null, null));
-    taskInstances.createAll(run, dag.dagVersionId(), chainTasks());
+    creation.createAll(run, dag.dagVersionId(), chainTasks());
 
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try (Connection clear = connect()) {
@@ -313,7 +317,7 @@ class TemporalOwnedRunsTest {
         ti.setString(2, runId);
         ti.executeUpdate();
       }
-      Future<Integer> mark = pool.submit(() -> taskInstances.markAll(run, 0,
+      Future<Integer> mark = pool.submit(() -> settlement.markAll(run, 0,
           Map.of(new TaskInstanceRef("transform", -1), TaskState.UPSTREAM_FAILED)));
       waitUntilABackendWaitsForALock();
       try (PreparedStatement dr = clear.prepareStatement("UPDATE dag_run SET clear_number = clear_number + 1, "
@@ -331,7 +335,7 @@ class TemporalOwnedRunsTest {
     }
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform' "
         + "AND state IS NULL", runId)).as("the mark was rolled back").isEqualTo(1);
-    assertThat(taskInstances.markAll(run, 1, Map.of(new TaskInstanceRef("transform", -1), TaskState.UPSTREAM_FAILED)))
+    assertThat(settlement.markAll(run, 1, Map.of(new TaskInstanceRef("transform", -1), TaskState.UPSTREAM_FAILED)))
         .as("decided on the cleared run, it is written").isEqualTo(1);
   }
 
@@ -341,15 +345,15 @@ class TemporalOwnedRunsTest {
     String runId = newRunId();
     DagRunKey run = new DagRunKey(DAG_ID, runId);
     dagRuns.createExternal(externalRun(dag, runId, null, null));
-    taskInstances.createAll(run, dag.dagVersionId(), chainTasks());
+    creation.createAll(run, dag.dagVersionId(), chainTasks());
     airflowDb.update("UPDATE task_instance SET state = 'restarting', try_number = 3, max_tries = 2 "
         + "WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", DAG_ID, runId);
 
-    assertThat(taskInstances.restartCleared(run, new TaskInstanceRef("extract", -1), 2, 1)).as("another try").isFalse();
-    assertThat(taskInstances.restartCleared(run, new TaskInstanceRef("extract", -1), 3, 1)).isTrue();
-    assertThat(taskInstances.restartCleared(run, new TaskInstanceRef("extract", -1), 3, 1)).as("repeated").isFalse();
+    assertThat(settlement.restartCleared(run, new TaskInstanceRef("extract", -1), 2, 1)).as("another try").isFalse();
+    assertThat(settlement.restartCleared(run, new TaskInstanceRef("extract", -1), 3, 1)).isTrue();
+    assertThat(settlement.restartCleared(run, new TaskInstanceRef("extract", -1), 3, 1)).as("repeated").isFalse();
 
-    assertThat(taskInstances.all(run)).filteredOn(t -> t.ref().taskId().equals("extract"))
+    assertThat(settlement.all(run)).filteredOn(t -> t.ref().taskId().equals("extract"))
         .extracting(StoredTaskInstance::state, StoredTaskInstance::tryNumber, StoredTaskInstance::maxTries)
         .containsExactly(tuple(TaskState.NONE, 3, 4));
   }

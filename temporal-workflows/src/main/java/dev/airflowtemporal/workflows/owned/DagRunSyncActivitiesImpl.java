@@ -30,7 +30,9 @@ import dev.airflowtemporal.dbsync.RunAlreadyExistsException;
 import dev.airflowtemporal.dbsync.SerializedDag;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import dev.airflowtemporal.dbsync.StoredTaskInstance;
-import dev.airflowtemporal.dbsync.TaskInstances;
+import dev.airflowtemporal.dbsync.TaskInstanceCreation;
+import dev.airflowtemporal.dbsync.TaskInstanceQueueing;
+import dev.airflowtemporal.dbsync.TaskInstanceSettlement;
 import dev.airflowtemporal.dbsync.TaskMaps;
 import dev.airflowtemporal.dbsync.TransitionDates;
 import dev.airflowtemporal.dbsync.TriggeredBy;
@@ -68,7 +70,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   private final SerializedDags serializedDags;
   private final DagRuns dagRuns;
-  private final TaskInstances taskInstances;
+  private final TaskInstanceCreation creation;
+  private final TaskInstanceQueueing queueing;
+  private final TaskInstanceSettlement settlement;
   private final Pools pools;
   private final TaskMaps taskMaps;
   private final Duration taskQueuedTimeout;
@@ -81,7 +85,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     this.taskQueuedTimeout = taskQueuedTimeout;
     this.serializedDags = new SerializedDags(database);
     this.dagRuns = new DagRuns(database);
-    this.taskInstances = new TaskInstances(database);
+    this.creation = new TaskInstanceCreation(database);
+    this.queueing = new TaskInstanceQueueing(database);
+    this.settlement = new TaskInstanceSettlement(database);
     this.pools = new Pools(database);
     this.taskMaps = new TaskMaps(database);
   }
@@ -127,7 +133,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     List<NewTaskInstance> newTasks = plan.tasks().stream()
         .map(task -> newTaskInstance(task, TaskInstanceRef.UNMAPPED, decider.priorityWeight(task.taskId())))
         .toList();
-    int inserted = taskInstances.createAll(key, serialized.dagVersionId(), newTasks);
+    int inserted = creation.createAll(key, serialized.dagVersionId(), newTasks);
     log.info("Created DagRun {} of {} (dag version {}, {}) with {} task instances", request.runId(), request.dagId(),
         serialized.versionNumber(), stored.state(), inserted);
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
@@ -167,13 +173,13 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     Set<TaskInstanceRef> busy = Set.copyOf(inFlight);
     // A run cleared onto a newer DAG version keeps rows of tasks it no longer has (removed): not ours to drive.
     Map<String, TaskPlan> tasks = plan.tasks().stream().collect(Collectors.toMap(TaskPlan::taskId, t -> t));
-    for (StoredTaskInstance ti : taskInstances.all(key)) {
+    for (StoredTaskInstance ti : settlement.all(key)) {
       TaskInstanceRef ref = ti.ref();
       if (!busy.contains(ref) && tasks.containsKey(ref.taskId())) {
         settleOrphan(run, tasks.get(ref.taskId()), ti);
       }
     }
-    List<TaskInstanceSnapshot> snapshots = taskInstances.all(key).stream()
+    List<TaskInstanceSnapshot> snapshots = settlement.all(key).stream()
         .filter(ti -> tasks.containsKey(ti.ref().taskId()))
         .map(ti -> new TaskInstanceSnapshot(ti.ref(), snapshotState(ti.state()), ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds()))
         .toList();
@@ -194,21 +200,21 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     String label = ti.ref().label();
     switch (ti.state()) {
       case RESTARTING -> {
-        if (taskInstances.restartCleared(key(run), ti.ref(), ti.tryNumber(), task.retries())) {
+        if (settlement.restartCleared(key(run), ti.ref(), ti.tryNumber(), task.retries())) {
           log.info("{} of {} was cleared while it ran: it runs again", label, run.runId());
         }
       }
       case QUEUED, RUNNING -> {
         log.warn("{} try {} of {} is {} but no try of this workflow runs it; failing it", label, ti.tryNumber(),
             run.runId(), ti.state().airflowName());
-        taskInstances.failUnfinished(key(run), ti.ref().taskId(), ti.ref().mapIndex(), ti.tryNumber(),
+        settlement.failUnfinished(key(run), ti.ref().taskId(), ti.ref().mapIndex(), ti.tryNumber(),
             task.retries() > 0, Instant.now());
       }
       default -> {
         if (UNSUPPORTED_STATES.contains(ti.state())) {
           log.warn("{} try {} of {} is {}, which Temporal-owned runs do not support; failing it", label,
               ti.tryNumber(), run.runId(), ti.state().airflowName());
-          taskInstances.transition(ti.id(), Set.of(ti.state()), TaskState.FAILED, TransitionDates.ended(Instant.now()),
+          settlement.transition(ti.id(), Set.of(ti.state()), TaskState.FAILED, TransitionDates.ended(Instant.now()),
               null);
         }
       }
@@ -232,7 +238,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   public List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts) {
     List<dev.airflowtemporal.dbsync.QueueResult> results;
     try {
-      results = taskInstances.queue(key(run), run.clearNumber(), attempts);
+      results = queueing.queue(key(run), run.clearNumber(), attempts);
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
@@ -258,21 +264,21 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   @Override
   public SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
                                       int taskRetries) {
-    AttemptReadBack readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+    AttemptReadBack readBack = settlement.readBack(key(run), taskId, mapIndex, since);
     if (readBack.state() == TaskState.RESTARTING) {
       // Cleared while it ran: Airflow told the runner to stop, and runs the task again once it has ended.
       log.info("{} try {} of {} was cleared while it ran: it runs again", taskId, tryNumber, run.runId());
-      taskInstances.restartCleared(key(run), new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), taskRetries);
-      readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+      settlement.restartCleared(key(run), new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), taskRetries);
+      readBack = settlement.readBack(key(run), taskId, mapIndex, since);
     }
     if (UNSUPPORTED_STATES.contains(readBack.state())) {
       // Deferral, reschedule and human input need Airflow's scheduler/triggerer to resume the task,
       // which never look at external runs: fail the try visibly instead of leaving it parked.
       log.warn("{} try {} of {} went {}, which Temporal-owned runs do not support; failing it", taskId, tryNumber,
           run.runId(), readBack.state().airflowName());
-      taskInstances.transition(readBack.id(), Set.of(readBack.state()), TaskState.FAILED,
+      settlement.transition(readBack.id(), Set.of(readBack.state()), TaskState.FAILED,
           TransitionDates.ended(Instant.now()), null);
-      readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+      readBack = settlement.readBack(key(run), taskId, mapIndex, since);
     }
     TaskState state = readBack.state();
     if (!state.finished() && state != TaskState.UP_FOR_RETRY && state != TaskState.NONE) {
@@ -280,8 +286,8 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       // (None: Airflow cleared the try; it runs again.)
       log.warn("{} try {} of {} ended without a final state ({}); failing it", taskId, tryNumber, run.runId(),
           readBack.state().airflowName());
-      taskInstances.failUnfinished(key(run), taskId, mapIndex, tryNumber, taskRetries > 0, Instant.now());
-      readBack = taskInstances.readBack(key(run), taskId, mapIndex, since);
+      settlement.failUnfinished(key(run), taskId, mapIndex, tryNumber, taskRetries > 0, Instant.now());
+      readBack = settlement.readBack(key(run), taskId, mapIndex, since);
       state = readBack.state();
     }
     return new SettledAttempt(new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), state,
@@ -294,7 +300,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     Map<TaskInstanceRef, TaskState> states = new LinkedHashMap<>();
     marks.forEach(mark -> states.put(mark.ref(), mark.state()));
     try {
-      taskInstances.markAll(key(run), run.clearNumber(), states);
+      settlement.markAll(key(run), run.clearNumber(), states);
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
@@ -313,7 +319,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       return -1;
     }
     try {
-      taskInstances.expandMapped(key(run), run.clearNumber(), newTaskInstance(task, TaskInstanceRef.UNMAPPED,
+      creation.expandMapped(key(run), run.clearNumber(), newTaskInstance(task, TaskInstanceRef.UNMAPPED,
           priorityWeight), count.getAsInt());
     } catch (DagRunClearedException e) {
       throw cleared(e);

@@ -870,7 +870,7 @@ class OwnedDagRunWorkflowTest {
       if (length == 0 && tiStates.containsKey(unmapped)) {
         putRow(unmapped, TaskState.SKIPPED, 0);
       } else if (length >= 0) {
-        // As TaskInstances.expandMapped: indexes below the length exist (new ones None), the others are removed.
+        // As TaskInstanceCreation.expandMapped: indexes below the length exist (new ones None), the others are removed.
         tiStates.remove(unmapped);
         tiTries.remove(unmapped);
         for (TaskInstanceRef ref : List.copyOf(tiStates.keySet())) {

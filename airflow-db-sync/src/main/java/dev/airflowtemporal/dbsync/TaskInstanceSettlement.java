@@ -1,46 +1,32 @@
 package dev.airflowtemporal.dbsync;
 
-import com.github.f4b6a3.uuid.UuidCreator;
-import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskState;
 import jakarta.persistence.LockModeType;
-import jakarta.persistence.Tuple;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumSet;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.function.Supplier;
-import org.hibernate.Session;
 import org.hibernate.SessionFactory;
-import org.hibernate.query.SelectionQuery;
 
 /**
- * Creates a Temporal-owned run's TaskInstances and moves them through Airflow's states as Airflow's
- * scheduler would: queueing attempts within pools shared with every other run, failing attempts whose
- * runner died, settling tasks the trigger rules decided, expanding mapped tasks. Every call is one short
- * transaction and safe to repeat: creating skips what exists, transitions are compare-and-set, so an
- * activity retried after a crash neither duplicates nor regresses a row.
+ * Moves a Temporal-owned run's TaskInstances to where they settle, as Airflow would: reads a try back
+ * after its runner exited, fails a try whose runner died as {@code handle_failure} does, marks what the
+ * trigger rules decided, puts a try cleared while it ran back to None, and reads every TaskInstance of
+ * the run back. Every call is one short transaction and safe to repeat: transitions are compare-and-set,
+ * so a repeated call neither duplicates nor regresses a row.
  */
-public final class TaskInstances {
-  /** RFC 9562 UUIDv7, as Airflow's {@code uuid6.uuid7}: ids sort by creation. */
-  public static final Supplier<UUID> UUID_V7 = UuidCreator::getTimeOrderedEpoch;
-
+public final class TaskInstanceSettlement {
   /**
    * The states a TaskInstance is settled in without running it ({@link #markAll}): those of the
    * trigger rules, and success for a plain EmptyOperator.
    */
   private static final Set<TaskState> SETTLED_WITHOUT_RUNNING =
       EnumSet.of(TaskState.SKIPPED, TaskState.UPSTREAM_FAILED, TaskState.REMOVED, TaskState.SUCCESS);
-
-  /** Airflow's {@code State.unfinished} as stored, less None (SQL NULL). */
-  private static final List<String> UNFINISHED = TaskState.UNFINISHED.stream().filter(s -> s != TaskState.NONE)
-      .map(TaskState::airflowName).toList();
 
   private static final String TRANSITION = """
       update task_instance set
@@ -55,45 +41,6 @@ public final class TaskInstances {
                  - coalesce(cast(:startDate as timestamptz), start_date)) end,
         updated_at = cast(:now as timestamptz)
       where id = :id and (state in (:fromStates) or (cast(:fromNoState as boolean) and state is null))
-      """;
-
-  /**
-   * Locks the pools the requested tasks use, in name order so that concurrent callers cannot deadlock.
-   * Airflow's scheduler takes the same row locks (NOWAIT) before it queues, so while we hold them it
-   * skips its critical section rather than queue into the same slots.
-   */
-  private static final String LOCK_POOLS = """
-      select pool, slots, include_deferred from slot_pool
-      where pool in (select pool from task_instance
-                     where dag_id = :dagId and run_id = :runId and task_id in (:taskIds))
-      order by pool
-      for update
-      """;
-
-  /** The slots {@code Pool.slots_stats} counts as taken, in every DagRun: queued, running, deferred. */
-  private static final String OCCUPIED_SLOTS = """
-      select pool,
-             coalesce(sum(pool_slots) filter (where state in ('queued', 'running')), 0) as executing,
-             coalesce(sum(pool_slots) filter (where state = 'deferred'), 0) as deferred
-      from task_instance
-      where pool in (:pools) and state in ('queued', 'running', 'deferred')
-      group by pool
-      """;
-
-  /**
-   * What the scheduler's {@code schedule_tis} (try_number + 1) and critical section (queued) do,
-   * in one step. Compare-and-set on the state and try the request starts from.
-   */
-  private static final String QUEUE = """
-      update task_instance set
-        state = 'queued',
-        try_number = try_number + 1,
-        scheduled_dttm = cast(:now as timestamptz),
-        queued_dttm = cast(:now as timestamptz),
-        queued_by_job_id = null,
-        hostname = '',
-        updated_at = cast(:now as timestamptz)
-      where id = :id and try_number = :fromTry and (state is null or state = 'up_for_retry')
       """;
 
   /**
@@ -148,99 +95,18 @@ public final class TaskInstances {
 
   private final SessionFactory sessionFactory;
   private final Supplier<UUID> newTaskInstanceId;
-  private final String unixname = System.getProperty("user.name");
 
-  /** With {@link #UUID_V7} ids. */
-  public TaskInstances(AirflowDatabase database) {
-    this(database, UUID_V7);
+  /** With {@link TaskInstanceCreation#UUID_V7} ids. */
+  public TaskInstanceSettlement(AirflowDatabase database) {
+    this(database, TaskInstanceCreation.UUID_V7);
   }
 
   /**
    * @param newTaskInstanceId a UUIDv7 source, as Airflow's {@code uuid6.uuid7}: ids sort by creation
    */
-  public TaskInstances(AirflowDatabase database, Supplier<UUID> newTaskInstanceId) {
+  public TaskInstanceSettlement(AirflowDatabase database, Supplier<UUID> newTaskInstanceId) {
     this.sessionFactory = database.sessionFactory();
     this.newTaskInstanceId = newTaskInstanceId;
-  }
-
-  /**
-   * Inserts the TaskInstances the run lacks, state None and try 0 as Airflow's
-   * {@code DagRun.verify_integrity} creates them; existing ones (same dag_id, task_id, run_id,
-   * map_index) are left exactly as they are.
-   *
-   * @return how many were inserted
-   */
-  public int createAll(DagRunKey run, UUID dagVersionId, List<NewTaskInstance> tasks) {
-    Instant now = DagRuns.now();
-    return sessionFactory.fromTransaction(session -> {
-      int inserted = 0;
-      for (NewTaskInstance task : tasks) {
-        inserted += insertIfAbsent(session, run, dagVersionId, task, task.mapIndex(), now);
-      }
-      return inserted;
-    });
-  }
-
-  /**
-   * Queues attempts as Airflow's scheduler does, honouring pools across every DagRun (Temporal-owned
-   * or not): one transaction that locks the pools involved, counts their open slots as
-   * {@code Pool.slots_stats} does, then takes the requests in the given order (the caller's priority
-   * order) and queues each whose pool has room: state queued, {@code try_number + 1}, queued now.
-   * A request whose try is already queued (or has run since) is answered {@link QueueResult.Queued}
-   * again without a change, so a retried activity neither queues twice nor takes a second slot.
-   *
-   * @param clearNumber the run's {@code clear_number} the requests were decided on
-   * @return one result per request, in request order
-   * @throws UnknownPoolException when a task to queue names a pool Airflow does not have
-   * @throws IllegalArgumentException when a requested TaskInstance does not exist (see {@link #createAll}),
-   *     or is requested twice
-   * @throws DagRunClearedException when Airflow cleared the run since then; nothing was queued
-   */
-  public List<QueueResult> queue(DagRunKey run, int clearNumber, List<AttemptToQueue> requests) {
-    if (requests.isEmpty()) {
-      return List.of();
-    }
-    if (requests.stream().map(r -> new TaskInstanceRef(r.taskId(), r.mapIndex())).distinct().count() < requests.size()) {
-      throw new IllegalArgumentException("each TaskInstance can be queued once per call: " + requests);
-    }
-    requests.stream().filter(r -> r.tryNumber() < 1).findFirst().ifPresent(r -> {
-      throw new IllegalArgumentException("tries are numbered from 1, got " + r);
-    });
-    Instant now = DagRuns.now();
-    List<String> taskIds = requests.stream().map(AttemptToQueue::taskId).distinct().toList();
-    return sessionFactory.fromTransaction(session -> {
-      Map<String, PoolUsage> pools = lockPools(session, run, taskIds);
-      List<QueueResult> results = new ArrayList<>();
-      for (AttemptToQueue request : requests) {
-        TaskInstanceRef key = new TaskInstanceRef(request.taskId(), request.mapIndex());
-        TaskInstanceRow ti = lockExisting(session, run, key);
-        int fromTry = request.tryNumber() - 1;
-        boolean startable = (ti.state == null || ti.state.equals("up_for_retry")) && ti.tryNumber == fromTry;
-        if (!startable) {
-          results.add(ti.state != null && ti.tryNumber == request.tryNumber()
-              ? new QueueResult.Queued(key, ti.id, ti.tryNumber)
-              : new QueueResult.NotQueueable(key, TaskState.fromAirflow(ti.state), ti.tryNumber));
-          continue;
-        }
-        PoolUsage pool = pools.get(ti.pool);
-        if (pool == null) {
-          throw new UnknownPoolException(ti.pool);
-        }
-        if (!pool.hasRoomFor(ti.poolSlots)) {
-          results.add(new QueueResult.PoolFull(key, ti.pool, ti.poolSlots, pool.open(), pool.slots));
-          continue;
-        }
-        session.createNativeMutationQuery(QUEUE)
-            .setParameter("now", now, Instant.class)
-            .setParameter("id", ti.id, UUID.class)
-            .setParameter("fromTry", fromTry, Integer.class)
-            .executeUpdate();
-        pool.take(ti.poolSlots);
-        results.add(new QueueResult.Queued(key, ti.id, request.tryNumber()));
-      }
-      DagRuns.requireClearNumber(session, run, clearNumber);
-      return results;
-    });
   }
 
   /**
@@ -256,7 +122,7 @@ public final class TaskInstances {
   public AttemptReadBack readBack(DagRunKey run, String taskId, int mapIndex, Instant since) {
     TaskInstanceRef key = new TaskInstanceRef(taskId, mapIndex);
     return sessionFactory.fromTransaction(session -> {
-      TaskInstanceRow ti = findExisting(session, run, key);
+      TaskInstanceRow ti = TaskInstanceRows.findExisting(session, run, key);
       List<TaskInstanceRef> skipped = session.createSelectionQuery("""
               select t.taskId, t.mapIndex from TaskInstanceRow t
               where t.dagId = :dagId and t.runId = :runId and t.state = 'skipped' and t.updatedAt >= :since
@@ -402,85 +268,6 @@ public final class TaskInstances {
   }
 
   /**
-   * Expands a mapped task once its upstream's {@code task_map} length is known, as Airflow's
-   * {@code TaskMap.expand_mapped_task} does to the rows: the unfinished unmapped TaskInstance
-   * (map_index -1) becomes map index 0 (with {@code count} 0 it becomes skipped instead), indices up to
-   * {@code count - 1} that are missing are created in state None with the unmapped one's DAG version,
-   * and indices at or above {@code count} become removed. A repeated call changes nothing.
-   *
-   * @param clearNumber the run's {@code clear_number} the expansion was decided on
-   * @param template the task as {@link #createAll} takes it, with map index -1
-   * @return how many rows this call changed or created
-   * @throws DagRunClearedException when Airflow cleared the run since then; nothing was expanded
-   */
-  public int expandMapped(DagRunKey run, int clearNumber, NewTaskInstance template, int count) {
-    if (template.mapIndex() != -1) {
-      throw new IllegalArgumentException("the template of mapped task '" + template.taskId()
-          + "' must be its unmapped TaskInstance (map index -1), got " + template.mapIndex());
-    }
-    if (count < 0) {
-      throw new IllegalArgumentException("a task maps over zero or more values, not " + count);
-    }
-    Instant now = DagRuns.now();
-    String taskId = template.taskId();
-    return sessionFactory.fromTransaction(session -> {
-      int changed = 0;
-      TaskInstanceRow unmapped = session.createSelectionQuery("""
-              from TaskInstanceRow t
-              where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId and t.mapIndex = -1
-                and (t.state is null or t.state in (:unfinished))""", TaskInstanceRow.class)
-          .setParameter("dagId", run.dagId())
-          .setParameter("runId", run.runId())
-          .setParameter("taskId", taskId)
-          .setParameterList("unfinished", UNFINISHED)
-          .setLockMode(LockModeType.PESSIMISTIC_WRITE)
-          .uniqueResult();
-      UUID dagVersionId = unmapped != null ? unmapped.dagVersionId : lowestMapIndexDagVersion(session, run, taskId);
-      if (unmapped != null && count == 0) {
-        changed += session.createNativeMutationQuery(
-                "update task_instance set state = 'skipped', updated_at = cast(:now as timestamptz) where id = :id")
-            .setParameter("now", now, Instant.class)
-            .setParameter("id", unmapped.id, UUID.class)
-            .executeUpdate();
-      } else if (unmapped != null && exists(session, run, new TaskInstanceRef(taskId, 0))) {
-        changed += session.createNativeMutationQuery("delete from task_instance where id = :id")
-            .setParameter("id", unmapped.id, UUID.class)
-            .executeUpdate();
-      } else if (unmapped != null) {
-        changed += session.createNativeMutationQuery(
-                "update task_instance set map_index = 0, updated_at = cast(:now as timestamptz) where id = :id")
-            .setParameter("now", now, Instant.class)
-            .setParameter("id", unmapped.id, UUID.class)
-            .executeUpdate();
-      }
-      if (count > 0) {
-        Integer highest = session.createSelectionQuery("""
-                select max(t.mapIndex) from TaskInstanceRow t
-                where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId""", Integer.class)
-            .setParameter("dagId", run.dagId())
-            .setParameter("runId", run.runId())
-            .setParameter("taskId", taskId)
-            .getSingleResult();
-        for (int mapIndex = (highest == null ? -1 : highest) + 1; mapIndex < count; mapIndex++) {
-          changed += insertIfAbsent(session, run, dagVersionId, template, mapIndex, now);
-        }
-      }
-      changed += session.createNativeMutationQuery("""
-              update task_instance set state = 'removed', updated_at = cast(:now as timestamptz)
-              where dag_id = :dagId and run_id = :runId and task_id = :taskId and map_index >= :count
-                and state is distinct from 'removed'""")
-          .setParameter("now", now, Instant.class)
-          .setParameter("dagId", run.dagId(), String.class)
-          .setParameter("runId", run.runId(), String.class)
-          .setParameter("taskId", taskId, String.class)
-          .setParameter("count", count, Integer.class)
-          .executeUpdate();
-      DagRuns.requireClearNumber(session, run, clearNumber);
-      return changed;
-    });
-  }
-
-  /**
    * Compare-and-set: moves the TaskInstance to {@code toState} only if its state is one of
    * {@code fromStates}, so a finished TI is never moved unless the caller names its state.
    *
@@ -551,132 +338,4 @@ public final class TaskInstances {
     return updated == 1;
   }
 
-  /** {@code TaskInstance.insert_mapping}'s row for one task and map index, unless it exists. */
-  private int insertIfAbsent(Session session, DagRunKey run, UUID dagVersionId, NewTaskInstance task, int mapIndex,
-                             Instant now) {
-    return session.createMutationQuery("""
-            insert into TaskInstanceRow (id, dagId, taskId, runId, mapIndex, tryNumber, maxTries, hostname,
-              unixname, pool, poolSlots, queue, priorityWeight, operator, customOperatorName, taskDisplayName,
-              executor, dagVersionId, updatedAt)
-            values (:id, :dagId, :taskId, :runId, :mapIndex, 0, :maxTries, '',
-              :unixname, :pool, :poolSlots, :queue, :priorityWeight, :operator, :customOperatorName,
-              :taskDisplayName, :executor, :dagVersionId, :now)
-            on conflict (dagId, taskId, runId, mapIndex) do nothing""")
-        .setParameter("id", newTaskInstanceId.get())
-        .setParameter("dagId", run.dagId())
-        .setParameter("taskId", task.taskId())
-        .setParameter("runId", run.runId())
-        .setParameter("mapIndex", mapIndex)
-        .setParameter("maxTries", task.maxTries())
-        .setParameter("unixname", unixname)
-        .setParameter("pool", task.pool())
-        .setParameter("poolSlots", task.poolSlots())
-        .setParameter("queue", task.queue())
-        .setParameter("priorityWeight", task.priorityWeight())
-        .setParameter("operator", task.operator())
-        .setParameter("customOperatorName", task.customOperatorName())
-        .setParameter("taskDisplayName", task.displayName())
-        .setParameter("executor", task.executor())
-        .setParameter("dagVersionId", dagVersionId)
-        .setParameter("now", now)
-        .executeUpdate();
-  }
-
-  /** Locks the pools of the given tasks and counts what every DagRun occupies in them, by pool name. */
-  private static Map<String, PoolUsage> lockPools(Session session, DagRunKey run, List<String> taskIds) {
-    Map<String, PoolUsage> pools = new HashMap<>();
-    for (Tuple pool : session.createNativeQuery(LOCK_POOLS, Tuple.class)
-        .setParameter("dagId", run.dagId())
-        .setParameter("runId", run.runId())
-        .setParameterList("taskIds", taskIds)
-        .getResultList()) {
-      pools.put(pool.get("pool", String.class),
-          new PoolUsage(pool.get("slots", Integer.class), pool.get("include_deferred", Boolean.class)));
-    }
-    if (pools.isEmpty()) {
-      return pools;
-    }
-    for (Tuple occupied : session.createNativeQuery(OCCUPIED_SLOTS, Tuple.class)
-        .setParameterList("pools", new ArrayList<>(pools.keySet()))
-        .getResultList()) {
-      PoolUsage pool = pools.get(occupied.get("pool", String.class));
-      pool.take(((Number) occupied.get("executing")).longValue());
-      if (pool.includeDeferred) {
-        pool.take(((Number) occupied.get("deferred")).longValue());
-      }
-    }
-    return pools;
-  }
-
-  private static TaskInstanceRow findExisting(Session session, DagRunKey run, TaskInstanceRef key) {
-    return requireExisting(byKey(session, run, key).uniqueResult(), run, key);
-  }
-
-  private static TaskInstanceRow lockExisting(Session session, DagRunKey run, TaskInstanceRef key) {
-    return requireExisting(byKey(session, run, key).setLockMode(LockModeType.PESSIMISTIC_WRITE).uniqueResult(),
-        run, key);
-  }
-
-  private static SelectionQuery<TaskInstanceRow> byKey(Session session, DagRunKey run, TaskInstanceRef key) {
-    return session.createSelectionQuery("""
-            from TaskInstanceRow t
-            where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId and t.mapIndex = :mapIndex""",
-            TaskInstanceRow.class)
-        .setParameter("dagId", run.dagId())
-        .setParameter("runId", run.runId())
-        .setParameter("taskId", key.taskId())
-        .setParameter("mapIndex", key.mapIndex());
-  }
-
-  private static TaskInstanceRow requireExisting(TaskInstanceRow ti, DagRunKey run, TaskInstanceRef key) {
-    if (ti == null) {
-      throw new IllegalArgumentException("DagRun " + run.dagId() + "/" + run.runId() + " has no TaskInstance "
-          + key.taskId() + "[" + key.mapIndex() + "]: create the run's TaskInstances (createAll) first");
-    }
-    return ti;
-  }
-
-  private static boolean exists(Session session, DagRunKey run, TaskInstanceRef key) {
-    return byKey(session, run, key).uniqueResult() != null;
-  }
-
-  /** The DAG version of a task's existing TaskInstances, once its unmapped one has been expanded. */
-  private static UUID lowestMapIndexDagVersion(Session session, DagRunKey run, String taskId) {
-    return session.createSelectionQuery("""
-            select t.dagVersionId from TaskInstanceRow t
-            where t.dagId = :dagId and t.runId = :runId and t.taskId = :taskId
-            order by t.mapIndex""", UUID.class)
-        .setParameter("dagId", run.dagId())
-        .setParameter("runId", run.runId())
-        .setParameter("taskId", taskId)
-        .setMaxResults(1)
-        .uniqueResult();
-  }
-
-  /**
-   * A pool's open slots as {@code Pool.slots_stats} computes them; {@link Pools#UNLIMITED} slots never
-   * run out.
-   */
-  private static final class PoolUsage {
-    final int slots;
-    final boolean includeDeferred;
-    private long taken;
-
-    PoolUsage(int slots, boolean includeDeferred) {
-      this.slots = slots;
-      this.includeDeferred = includeDeferred;
-    }
-
-    void take(long poolSlots) {
-      taken += poolSlots;
-    }
-
-    long open() {
-      return slots - taken;
-    }
-
-    boolean hasRoomFor(int poolSlots) {
-      return slots == Pools.UNLIMITED || open() >= poolSlots;
-    }
-  }
 }
