@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.airflowtemporal.core.dag.TaskState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -16,6 +17,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.UUID;
+import java.util.stream.Collectors;
 import org.hibernate.Session;
 
 /**
@@ -46,8 +48,9 @@ final class DagCallbackRequests {
   /** {@code DatabaseCallbackSink.send}'s weight for every callback request. */
   private static final int PRIORITY_WEIGHT = 1;
   /** Airflow's {@code State.unfinished}: None and the states a task instance still moves on from. */
-  private static final String UNFINISHED = "(ti.state is null or ti.state in ('scheduled', 'queued', 'running', "
-      + "'restarting', 'up_for_retry', 'up_for_reschedule', 'deferred', 'awaiting_input'))";
+  private static final String UNFINISHED = "(ti.state is null or ti.state in ("
+      + TaskState.UNFINISHED.stream().filter(s -> s != TaskState.NONE).map(s -> "'" + s.airflowName() + "'")
+          .collect(Collectors.joining(", ")) + "))";
 
   private DagCallbackRequests() {}
 
@@ -70,13 +73,13 @@ final class DagCallbackRequests {
       JsonNode relevantTi;
       if (success) {
         reason = "success";
-        relevantTi = lastEnded(connection, dagId, runId, "success");
+        relevantTi = lastEnded(connection, dagId, runId, TaskState.SUCCESS);
       } else if (hasUnfinished(connection, dagId, runId)) {
         reason = "all_tasks_deadlocked";
         relevantTi = blocking(connection, dagId, runId, dag);
       } else {
         reason = "task_failure";
-        relevantTi = lastEnded(connection, dagId, runId, "failed");
+        relevantTi = lastEnded(connection, dagId, runId, TaskState.FAILED);
       }
       insert(connection, dagId, runId, dagRun, relevantTi, reason, success);
       return true;
@@ -120,7 +123,7 @@ final class DagCallbackRequests {
     try (PreparedStatement insert = connection.prepareStatement("""
         insert into callback (id, type, fetch_method, data, bundle_name, state, priority_weight, created_at)
         values (?, 'dag_processor', 'dag_attribute', cast(? as jsonb), ?, null, ?, now())""")) {
-      insert.setObject(1, TaskInstances.UUID_V7.get());
+      insert.setObject(1, TaskInstanceCreation.UUID_V7.get());
       insert.setString(2, write(data));
       insert.setString(3, bundleName);
       insert.setInt(4, PRIORITY_WEIGHT);
@@ -217,9 +220,9 @@ final class DagCallbackRequests {
   }
 
   /** {@code max(tis in state, key=end_date)}: the last to end (the first such row when none has an end date). */
-  private static JsonNode lastEnded(Connection connection, String dagId, String runId, String state)
+  private static JsonNode lastEnded(Connection connection, String dagId, String runId, TaskState state)
       throws SQLException {
-    return taskInstance(connection, "ti.state = '" + state + "' order by ti.end_date desc nulls last, ti.task_id, "
+    return taskInstance(connection, "ti.state = '" + state.airflowName() + "' order by ti.end_date desc nulls last, ti.task_id, "
         + "ti.map_index limit 1", dagId, runId, null);
   }
 

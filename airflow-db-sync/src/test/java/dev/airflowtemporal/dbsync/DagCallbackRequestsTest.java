@@ -61,7 +61,7 @@ class DagCallbackRequestsTest {
   private static AirflowDatabase db;
   private static SerializedDags serializedDags;
   private static DagRuns dagRuns;
-  private static TaskInstances taskInstances;
+  private static TaskInstanceCreation creation;
 
   private final List<String[]> createdRuns = new ArrayList<>();
 
@@ -71,7 +71,7 @@ class DagCallbackRequestsTest {
     db = AirflowDatabase.open(airflowDb.url(), 2);
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
-    taskInstances = new TaskInstances(db);
+    creation = new TaskInstanceCreation(db);
   }
 
   @AfterAll
@@ -185,7 +185,7 @@ class DagCallbackRequestsTest {
     if (!dagId.equals(DAG_ID)) {
       return runId;
     }
-    taskInstances.createAll(new DagRunKey(dagId, runId), dag.dagVersionId(), List.of(
+    creation.createAll(new DagRunKey(dagId, runId), dag.dagVersionId(), List.of(
         new NewTaskInstance("work", -1, "default_pool", 1, "default", 1, 0, "_PythonDecoratedOperator", "@task",
             null, null),
         new NewTaskInstance("report", -1, "default_pool", 1, "default", 1, 0, "_PythonDecoratedOperator", "@task",
