@@ -2,10 +2,12 @@ package dev.airflowtemporal.workflows;
 
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DagRuns;
+import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivities;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivitiesImpl;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepWorkflow;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepWorkflowImpl;
+import dev.airflowtemporal.workflows.metrics.WorkerMetrics;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowClient;
@@ -22,11 +24,13 @@ public final class ClearedRunsWorker {
   private ClearedRunsWorker() {}
 
   /** Registers on the base task queue's worker (after {@link DagRunWorker#register}, or alone). */
-  public static void register(WorkerFactory factory, String baseTaskQueue, AirflowDatabase database) {
+  public static void register(WorkerFactory factory, String baseTaskQueue, AirflowDatabase database,
+                              WorkerMetrics metrics) {
     Worker worker = DagRunWorker.baseWorker(factory, baseTaskQueue);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, ClearedRunsSweepWorkflowImpl.class);
-    worker.registerActivitiesImplementations(
-        new ClearedRunsSweepActivitiesImpl(new DagRuns(database), factory.getWorkflowClient(), baseTaskQueue));
+    worker.registerActivitiesImplementations(metrics.timedDatabaseActivities(ClearedRunsSweepActivities.class,
+        new ClearedRunsSweepActivitiesImpl(new DagRuns(database), factory.getWorkflowClient(), baseTaskQueue,
+            metrics)));
   }
 
   /**

@@ -4,10 +4,12 @@ import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.core.dag.InvalidDagException;
 import dev.airflowtemporal.workflows.dagrun.DagRunWorkflowImpl;
 import dev.airflowtemporal.workflows.dagrun.ExecutorWorkloadWorkflowImpl;
+import dev.airflowtemporal.workflows.metrics.WorkerMetrics;
 import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.workflows.owned.DagRunSyncActivities;
 import dev.airflowtemporal.workflows.owned.DagRunSyncActivitiesImpl;
 import dev.airflowtemporal.workflows.owned.DatabaseFailures;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunWorkflowImpl;
@@ -55,10 +57,11 @@ public final class DagRunWorker {
    *     local activities on the base task queue's worker)
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, for Temporal-owned tries
    * @param liveRunners this process's runners; workflows claim them back on {@link RunnerSettings#reattachQueue}
+   * @param metrics where the activities record attempts, runner starts and DB steps
    */
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
       RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, Duration taskQueuedTimeout,
-      LiveRunners liveRunners) {
+      LiveRunners liveRunners, WorkerMetrics metrics) {
     WorkerOptions activityOptions = WorkerOptions.newBuilder()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         // A draining worker's attempts go on heartbeating until they finish (--shutdown-grace).
@@ -73,10 +76,11 @@ public final class DagRunWorker {
         .build());
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
         ExecutorWorkloadWorkflowImpl.class, OwnedDagRunWorkflowImpl.class);
-    workflowWorker.registerActivitiesImplementations(
-        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout)));
-    TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners);
+    workflowWorker.registerActivitiesImplementations(metrics.timedDatabaseActivities(DagRunSyncActivities.class,
+        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout))));
+    TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners, metrics);
     for (String queue : airflowQueues) {
+      metrics.slots(queue, maxConcurrentTasks);
       String taskQueue = TaskQueues.forAirflowQueue(baseTaskQueue, DEFAULT_QUEUE.equals(queue) ? null : queue);
       Worker worker = taskQueue.equals(baseTaskQueue) ? workflowWorker : factory.newWorker(taskQueue, activityOptions);
       worker.registerActivitiesImplementations(activities);

@@ -10,6 +10,7 @@ import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.WireJson;
 import dev.airflowtemporal.dbsync.DagRun;
 import dev.airflowtemporal.dbsync.DagRuns;
+import dev.airflowtemporal.workflows.metrics.WorkerMetrics;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunCarry;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunWorkflow;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
@@ -44,6 +45,7 @@ public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivitie
   private final DagRuns dagRuns;
   private final WorkflowClient client;
   private final String taskQueue;
+  private final WorkerMetrics metrics;
   /**
    * The clear_number last signalled (or found without a workflow) per workflow id, so that a clear is
    * reported once per worker rather than at every sweep that still sees it as recent.
@@ -55,9 +57,15 @@ public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivitie
    * @param taskQueue where owned workflows run: the worker's base task queue
    */
   public ClearedRunsSweepActivitiesImpl(DagRuns dagRuns, WorkflowClient client, String taskQueue) {
+    this(dagRuns, client, taskQueue, WorkerMetrics.none());
+  }
+
+  public ClearedRunsSweepActivitiesImpl(DagRuns dagRuns, WorkflowClient client, String taskQueue,
+                                        WorkerMetrics metrics) {
     this.dagRuns = dagRuns;
     this.client = client;
     this.taskQueue = taskQueue;
+    this.metrics = metrics;
   }
 
   @Override
@@ -94,6 +102,7 @@ public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivitie
       }
     }
     reported.keySet().retainAll(seen);
+    metrics.clearedRunsSweep(resumed, signalled, failed);
     return new ClearedRunsSweepSummary(queued, resumed, alreadyResuming, signalled, failed);
   }
 

@@ -110,7 +110,7 @@ public final class LiveRunners implements AutoCloseable {
     return runner.orphan(from, KEEPER, completions, taskToken, gone);
   }
 
-  int size() {
+  public int size() {
     return runners.size();
   }
 

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.core.wire.WireJson;
 import dev.airflowtemporal.core.wire.WorkloadRun;
+import dev.airflowtemporal.workflows.metrics.WorkerMetrics;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCanceledException;
@@ -16,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -35,18 +37,25 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
   private final RunnerSettings settings;
   private final LiveRunners liveRunners;
   private final TaskLogs taskLogs;
+  private final WorkerMetrics metrics;
 
   public TaskActivitiesImpl(RunnerSettings settings, LiveRunners liveRunners) {
+    this(settings, liveRunners, WorkerMetrics.none());
+  }
+
+  public TaskActivitiesImpl(RunnerSettings settings, LiveRunners liveRunners, WorkerMetrics metrics) {
     this.settings = settings;
     this.liveRunners = liveRunners;
     this.taskLogs = new TaskLogs(settings.logFolder());
+    this.metrics = metrics;
   }
 
   @Override
   public TaskAttemptResult runTask(TaskAttempt attempt) {
     String label = attempt.dagId() + "/" + attempt.runId() + "/" + attempt.attempt().label();
     String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
-    return runRunner(settings.command(), attempt.workload(), label, logPath, announceRunner());
+    return counted("task", started -> runRunner(settings.command(), attempt.workload(), label, logPath,
+        announceRunner(), started));
   }
 
   @Override
@@ -54,11 +63,38 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
     // A callback writes its log under executor_callbacks/ in Airflow's log folder, where Airflow's own
     // executors write it; a connection test has no log file (its result goes through the Execution API).
     String logPath = run.workload().path("log_path").asText("");
-    return runRunner(settings.command(), run.workload(), run.label(), logPath, announceRunner());
+    return counted("workload", started -> runRunner(settings.command(), run.workload(), run.label(), logPath,
+        announceRunner(), started));
   }
 
   @Override
   public TaskAttemptResult runOwnedTask(OwnedTaskWorkload workload) {
+    return counted("owned_task", started -> runOwned(workload, started));
+  }
+
+  /** An attempt's body, given when the activity started (for the runner start latency). */
+  private interface AttemptBody {
+    TaskAttemptResult run(long startedNanos);
+  }
+
+  /** Runs the attempt counted as started and, by its outcome, finished on its Airflow queue. */
+  private TaskAttemptResult counted(String kind, AttemptBody body) {
+    long startedNanos = System.nanoTime();
+    WorkerMetrics.Attempt attempt = metrics.attemptStarted(
+        metrics.airflowQueue(Activity.getExecutionContext().getInfo().getActivityTaskQueue()), kind);
+    WorkerMetrics.Outcome outcome = WorkerMetrics.Outcome.stopped;
+    try {
+      TaskAttemptResult result = body.run(startedNanos);
+      outcome = result == null ? WorkerMetrics.Outcome.handed_off
+          : result.exitCode() == null ? WorkerMetrics.Outcome.not_started
+          : result.succeeded() ? WorkerMetrics.Outcome.success : WorkerMetrics.Outcome.failed;
+      return result;
+    } finally {
+      attempt.finished(outcome);
+    }
+  }
+
+  private TaskAttemptResult runOwned(OwnedTaskWorkload workload, long startedNanos) {
     OwnedTaskWorkload.TaskInstance ti = workload.ti();
     String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
         + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
@@ -74,7 +110,7 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
       Thread.currentThread().interrupt();
       throw Activity.wrap(e);
     }
-    return runRunner(settings.ownedCommand(), runnerWorkload, label, "", runnerId);
+    return runRunner(settings.ownedCommand(), runnerWorkload, label, "", runnerId, startedNanos);
   }
 
   @Override
@@ -104,7 +140,7 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
    * once and visibly.
    */
   private TaskAttemptResult runRunner(List<String> runnerCommand, Object workload, String label, String logPath,
-      String runnerId) {
+      String runnerId, long startedNanos) {
     ActivityExecutionContext context = Activity.getExecutionContext();
     Path workloadFile = null;
     try {
@@ -122,6 +158,7 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
           return failWithoutRunner(label, logPath, reason);
         }
       }
+      metrics.runnerStarted(process.how(), Duration.ofNanos(System.nanoTime() - startedNanos));
       log.info("Started runner pid {} for {} ({})", process.pid(), label, process.how());
       Object watcher = new Object();
       return watch(context, liveRunners.add(runnerId, process, label, taskLogs, logPath, watcher), watcher);

@@ -13,6 +13,9 @@ import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
 import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.envconfig.LoadClientConfigProfileOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import com.uber.m3.tally.NoopScope;
+import com.uber.m3.tally.Scope;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -56,6 +59,10 @@ final class StartupChecks {
     if (!(settings.taskQueuedTimeoutSeconds >= 1)) {
       throw new StartupException("--task-queued-timeout (AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT) must be at least "
           + "1 second but was " + settings.taskQueuedTimeoutSeconds + ": set it to [scheduler] task_queued_timeout");
+    }
+    if (settings.metricsPort < 0 || settings.metricsPort > 65535) {
+      throw new StartupException("--metrics-port (AIRFLOW__TEMPORAL__METRICS_PORT) must be a TCP port (1-65535), "
+          + "or 0 for no metrics endpoint, but was " + settings.metricsPort);
     }
     settings.temporal.codec.keys().ifPresentOrElse(
         keys -> log.info("Payload codec on: AES-256-GCM, encrypting with key {}, decrypting with keys {}",
@@ -153,18 +160,37 @@ final class StartupChecks {
   }
 
   static WorkflowServiceStubs temporal(ClientConfigProfile profile) {
+    return temporal(profile, new NoopScope());
+  }
+
+  /** @param metricsScope where the SDK reports its metrics (a {@link NoopScope} for none) */
+  static WorkflowServiceStubs temporal(ClientConfigProfile profile, Scope metricsScope) {
     WorkflowServiceStubs service;
     try {
-      service = WorkflowServiceStubs.newConnectedServiceStubs(profile.toWorkflowServiceStubsOptions(), CONNECT_TIMEOUT);
+      service = WorkflowServiceStubs.newConnectedServiceStubs(
+          WorkflowServiceStubsOptions.newBuilder(profile.toWorkflowServiceStubsOptions())
+              .setMetricsScope(metricsScope)
+              .build(),
+          CONNECT_TIMEOUT);
     } catch (RuntimeException e) {
       throw new StartupException("cannot reach Temporal at " + profile.getAddress() + " (" + rootMessage(e)
           + "): check --address / TEMPORAL_ADDRESS, TLS and API key settings, and that the server is up");
     }
     try {
-      service.blockingStub().withDeadlineAfter(CONNECT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+      requireNamespace(service, profile, CONNECT_TIMEOUT);
+    } catch (StartupException e) {
+      service.shutdownNow();
+      throw e;
+    }
+    return service;
+  }
+
+  /** Whether Temporal answers for the namespace within {@code timeout}; also the readiness check's question. */
+  static void requireNamespace(WorkflowServiceStubs service, ClientConfigProfile profile, Duration timeout) {
+    try {
+      service.blockingStub().withDeadlineAfter(timeout.toMillis(), TimeUnit.MILLISECONDS)
           .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(profile.getNamespace()).build());
     } catch (StatusRuntimeException e) {
-      service.shutdownNow();
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
         throw new StartupException("Temporal namespace '" + profile.getNamespace() + "' does not exist at "
             + profile.getAddress() + ": create it (temporal operator namespace create " + profile.getNamespace()
@@ -173,7 +199,6 @@ final class StartupChecks {
       throw new StartupException("cannot use Temporal namespace '" + profile.getNamespace() + "' at "
           + profile.getAddress() + ": " + e.getStatus());
     }
-    return service;
   }
 
   private static String rootMessage(Throwable e) {

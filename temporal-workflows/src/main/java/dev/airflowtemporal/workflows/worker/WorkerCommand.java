@@ -10,6 +10,15 @@ import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
 import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
+import dev.airflowtemporal.workflows.metrics.OwnedRunsCount;
+import dev.airflowtemporal.workflows.metrics.WorkerMetrics;
+import com.uber.m3.tally.NoopScope;
+import com.uber.m3.tally.RootScopeBuilder;
+import com.uber.m3.tally.Scope;
+import com.uber.m3.tally.ScopeCloseException;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.temporal.common.reporter.MicrometerClientStatsReporter;
 import io.temporal.client.WorkflowClient;
 import io.temporal.envconfig.ClientConfigProfile;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -31,6 +40,8 @@ final class WorkerCommand implements Callable<Integer> {
   private static final Logger log = LoggerFactory.getLogger(WorkerCommand.class);
   /** The sync steps of Temporal-owned runs are short transactions; a few connections serve many runs. */
   private static final int DB_POOL_SIZE = 4;
+  /** How often the SDK's tally scope hands its metrics to Micrometer (what a scrape sees lags by this). */
+  private static final com.uber.m3.util.Duration SDK_METRICS_INTERVAL = com.uber.m3.util.Duration.ofSeconds(10);
 
   @Mixin
   WorkerSettings settings;
@@ -42,7 +53,12 @@ final class WorkerCommand implements Callable<Integer> {
     PreforkRunnerServer runnerServer = StartupChecks.runnerServer(settings);
     AirflowDatabase database = StartupChecks.database(settings, DB_POOL_SIZE);
     ClientConfigProfile profile = StartupChecks.temporalProfile(settings.temporal);
-    WorkflowServiceStubs service = StartupChecks.temporal(profile);
+    PrometheusMeterRegistry registry = settings.metricsPort == 0 ? null
+        : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Scope sdkMetrics = registry == null ? new NoopScope() : new RootScopeBuilder()
+        .reporter(new MicrometerClientStatsReporter(registry))
+        .reportEvery(SDK_METRICS_INTERVAL);
+    WorkflowServiceStubs service = StartupChecks.temporal(profile, sdkMetrics);
 
     WorkflowClient client = settings.temporal.client(service, profile);
     WorkerFactory factory = WorkerFactory.newInstance(client);
@@ -50,10 +66,18 @@ final class WorkerCommand implements Callable<Integer> {
     RunnerSettings runnerSettings = RunnerSettings.forPython(settings.python, settings.resolvedLogFolder(), runnerServer,
         reattachQueue);
     LiveRunners liveRunners = LiveRunners.forSettings(runnerSettings);
+    WorkerMetrics metrics = registry == null ? WorkerMetrics.none()
+        : new WorkerMetrics(registry, settings.temporal.taskQueue);
+    metrics.runnersAlive(liveRunners::size);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
-        settings.maxConcurrentTasks, database, settings.taskQueuedTimeout(), liveRunners);
+        settings.maxConcurrentTasks, database, settings.taskQueuedTimeout(), liveRunners, metrics);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
-    ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database);
+    ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database, metrics);
+    OwnedRunsCount ownedRuns = registry == null ? null
+        : OwnedRunsCount.start(service, profile.getNamespace(), metrics);
+    Readiness readiness = Readiness.of(service, profile, database, runnerServer, factory);
+    HealthServer health = registry == null ? null
+        : HealthServer.start(settings.metricsHost, settings.metricsPort, registry, readiness);
 
     CountDownLatch stopped = new CountDownLatch(1);
     Duration grace = Duration.ofSeconds(settings.shutdownGraceSeconds);
@@ -69,6 +93,16 @@ final class WorkerCommand implements Callable<Integer> {
       factory.shutdownNow();
       factory.awaitTermination(20, TimeUnit.SECONDS);
       liveRunners.close();
+      if (health != null) {
+        health.close();
+        ownedRuns.close();
+      }
+      readiness.close();
+      try {
+        sdkMetrics.close();
+      } catch (ScopeCloseException e) {
+        log.warn("Closing the SDK metrics scope: {}", e.toString());
+      }
       service.shutdown();
       database.close();
       if (runnerServer != null) {

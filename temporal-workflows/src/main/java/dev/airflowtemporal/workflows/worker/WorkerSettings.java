@@ -84,6 +84,15 @@ final class WorkerSettings {
           + "Default: AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT, else 600.")
   double taskQueuedTimeoutSeconds;
 
+  @Option(names = "--metrics-port", defaultValue = "${env:AIRFLOW__TEMPORAL__METRICS_PORT:-0}",
+      description = "Serve Prometheus metrics (/metrics) and health probes (/livez, /readyz) on this port; "
+          + "0: none. Default: AIRFLOW__TEMPORAL__METRICS_PORT, else 0.")
+  int metricsPort;
+
+  @Option(names = "--metrics-host", defaultValue = "${env:AIRFLOW__TEMPORAL__METRICS_HOST:-127.0.0.1}",
+      description = "Address the metrics port listens on (0.0.0.0 for every interface). Default: ${DEFAULT-VALUE}.")
+  String metricsHost;
+
   Duration taskQueuedTimeout() {
     return Duration.ofMillis(Math.round(taskQueuedTimeoutSeconds * 1000));
   }
