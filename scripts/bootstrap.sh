@@ -50,6 +50,8 @@ REQUIREMENTS=(
     "temporalio"
     "pytest"
     "requests"
+    # Airflow's statsd extra: the executor's Stats test sends to a real statsd client.
+    "statsd"
 )
 
 # ---------------------------------------------------------------- python venv

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.executors.base_executor import BaseExecutor
 from airflow.executors.workloads import ExecuteCallback, ExecuteTask, TestConnection
+from airflow.observability.stats import Stats
 from airflow.models.callback import CallbackKey
 from airflow.models.connection_test import ConnectionTestKey
 from airflow.models.taskinstancekey import TaskInstanceKey
@@ -62,6 +63,17 @@ class _ActiveRun:
     #: Adopted while Temporal could not say whether the workflow holds them (TI key -> external executor
     #: id): each sync asks again, until the workflow answers that it does or that it does not.
     unconfirmed: dict[TaskInstanceKey, str] = field(default_factory=dict)
+
+
+# Names under Airflow's [metrics] statsd_prefix / OTel; each is documented in docs/operations.md. Stats here is
+# the scheduler's own (airflow.observability.stats): BaseExecutor.__init__ points it at [metrics]. The deprecated
+# airflow.stats is the Task SDK's copy, which nothing configures in the scheduler.
+METRIC_PREFIX = "temporal_executor."
+
+
+def _count(name: str, count: int) -> None:
+    if count:
+        Stats.incr(METRIC_PREFIX + name, count)
 
 
 def _attempt_key(key: TaskInstanceKey) -> AttemptKey:
@@ -149,7 +161,13 @@ class TemporalExecutor(BaseExecutor):
                 # name; the QUEUED event below records it.
                 w.ti.external_executor_id = str(uuid.uuid4())
         submissions = [submission_for(w, self.settings.default_queue) for w in tasks]
-        results = self.workflows.submit(submissions)
+        with Stats.timer(METRIC_PREFIX + "submit_duration"):
+            results = self.workflows.submit(submissions)
+        accepted = sum(1 for error in results if error is None)
+        transient = sum(1 for error in results if error is not None and is_transient(error))
+        _count("tasks_submitted", accepted)
+        _count("submit_retries", transient)
+        _count("submit_refused", len(results) - accepted - transient)
         for workload, error in zip(tasks, results):
             key = workload.ti.key
             wid = workflow_id(key.dag_id, key.run_id)
@@ -170,7 +188,9 @@ class TemporalExecutor(BaseExecutor):
     def _start_workloads(self, workloads: list[ExecuteCallback | TestConnection]) -> None:
         runs = {workload_workflow_id(w): WorkloadRun(CONTRACT_VERSION, self._queue_of(w), w.model_dump(mode="json"))
                 for w in workloads}
-        for workload, (wid, error) in zip(workloads, zip(runs, self.workflows.start_workloads(runs))):
+        results = self.workflows.start_workloads(runs)
+        _count("workloads_submitted", sum(1 for error in results if error is None))
+        for workload, (wid, error) in zip(workloads, zip(runs, results)):
             queued = self.queued_callbacks if isinstance(workload, ExecuteCallback) else self.queued_connection_tests
             if error is None:
                 queued.pop(workload.key, None)
@@ -192,6 +212,14 @@ class TemporalExecutor(BaseExecutor):
     # -- learning outcomes --
 
     def sync(self) -> None:
+        Stats.gauge(METRIC_PREFIX + "active_runs", len(self.active_runs))
+        Stats.gauge(METRIC_PREFIX + "workloads_in_flight", len(self.workloads_in_flight))
+        if not self.workloads_in_flight and not self.active_runs:
+            return
+        with Stats.timer(METRIC_PREFIX + "sync_duration"):
+            self._sync()
+
+    def _sync(self) -> None:
         if self.workloads_in_flight:
             self._sync_workloads()
         if not self.active_runs:
@@ -205,6 +233,7 @@ class TemporalExecutor(BaseExecutor):
                 continue
             if isinstance(result, BaseException):
                 self.log.warning("Could not read progress of %s, will retry: %s", wid, result)
+                Stats.incr(METRIC_PREFIX + "sync_errors")
                 continue
             self._report(run, result)
             self._confirm_adopted(wid, run, result)
@@ -278,6 +307,7 @@ class TemporalExecutor(BaseExecutor):
             reason = (f"workflow {wid} does not hold the attempt queued as {external_id}: it never reached "
                       "Temporal before the scheduler that queued it stopped")
             self.log.error("Adopted %s is lost: %s; reporting it failed", key, reason)
+            Stats.incr(METRIC_PREFIX + "adopted_lost")
             self.fail(key, reason)
 
     def _report_outcome(self, key: TaskInstanceKey, outcome: TaskOutcome) -> None:
@@ -347,6 +377,9 @@ class TemporalExecutor(BaseExecutor):
                 unconfirmed += 1
             self.running.add(ti.key)
             run.keys[ti.key] = ti.external_executor_id
+        _count("adopted", len(tis) - len(not_adopted))
+        _count("adopted_unconfirmed", unconfirmed)
+        _count("not_adopted", len(ours) - (len(tis) - len(not_adopted)))
         if len(not_adopted) < len(tis):
             self.log.info("Adopted %d task instances from their DagRun workflows (%d not yet confirmed by Temporal)",
                           len(tis) - len(not_adopted), unconfirmed)
