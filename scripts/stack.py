@@ -150,6 +150,13 @@ class WorkerSpec:
     identity: str | None = None
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # on top of the Airflow environment
+    metrics_port: int | None = None  # --metrics-port: /metrics, /livez, /readyz on 127.0.0.1
+
+    @property
+    def metrics_url(self) -> str:
+        if self.metrics_port is None:
+            raise StackError(f"worker {self.name} has no metrics port (WorkerSpec.metrics_port)")
+        return f"http://127.0.0.1:{self.metrics_port}"
 
     @property
     def name(self) -> str:
@@ -698,6 +705,8 @@ class Stack:
         ]
         if spec.identity:
             argv += ["--identity", spec.identity]
+        if spec.metrics_port is not None:
+            argv += ["--metrics-port", str(spec.metrics_port)]
         return argv + list(spec.extra_args)
 
     def start_worker(self, spec: WorkerSpec) -> Proc:

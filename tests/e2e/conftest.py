@@ -1,5 +1,6 @@
 """Session fixtures for the end-to-end suite: one real stack (PostgreSQL, Temporal dev server,
-Airflow 3.3 with the TemporalExecutor, two worker JARs: queues `default` and `special`; Temporal
+Airflow 3.3 with the TemporalExecutor, two worker JARs: queues `default` and `special`, each with a
+metrics port (WorkerSpec.metrics_port); Temporal
 Schedules on for DAGs tagged `temporal`, synced every 5 s).
 
 Knobs (environment):
@@ -25,9 +26,10 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec  # noqa: E402
+from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec, free_port  # noqa: E402
 from e2e_temporal import use_codec_key  # noqa: E402
 
+DEFAULT_IDENTITY = "default-worker"
 SPECIAL_IDENTITY = "special-worker"
 SCHEDULE_SYNC_INTERVAL = 5
 SCHEDULE_SYNC_ARGS = ["--schedule-sync-interval", str(SCHEDULE_SYNC_INTERVAL)]
@@ -47,8 +49,10 @@ def stack():
         ports="free",
         executor=executor,
         # Both workers sync Temporal Schedules every 5 s (the last one started sets the loop's interval).
-        workers=[WorkerSpec(queues="default", identity="default-worker", extra_args=SCHEDULE_SYNC_ARGS),
-                 WorkerSpec(queues="special", identity=SPECIAL_IDENTITY, extra_args=SCHEDULE_SYNC_ARGS)],
+        workers=[WorkerSpec(queues="default", identity=DEFAULT_IDENTITY, extra_args=SCHEDULE_SYNC_ARGS,
+                            metrics_port=free_port()),
+                 WorkerSpec(queues="special", identity=SPECIAL_IDENTITY, extra_args=SCHEDULE_SYNC_ARGS,
+                            metrics_port=free_port())],
         # Short enough that the stuck-in-queued test sees Airflow revoke a task within a minute.
         extra_env={"AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "30",
                    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
