@@ -79,17 +79,31 @@ def test_a_scrape_counts_the_attempts_and_runner_starts_of_a_dag_run(stack, airf
     after = scrape(stack)
     started = "airflow_temporal_attempts_started_total"
     finished = "airflow_temporal_attempts_finished_total"
+    # At least: a run of another test's unpaused DAG may end on this worker meanwhile (the meters have no DAG label).
     assert total(after, started, queue="default", kind="task") - total(before, started, queue="default", kind="task") \
-        == 4, "the chain's four tasks each started once on the default queue"
+        >= 4, "the chain's four tasks each started on the default queue"
     assert total(after, finished, queue="default", kind="task", outcome="success") \
-        - total(before, finished, queue="default", kind="task", outcome="success") == 4
+        - total(before, finished, queue="default", kind="task", outcome="success") >= 4
     assert total(after, "airflow_temporal_runner_start_seconds_count") \
-        - total(before, "airflow_temporal_runner_start_seconds_count") == 4
+        - total(before, "airflow_temporal_runner_start_seconds_count") >= 4
     assert total(after, "airflow_temporal_runner_start_seconds_sum") \
         > total(before, "airflow_temporal_runner_start_seconds_sum")
-    # Nothing runs now: every slot of the default queue is free and no runner is alive.
-    assert after[("airflow_temporal_slots_free", frozenset({("queue", "default")}))] == 16
-    assert after[("airflow_temporal_runners_alive", frozenset())] == 0
+
+
+def test_while_a_task_runs_its_slot_is_taken_and_its_runner_alive(stack, airflow, tmp_path):
+    dag_id = "e2e_long_task"
+    airflow.wait_for_dag(dag_id)
+    airflow.unpause(dag_id)
+    run_id = airflow.trigger(dag_id, conf={"marker_dir": str(tmp_path)})["dag_run_id"]
+    wait_until(lambda: list(tmp_path.glob("*.started")), 180, "the long task's runner to start")
+
+    during = scrape(stack)
+    # --max-concurrent-tasks is 16 on the stack's workers.
+    assert during[("airflow_temporal_slots_free", frozenset({("queue", "default")}))] <= 15
+    assert during[("airflow_temporal_runners_alive", frozenset())] >= 1
+
+    final = airflow.wait_for_run(dag_id, run_id, timeout=300)
+    assert final["state"] == "success", final
 
 
 def test_a_scrape_counts_an_owned_runs_db_steps_and_the_sdks_own_meters(stack, airflow):
@@ -108,7 +122,7 @@ def test_a_scrape_counts_an_owned_runs_db_steps_and_the_sdks_own_meters(stack, a
             f"no {activity} step counted"
     started = "airflow_temporal_attempts_started_total"
     assert total(after, started, kind="owned_task", queue="default") \
-        - total(before, started, kind="owned_task", queue="default") == 4
+        - total(before, started, kind="owned_task", queue="default") >= 4
     assert all(("airflow_temporal_owned_runs_in_progress", frozenset()) in s for s in after)
     # The SDK's meters (MicrometerClientStatsReporter), reported every 10 s.
     wait_until(lambda: total(scrape(stack), "temporal_activity_execution_latency_seconds_count") > 0,
