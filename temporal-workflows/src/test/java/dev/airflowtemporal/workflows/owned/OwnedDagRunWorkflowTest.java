@@ -656,7 +656,7 @@ class OwnedDagRunWorkflowTest {
                                    String queue) {
     return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams, downstreams, rule,
         retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, queue, 1, "downstream",
-        Optional.empty(), expandInput, false, false, false, empty);
+        Optional.empty(), expandInput, List.of(), false, false, empty);
   }
 
   private static List<TaskPlan> withDownstreams(List<TaskPlan> tasks) {
