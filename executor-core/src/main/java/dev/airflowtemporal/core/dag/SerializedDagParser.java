@@ -313,30 +313,46 @@ public final class SerializedDagParser {
    */
   private static ExpandInput expandInput(String where, JsonNode input, Set<String> mappedTaskIds) {
     String type = input.path("type").asText();
-    List<Integer> literalLengths = new ArrayList<>();
-    List<String> upstreamTaskIds = new ArrayList<>();
+    MapSources sources = new MapSources();
     switch (type) {
       case "dict-of-lists" -> input.path("value").path("__var").properties().forEach(arg ->
-          mapSource(where + ", argument '" + arg.getKey() + "'", arg.getValue(), literalLengths, upstreamTaskIds));
-      case "list-of-dicts" -> mapSource(where, input.path("value"), literalLengths, upstreamTaskIds);
+          sources.add(where + ", argument '" + arg.getKey() + "'", arg.getValue()));
+      case "list-of-dicts" -> sources.add(where, input.path("value"));
       default -> throw new InvalidDagException(where + " is mapped but its expand input has unknown type '" + type + "'");
     }
-    return new ExpandInput(literalLengths, upstreamTaskIds,
-        upstreamTaskIds.stream().filter(mappedTaskIds::contains).distinct().toList());
+    ExpandInput parsed = new ExpandInput(sources.literalLengths, sources.upstreamTaskIds, List.of(), sources.combined);
+    return new ExpandInput(parsed.literalLengths(), parsed.upstreamTaskIds(),
+        parsed.sourceTaskIds().stream().filter(mappedTaskIds::contains).toList(), parsed.combinedXComs());
   }
 
-  private static void mapSource(String where, JsonNode value, List<Integer> literalLengths, List<String> upstreamTaskIds) {
-    if (value.isArray()) {
-      literalLengths.add(value.size());
-      return;
-    }
-    String type = value.path("__type").asText();
-    JsonNode var = value.path("__var");
-    switch (type) {
-      case "xcomref" -> upstreamTaskIds.add(xcomTaskId(where, var));
-      case "dict", "list", "tuple", "set" -> literalLengths.add(var.size());
-      default -> throw new InvalidDagException(where + ": cannot tell how many instances mapping over "
-          + (type.isEmpty() ? value.getNodeType().toString().toLowerCase() : type) + " gives");
+  /** The arguments of one expand input, by kind. */
+  private static final class MapSources {
+    final List<Integer> literalLengths = new ArrayList<>();
+    final List<String> upstreamTaskIds = new ArrayList<>();
+    final List<CombinedXComs> combined = new ArrayList<>();
+
+    void add(String where, JsonNode value) {
+      if (value.isArray()) {
+        literalLengths.add(value.size());
+        return;
+      }
+      String type = value.path("__type").asText();
+      JsonNode var = value.path("__var");
+      switch (type) {
+        case "xcomref" -> {
+          String function = var.path("type").asText("");
+          if (CombinedXComs.ZIP.equals(function) || CombinedXComs.CONCAT.equals(function)) {
+            List<String> taskIds = new ArrayList<>();
+            var.path("args").forEach(arg -> taskIds.add(xcomTaskId(where + ": " + function + "()", arg)));
+            combined.add(new CombinedXComs(function, var.has("fillvalue"), taskIds));
+          } else {
+            upstreamTaskIds.add(xcomTaskId(where, var));
+          }
+        }
+        case "dict", "list", "tuple", "set" -> literalLengths.add(var.size());
+        default -> throw new InvalidDagException(where + ": cannot tell how many instances mapping over "
+            + (type.isEmpty() ? value.getNodeType().toString().toLowerCase() : type) + " gives");
+      }
     }
   }
 
@@ -349,8 +365,8 @@ public final class SerializedDagParser {
     return switch (kind) {
       case "" -> requiredText(xcomArg, "task_id", where + ": xcomref");
       case "map" -> xcomTaskId(where, xcomArg.path("arg"));
-      default -> throw new InvalidDagException(where + ": mapping over a " + kind + "() of XComs is not supported by "
-          + "Temporal-owned runs yet; run the DAG with the TemporalExecutor (executor mode)");
+      default -> throw new InvalidDagException(where + ": a " + kind + "() nested in another zip(), concat() or map() "
+          + "of XComs is not supported by Temporal-owned runs; run the DAG with the TemporalExecutor (executor mode)");
     };
   }
 

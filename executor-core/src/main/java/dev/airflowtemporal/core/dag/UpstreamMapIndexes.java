@@ -57,7 +57,7 @@ final class UpstreamMapIndexes {
         innermostMembers.computeIfAbsent(groups.get(0), g -> new ArrayList<>()).add(i);
       }
       Set<String> sources = new HashSet<>();
-      task.expansionInputs().forEach(input -> sources.addAll(input.upstreamTaskIds()));
+      task.expansionInputs().forEach(input -> sources.addAll(input.sourceTaskIds()));
       expansionSources.add(sources);
       int[] ups = upstreamPositions[i];
       commonGroup[i] = new String[ups.length];

@@ -153,21 +153,28 @@ class SerializedDagParserTest {
     assertThat(plan.task("collect").needsExpansion()).isFalse();
 
     TaskPlan addTen = plan.task("add_ten");
-    assertThat(addTen.expandInput()).contains(new ExpandInput(List.of(), List.of("double"), List.of("double")));
+    assertThat(addTen.expandInput()).contains(new ExpandInput(List.of(), List.of("double"), List.of("double"), List.of()));
     assertThat(addTen.expandInput().orElseThrow().mapsOverMappedTask("double")).isTrue();
     assertThat(plan.task("double").expandInput().orElseThrow().mapsOverMappedTask("numbers")).isFalse();
   }
 
   @Test
-  void aMappedXComArgCountsAsTheXComItMapsAndZipIsNamedAsUnsupported() {
+  void mappedZippedAndConcatenatedXComArgsAreReadAsTheTasksTheyCombine() {
     String mapped = mappedOver("""
         {"__type": "xcomref", "__var": {"type": "map", "arg": {"task_id": "numbers", "key": "return_value"},
                                         "callables": ["def f(x): return x"]}}""");
     assertThat(parseJson(mapped).task("double").expandInput()).contains(new ExpandInput(List.of(), List.of("numbers")));
     String zipped = mappedOver("""
-        {"__type": "xcomref", "__var": {"type": "zip", "args": [{"task_id": "numbers", "key": "return_value"}]}}""");
-    assertThatThrownBy(() -> parseJson(zipped)).isInstanceOf(InvalidDagException.class)
-        .hasMessageContaining("task 'double', argument 'x': mapping over a zip() of XComs is not supported");
+        {"__type": "xcomref", "__var": {"type": "zip", "fillvalue": null, "args": [
+          {"task_id": "numbers", "key": "return_value"},
+          {"type": "map", "arg": {"task_id": "numbers", "key": "return_value"}, "callables": []}]}}""");
+    assertThat(parseJson(zipped).task("double").expandInput()).contains(new ExpandInput(List.of(), List.of(), List.of(),
+        List.of(new CombinedXComs(CombinedXComs.ZIP, true, List.of("numbers", "numbers")))));
+    String nested = mappedOver("""
+        {"__type": "xcomref", "__var": {"type": "concat", "args": [
+          {"type": "zip", "args": [{"task_id": "numbers", "key": "return_value"}]}]}}""");
+    assertThatThrownBy(() -> parseJson(nested)).isInstanceOf(InvalidDagException.class)
+        .hasMessageContaining("task 'double', argument 'x': concat(): a zip() nested in another");
   }
 
   private static String mappedOver(String xcomArg) {

@@ -317,7 +317,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     long count = 1;
     for (ExpandInput input : task.expansionInputs()) {
       Map<String, Integer> lengths = new LinkedHashMap<>();
-      for (String upstream : input.upstreamTaskIds()) {
+      for (String upstream : input.sourceTaskIds()) {
         OptionalInt length = input.mapsOverMappedTask(upstream)
             ? taskMaps.mappedTaskLength(key(run), upstream)
             : taskMaps.length(key(run), upstream);
