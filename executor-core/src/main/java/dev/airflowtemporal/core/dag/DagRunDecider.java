@@ -78,14 +78,15 @@ public final class DagRunDecider {
     for (int i = 0; i < tasks.size(); i++) {
       TaskPlan task = tasks.get(i);
       UpstreamCounts counts = null;
+      UpstreamMapIndexes.ForTask relevance = mapIndexes.perInstance(i) ? mapIndexes.forTask(i, current::instances) : null;
       for (Map.Entry<Integer, TaskState> instance : current.instances(i).entrySet()) {
         if (instance.getValue() != TaskState.NONE) {
           continue;
         }
-        if (mapIndexes.perInstance(i)) {
-          counts = countUpstreams(i, instance.getKey(), current);
+        if (relevance != null) {
+          counts = countUpstreams(i, relevance, instance.getKey(), current);
         } else if (counts == null) {
-          counts = countUpstreams(i, TaskInstanceRef.UNMAPPED, current);
+          counts = countUpstreams(i, null, TaskInstanceRef.UNMAPPED, current);
         }
         TaskInstanceRef ref = new TaskInstanceRef(task.taskId(), instance.getKey());
         TriggerDecision decision = TriggerRules.evaluate(task.triggerRule(), counts, ref.mapIndex(),
@@ -156,20 +157,18 @@ public final class DagRunDecider {
   /**
    * The states of the upstream instances relevant to one instance of the task: all instances of each
    * upstream task, except inside mapped TaskGroups ({@link UpstreamMapIndexes}).
+   *
+   * @param relevance which upstream instances count, for a task in a mapped group; null: all of them
    */
-  private UpstreamCounts countUpstreams(int position, int mapIndex, RunStates states) {
+  private UpstreamCounts countUpstreams(int position, UpstreamMapIndexes.ForTask relevance, int mapIndex,
+                                        RunStates states) {
     int total = 0, success = 0, skipped = 0, failed = 0, upstreamFailed = 0, removed = 0;
     int setup = 0, successSetup = 0, skippedSetup = 0;
     for (int slot = 0; slot < upstreamPositions[position].length; slot++) {
       int upstream = upstreamPositions[position][slot];
       boolean isSetup = tasks.get(upstream).setup();
-      int[] relevant = mapIndexes.perInstance(position)
-          ? mapIndexes.relevant(position, mapIndex, slot, states::instances) : UpstreamMapIndexes.ALL;
-      for (Map.Entry<Integer, TaskState> instance : states.instances(upstream).entrySet()) {
-        if (!UpstreamMapIndexes.counts(relevant, instance.getKey())) {
-          continue;
-        }
-        TaskState state = instance.getValue();
+      int[] relevant = relevance == null ? UpstreamMapIndexes.ALL : relevance.relevant(mapIndex, slot);
+      for (TaskState state : UpstreamMapIndexes.counted(states.instances(upstream), relevant)) {
         total++;
         switch (state) {
           case SUCCESS -> success++;

@@ -1,10 +1,12 @@
 package dev.airflowtemporal.core.dag;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
 import java.util.function.IntFunction;
 
@@ -37,6 +39,8 @@ final class UpstreamMapIndexes {
   private final boolean[][] furtherMapped;
   /** Per task: whether any upstream shares a mapped group with it (else every instance counts). */
   private final boolean[] perInstance;
+  /** Per task: its innermost mapped group, or null. */
+  private final String[] innermostGroup;
   /** Per task: the tasks the expand inputs of it and its mapped groups read ({@code _iter_expansion_dependencies}). */
   private final List<Set<String>> expansionSources = new ArrayList<>();
   /** Per mapped group: the tasks whose innermost mapped group it is; their instance count is the group's. */
@@ -50,10 +54,12 @@ final class UpstreamMapIndexes {
     commonGroup = new String[n][];
     furtherMapped = new boolean[n][];
     perInstance = new boolean[n];
+    innermostGroup = new String[n];
     for (int i = 0; i < n; i++) {
       TaskPlan task = tasks.get(i);
       List<String> groups = groupIds(task);
       if (!groups.isEmpty()) {
+        innermostGroup[i] = groups.get(0);
         innermostMembers.computeIfAbsent(groups.get(0), g -> new ArrayList<>()).add(i);
       }
       Set<String> sources = new HashSet<>();
@@ -83,41 +89,88 @@ final class UpstreamMapIndexes {
   }
 
   /**
-   * @param instances the current instances of a task (by position): map index to state
-   * @return the half-open range {@code [from, to)} of the upstream's map indexes that count besides its
-   *     unexpanded instance (which always counts while it exists), or {@link #ALL}
+   * The relevant upstream instances of one task's instances as the run stands: built once per task and
+   * decision, as Airflow computes the counts it divides by once per task ({@code lru_cache}).
+   *
+   * @param instances the current instances of each task (by position): map index to state
    */
-  int[] relevant(int position, int mapIndex, int upstreamSlot, IntFunction<Map<Integer, TaskState>> instances) {
-    TaskPlan task = tasks.get(position);
-    String upstreamId = tasks.get(upstreamPositions[position][upstreamSlot]).taskId();
-    // Lines 180-194: before expansion, a rule a subset of upstreams can meet looks at all of them.
-    if (mapIndex < 0 && fastTriggered(task.triggerRule()) && !expansionSources.get(position).contains(upstreamId)) {
-      return ALL;
-    }
-    String common = commonGroup[position][upstreamSlot];
-    if (common == null) {
-      return ALL;
-    }
-    if (mapIndex < 0) {
-      // map_index * ancestor_count // count is -1 for the unexpanded instance: only the upstream's
-      // unexpanded one counts, once the task's count is known (NotFullyPopulated: all of them).
-      return expansionKnown(position, instances) ? UNEXPANDED_ONLY : ALL;
-    }
-    int count = expandedCount(instances.apply(position));
-    int ancestorCount = common.equals(groupIds(task).get(0)) ? count : groupCount(common, instances);
-    if (count == 0 || ancestorCount == 0) {
-      return ALL;
-    }
-    int ancestorIndex = (int) ((long) mapIndex * ancestorCount / count);
-    if (!furtherMapped[position][upstreamSlot]) {
-      return new int[] {ancestorIndex, ancestorIndex + 1};
-    }
-    int further = count / ancestorCount;
-    return new int[] {ancestorIndex * further, ancestorIndex * further + further};
+  ForTask forTask(int position, IntFunction<Map<Integer, TaskState>> instances) {
+    return new ForTask(position, instances);
   }
 
-  static boolean counts(int[] relevant, int upstreamMapIndex) {
-    return relevant == ALL || upstreamMapIndex < 0 || (upstreamMapIndex >= relevant[0] && upstreamMapIndex < relevant[1]);
+  /** See {@link #forTask}. */
+  final class ForTask {
+    private final int position;
+    private final IntFunction<Map<Integer, TaskState>> instances;
+    private Integer count;
+    private Boolean expansionKnown;
+
+    private ForTask(int position, IntFunction<Map<Integer, TaskState>> instances) {
+      this.position = position;
+      this.instances = instances;
+    }
+
+    /**
+     * @return the half-open range {@code [from, to)} of the upstream's map indexes that count besides its
+     *     unexpanded instance (which always counts while it exists), or {@link #ALL}
+     */
+    int[] relevant(int mapIndex, int upstreamSlot) {
+      TaskPlan task = tasks.get(position);
+      String upstreamId = tasks.get(upstreamPositions[position][upstreamSlot]).taskId();
+      // Lines 180-194: before expansion, a rule a subset of upstreams can meet looks at all of them.
+      if (mapIndex < 0 && fastTriggered(task.triggerRule()) && !expansionSources.get(position).contains(upstreamId)) {
+        return ALL;
+      }
+      String common = commonGroup[position][upstreamSlot];
+      if (common == null) {
+        return ALL;
+      }
+      if (mapIndex < 0) {
+        // map_index * ancestor_count // count is -1 for the unexpanded instance: only the upstream's
+        // unexpanded one counts, once the task's count is known (NotFullyPopulated: all of them).
+        if (expansionKnown == null) {
+          expansionKnown = expansionKnown(position, instances);
+        }
+        return expansionKnown ? UNEXPANDED_ONLY : ALL;
+      }
+      if (count == null) {
+        count = expandedCount(instances.apply(position));
+      }
+      int ancestorCount = common.equals(innermostGroup[position]) ? count : groupCount(common, instances);
+      if (count == 0 || ancestorCount == 0) {
+        return ALL;
+      }
+      int ancestorIndex = (int) ((long) mapIndex * ancestorCount / count);
+      if (!furtherMapped[position][upstreamSlot]) {
+        return new int[] {ancestorIndex, ancestorIndex + 1};
+      }
+      int further = count / ancestorCount;
+      return new int[] {ancestorIndex * further, ancestorIndex * further + further};
+    }
+  }
+
+  /**
+   * The states of an upstream's instances that count: its unexpanded one (while it exists) and those in
+   * the range, read by range when the instances are sorted by map index.
+   */
+  static <T> Collection<T> counted(Map<Integer, T> upstreamInstances, int[] relevant) {
+    if (relevant == ALL) {
+      return upstreamInstances.values();
+    }
+    if (upstreamInstances instanceof NavigableMap<Integer, T> sorted) {
+      List<T> counted = new ArrayList<>(sorted.headMap(0, false).values());
+      if (relevant[0] < relevant[1]) {
+        counted.addAll(sorted.subMap(relevant[0], true, relevant[1], false).values());
+      }
+      return counted;
+    }
+    List<T> counted = new ArrayList<>();
+    upstreamInstances.forEach((mapIndex, value) -> {
+      if (mapIndex < 0 || (mapIndex >= relevant[0] && mapIndex < relevant[1])) {
+        counted.add(value);
+      }
+    });
+    return counted;
   }
 
   private static boolean fastTriggered(TriggerRule rule) {

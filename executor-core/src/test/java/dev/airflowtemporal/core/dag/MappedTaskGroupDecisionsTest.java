@@ -57,10 +57,12 @@ class MappedTaskGroupDecisionsTest {
     UpstreamMapIndexes indexes = indexes();
     Map<Integer, Map<Integer, TaskState>> byPosition = byPosition(states);
     int[] relevant = indexes.perInstance(position)
-        ? indexes.relevant(position, mapIndex, slot, p -> byPosition.getOrDefault(p, Map.of(-1, TaskState.NONE)))
-        : UpstreamMapIndexes.ALL;
-    List<Integer> actual = byPosition.get(PLAN.tasks().indexOf(PLAN.task(upstreamId))).keySet().stream()
-        .filter(upstreamIndex -> UpstreamMapIndexes.counts(relevant, upstreamIndex)).toList();
+        ? indexes.forTask(position, byPosition::get).relevant(mapIndex, slot) : UpstreamMapIndexes.ALL;
+    Map<Integer, TaskState> upstreamInstances = byPosition.get(PLAN.tasks().indexOf(PLAN.task(upstreamId)));
+    // Each instance's map index in place of its state, so that what is counted tells which instances they are.
+    Map<Integer, Integer> mapIndexes = new TreeMap<>();
+    upstreamInstances.keySet().forEach(i -> mapIndexes.put(i, i));
+    List<Integer> actual = List.copyOf(UpstreamMapIndexes.counted(mapIndexes, relevant));
     assertThat(actual).isEqualTo(counted);
   }
 
