@@ -20,9 +20,11 @@ import java.util.function.IntFunction;
  *
  * <p>Airflow reads the expanded counts it divides by from the lengths upstreams recorded
  * ({@code get_mapped_ti_count}); here they are the instances the tasks were expanded into (those not
- * removed), which are the same numbers once a task is expanded. Airflow refuses a mapped task inside a
- * mapped TaskGroup (SDK {@code MappedOperator.__attrs_post_init__}), so inside a group only nested mapped
- * groups multiply instances further.
+ * removed), which are the same numbers once a task is expanded. A group's count is that of an expanded
+ * task directly in it; only a task nested deeper, whose upstream sits in a sibling nested group of a
+ * group with no expanded task of its own, finds none, and then counts every instance of that upstream.
+ * Airflow refuses a mapped task inside a mapped TaskGroup (SDK {@code MappedOperator.__attrs_post_init__}),
+ * so inside a group only nested mapped groups multiply instances further.
  */
 final class UpstreamMapIndexes {
   /** Every instance of the upstream counts (Airflow's {@code None}). */
