@@ -1,5 +1,6 @@
 package dev.airflowtemporal.dbsync;
 
+import dev.airflowtemporal.core.dag.TaskState;
 import java.util.List;
 import java.util.OptionalInt;
 import org.hibernate.SessionFactory;
@@ -10,8 +11,8 @@ import org.hibernate.SessionFactory;
  */
 public final class TaskMaps {
   /** Airflow's {@code State.unfinished}, less None (SQL NULL). */
-  private static final List<String> UNFINISHED = List.of("scheduled", "queued", "running", "restarting",
-      "up_for_retry", "up_for_reschedule", "deferred", "awaiting_input");
+  private static final List<String> UNFINISHED = TaskState.UNFINISHED.stream().filter(s -> s != TaskState.NONE)
+      .map(TaskState::airflowName).sorted().toList();
 
   /**
    * A mapped task's values: one per XCom {@code return_value} its expanded instances pushed, counted

@@ -25,7 +25,7 @@ class TaskMapsTest {
   private static AirflowDatabase db;
   private static SerializedDag dag;
   private static DagRuns dagRuns;
-  private static TaskInstances taskInstances;
+  private static TaskInstanceCreation creation;
   private static TaskMaps taskMaps;
 
   private final List<String> createdRunIds = new ArrayList<>();
@@ -36,7 +36,7 @@ class TaskMapsTest {
     db = AirflowDatabase.open(airflowDb.url(), 2);
     dag = new SerializedDags(db).latest(DAG_ID);
     dagRuns = new DagRuns(db);
-    taskInstances = new TaskInstances(db);
+    creation = new TaskInstanceCreation(db);
     taskMaps = new TaskMaps(db);
   }
 
@@ -59,7 +59,7 @@ class TaskMapsTest {
     DagRunKey run = newRun();
     assertThat(taskMaps.mappedTaskLength(run, "transform")).as("not expanded: its unmapped instance is unfinished")
         .isEmpty();
-    taskInstances.expandMapped(run, 0, task("transform"), 4);
+    creation.expandMapped(run, 0, task("transform"), 4);
     setState(run, "transform", 0, "success");
     pushReturnValue(run, "transform", 0);
     setState(run, "transform", 1, "success");
@@ -80,7 +80,7 @@ class TaskMapsTest {
   @Test
   void aMappedUpstreamWhoseInstancesAllEndedWithoutValuesHasLengthZero() throws SQLException {
     DagRunKey run = newRun();
-    taskInstances.expandMapped(run, 0, task("transform"), 2);
+    creation.expandMapped(run, 0, task("transform"), 2);
     setState(run, "transform", 0, "skipped");
     setState(run, "transform", 1, "upstream_failed");
     assertThat(taskMaps.mappedTaskLength(run, "transform")).hasValue(0);
@@ -95,7 +95,7 @@ class TaskMapsTest {
     assertThat(taskMaps.length(run, "extract")).hasValue(5);
 
     // A task in a mapped TaskGroup records one length per map index: Airflow reads none of them.
-    taskInstances.expandMapped(run, 0, task("transform"), 1);
+    creation.expandMapped(run, 0, task("transform"), 1);
     airflowDb.update("INSERT INTO task_map (dag_id, task_id, run_id, map_index, length, keys) "
         + "VALUES (?, 'transform', ?, 0, 2, NULL)", DAG_ID, run.runId());
     assertThat(taskMaps.length(run, "transform")).isEmpty();
@@ -108,7 +108,7 @@ class TaskMapsTest {
         Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
         dag.dagVersionId()));
     DagRunKey run = new DagRunKey(DAG_ID, runId);
-    taskInstances.createAll(run, dag.dagVersionId(), CHAIN.stream().map(TaskMapsTest::task).toList());
+    creation.createAll(run, dag.dagVersionId(), CHAIN.stream().map(TaskMapsTest::task).toList());
     return run;
   }
 
