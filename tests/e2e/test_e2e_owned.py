@@ -168,16 +168,11 @@ EXPECTED = {
         ("pipeline.label", 0): ("success", 1), ("pipeline.label", 1): ("success", 1),
         ("pipeline.label", 2): ("upstream_failed", 0),
         "collect": ("success", 1)}),
-    "example_task_mapping_second_order": ("success", {
-        "get_nums": ("success", 1), "times_2": ("success", 1), "add_10": ("success", 1)}),
-    "example_task_group_mapping": ("success", {"op.add_1": ("success", 1), "op.mul_2": ("success", 1)}),
 }
 # How many instances each mapped task has (every other task has one, map index -1).
 EXPECTED_INSTANCES = {
     "e2e_diff_mapped": {"square": 3},
     "e2e_diff_mapped_nested": {"double": 3, "add_ten": 3, "pipeline.square": 3, "pipeline.label": 3},
-    "example_task_mapping_second_order": {"times_2": 3, "add_10": 3},
-    "example_task_group_mapping": {"op.add_1": 3, "op.mul_2": 3},
 }
 EXPECTED_XCOMS = {
     "e2e_diff_xcom": {("numbers", -1, "return_value"): [1, 2, 3],
@@ -191,10 +186,6 @@ EXPECTED_XCOMS = {
                                ("add_ten", 2, "return_value"): 16, ("total", -1, "return_value"): 42,
                                ("pipeline.label", 1, "return_value"): "2^2=4",
                                ("collect", -1, "return_value"): ["1^2=1", "2^2=4"]},
-    "example_task_mapping_second_order": {("add_10", 0, "return_value"): 12, ("add_10", 1, "return_value"): 14,
-                                          ("add_10", 2, "return_value"): 16},
-    "example_task_group_mapping": {("op.mul_2", 0, "return_value"): 4, ("op.mul_2", 1, "return_value"): 6,
-                                   ("op.mul_2", 2, "return_value"): 8},
     "e2e_diff_branch": {("choose", -1, "skipmixin_key"): {"followed": ["path_a"]}},
     "e2e_diff_retries": {("after", -1, "return_value"): "after: succeeded on try 2"},
 }
@@ -225,9 +216,6 @@ DIFF_CASES = [
     pytest.param("e2e_diff_pool", id="pool"),
     pytest.param("e2e_diff_mapped", id="mapped"),
     pytest.param("e2e_diff_mapped_nested", id="mapped-nested"),
-    # Airflow's own examples (examples/dags/airflow_example_dynamic_task_mapping.py registers them).
-    pytest.param("example_task_mapping_second_order", id="airflow-second-order"),
-    pytest.param("example_task_group_mapping", id="airflow-task-group-mapping"),
 ]
 DIFF_DAGS = [p.values[0] for p in DIFF_CASES if not any(m.name == "skip" for m in p.marks)]
 
