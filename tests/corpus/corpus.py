@@ -69,6 +69,7 @@ OWN_DAGS = (
     "e2e_diff_xcom",
     "e2e_diff_pool",
     "e2e_diff_mapped",
+    "e2e_diff_mapped_nested",
 )
 
 _PIP = "a virtualenv task pip-installs {} from PyPI (network)"
@@ -146,10 +147,6 @@ class KnownGap:
 
 
 KNOWN_GAPS = (
-    KnownGap("example_task_group_mapping", "owned",
-             "refused at trigger time: mapped TaskGroups are not supported in owned mode (docs/limits.md)"),
-    KnownGap("example_task_mapping_second_order", "owned",
-             "refused at trigger time: mapping over a mapped task's output is not supported in owned mode"),
     KnownGap("example_external_task", "owned",
              "parent_task_sensor is a deferrable ExternalTaskSensor: owned mode cannot resume a deferred "
              "task, the try fails"),

@@ -72,9 +72,10 @@ class RunOutcome:
         return {"state": self.state, "tis": self.tis, "xcoms": self.xcoms, "ti_columns": self.ti_columns}
 
 
-# Copied from the task into a new TI (TaskInstance.insert_mapping), the same in both modes.
+# Copied from the task into a new TI (TaskInstance.insert_mapping), the same in both modes; and the map index
+# name the runner rendered from the task's map_index_template.
 TI_COLUMNS = ("operator", "operator_name", "task_display_name", "pool", "pool_slots", "queue", "priority_weight",
-              "max_tries")
+              "max_tries", "rendered_map_index")
 
 
 def run_outcome(airflow: AirflowClient, dag_id: str, run_id: str) -> RunOutcome:

@@ -21,6 +21,7 @@ from temporalio.client import WorkflowExecutionStatus
 from conftest import SCHEDULE_SYNC_INTERVAL
 from e2e_checks import RUN_TIMEOUT, ts
 from e2e_owned import (
+    TI_COLUMNS,
     describe,
     describe_schedule,
     outcome_diff,
@@ -158,6 +159,20 @@ EXPECTED = {
     "e2e_diff_pool": ("success", {f"pooled_{i}": ("success", 1) for i in range(3)}),
     "e2e_diff_mapped": ("success", {
         "make": ("success", 1), "square": ("success", 1), "total": ("success", 1)}),
+    # Keys (task_id, map_index) name one instance, a task_id every instance of the task.
+    "e2e_diff_mapped_nested": ("success", {
+        "make": ("success", 1), "double": ("success", 1), "add_ten": ("success", 1), "total": ("success", 1),
+        ("pipeline.square", 0): ("success", 1), ("pipeline.square", 1): ("success", 1),
+        ("pipeline.square", 2): ("failed", 1),
+        # Instance 2 of the group failed: only that instance of label depends on it.
+        ("pipeline.label", 0): ("success", 1), ("pipeline.label", 1): ("success", 1),
+        ("pipeline.label", 2): ("upstream_failed", 0),
+        "collect": ("success", 1)}),
+}
+# How many instances each mapped task has (every other task has one, map index -1).
+EXPECTED_INSTANCES = {
+    "e2e_diff_mapped": {"square": 3},
+    "e2e_diff_mapped_nested": {"double": 3, "add_ten": 3, "pipeline.square": 3, "pipeline.label": 3},
 }
 EXPECTED_XCOMS = {
     "e2e_diff_xcom": {("numbers", -1, "return_value"): [1, 2, 3],
@@ -167,9 +182,15 @@ EXPECTED_XCOMS = {
     "e2e_diff_mapped": {("make", -1, "return_value"): [1, 2, 3], ("square", 0, "return_value"): 1,
                         ("square", 1, "return_value"): 4, ("square", 2, "return_value"): 9,
                         ("total", -1, "return_value"): 14},
+    "e2e_diff_mapped_nested": {("double", 2, "return_value"): 6, ("add_ten", 0, "return_value"): 12,
+                               ("add_ten", 2, "return_value"): 16, ("total", -1, "return_value"): 42,
+                               ("pipeline.label", 1, "return_value"): "2^2=4",
+                               ("collect", -1, "return_value"): ["1^2=1", "2^2=4"]},
     "e2e_diff_branch": {("choose", -1, "skipmixin_key"): {"followed": ["path_a"]}},
     "e2e_diff_retries": {("after", -1, "return_value"): "after: succeeded on try 2"},
 }
+# What the UI names a mapped instance (its rendered map_index_template).
+EXPECTED_MAP_INDEX_NAMES = {"e2e_diff_mapped_nested": {("double", 0): "from 1", ("double", 2): "from 3"}}
 
 MAX_ACTIVE_TASKS = {"e2e_diff_trigger_rules": 3}
 
@@ -194,6 +215,7 @@ DIFF_CASES = [
     pytest.param("e2e_diff_xcom", id="xcom"),
     pytest.param("e2e_diff_pool", id="pool"),
     pytest.param("e2e_diff_mapped", id="mapped"),
+    pytest.param("e2e_diff_mapped_nested", id="mapped-nested"),
 ]
 DIFF_DAGS = [p.values[0] for p in DIFF_CASES if not any(m.name == "skip" for m in p.marks)]
 
@@ -274,9 +296,15 @@ def test_executor_mode_and_owned_mode_end_with_identical_states_tries_and_xcoms(
     # Both are also what Airflow's semantics say (identical but both wrong would not do).
     state, expected_tis = EXPECTED[dag_id]
     assert ow.state == state
-    assert {task_id: st for (task_id, _), st in ow.tis.items()} == expected_tis, ow.tis
+    instances = EXPECTED_INSTANCES.get(dag_id, {})
+    expected_keys = {(task_id, i) for task_id in {k if isinstance(k, str) else k[0] for k in expected_tis}
+                     for i in (range(instances[task_id]) if task_id in instances else [-1])}
+    assert set(ow.tis) == expected_keys, sorted(ow.tis)
+    assert ow.tis == {key: expected_tis.get(key, expected_tis.get(key[0])) for key in ow.tis}, ow.tis
     for key, value in EXPECTED_XCOMS.get(dag_id, {}).items():
         assert ow.xcoms.get(key) == value, (key, ow.xcoms)
+    for key, name in EXPECTED_MAP_INDEX_NAMES.get(dag_id, {}).items():
+        assert ow.ti_columns[key][TI_COLUMNS.index("rendered_map_index")] == name, ow.ti_columns[key]
 
     # max_active_tasks holds in both modes.
     limit = MAX_ACTIVE_TASKS.get(dag_id)

@@ -38,7 +38,7 @@ import pendulum  # noqa: E402
 import airflow  # noqa: E402
 from airflow.providers.standard.operators.bash import BashOperator  # noqa: E402
 from airflow.providers.standard.operators.empty import EmptyOperator  # noqa: E402
-from airflow.sdk import DAG, TaskGroup, dag, task  # noqa: E402
+from airflow.sdk import DAG, TaskGroup, dag, task, task_group  # noqa: E402
 from airflow.serialization.serialized_objects import DagSerialization  # noqa: E402
 from airflow.task.trigger_rule import TriggerRule  # noqa: E402
 
@@ -126,6 +126,69 @@ def grouped_mapped_branch():
     chosen >> double.expand(x=numbers()) >> join
 
 
+@dag(dag_id="nested_mapping", schedule=None, start_date=START, tags=["fixture"])
+def nested_mapping():
+    """Mapping beyond one level: a task mapped over a mapped task's output, and mapped TaskGroups.
+
+    ``pipeline`` is mapped over ``numbers``; inside it, ``square`` feeds ``label`` and ``note``
+    (one_failed), and ``inner``, a mapped TaskGroup nested in it, is upstream of ``label`` (Airflow
+    refuses a mapped operator inside a mapped TaskGroup).
+    ``collect`` reduces the group outside it; ``add_ten`` maps over mapped ``double``'s output.
+    """
+
+    @task
+    def numbers() -> list[int]:
+        return [1, 2, 3]
+
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @task
+    def add_ten(x: int) -> int:
+        return x + 10
+
+    @task
+    def total(values) -> int:
+        return sum(values)
+
+    @task_group
+    def pipeline(n: int):
+        @task
+        def square(n: int) -> int:
+            return n * n
+
+        @task
+        def label(squared: int, n: int) -> str:
+            return f"{n}^2={squared}"
+
+        @task(trigger_rule=TriggerRule.ONE_FAILED)
+        def note(squared: int) -> str:
+            return "a square failed"
+
+        @task_group
+        def inner(m: int):
+            @task
+            def deep(m: int) -> int:
+                return m
+
+            return deep(m)
+
+        squared = square(n)
+        labelled = label(squared, n)
+        inner.expand(m=[7, 8]) >> labelled
+        note(squared)
+        return labelled
+
+    @task(trigger_rule=TriggerRule.ALL_DONE)
+    def collect(labels) -> list[str]:
+        return sorted(labels)
+
+    nums = numbers()
+    total(add_ten.expand(x=double.expand(x=nums)))
+    collect(pipeline.expand(n=nums))
+
+
 def site_defaults() -> DAG:
     """Serialized under [core] default_task_retries=3 and [operators] default_queue=site_queue.
 
@@ -159,7 +222,8 @@ def main() -> None:
     if "--site-defaults" in sys.argv:
         write(site_defaults())
         return
-    for built in (chain_defaults(), trigger_rules(), retries_and_resources(), grouped_mapped_branch()):
+    for built in (chain_defaults(), trigger_rules(), retries_and_resources(), grouped_mapped_branch(),
+                  nested_mapping()):
         write(built)
     subprocess.run([sys.executable, __file__, "--site-defaults"], check=True)
 

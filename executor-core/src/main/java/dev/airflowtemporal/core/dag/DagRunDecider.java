@@ -18,10 +18,12 @@ import java.util.TreeMap;
  * Pure and deterministic, so a workflow can call it on every replay.
  *
  * <p>It applies {@link TriggerRules} to every instance that has not started, counting upstream
- * task instances as Airflow's {@code TriggerRuleDep} does (each instance of a mapped upstream counts),
+ * task instances as Airflow's {@code TriggerRuleDep} does (each instance of a mapped upstream counts;
+ * inside a mapped TaskGroup, only the instances of the same group instance: {@link UpstreamMapIndexes}),
  * and follows the marks it makes downstream in the same call (Airflow reaches the same states over
- * several scheduler loops). A mapped task is one instance (map index -1) until its trigger rule is
- * met; then it is to be expanded, and its instances are decided like any other. The run's final
+ * several scheduler loops). A mapped task, and every task in a mapped TaskGroup, is one instance (map
+ * index -1) until its trigger rule is met; then it is to be expanded, and its instances are decided like
+ * any other. The run's final
  * state follows {@code DagRun.update_state} in Airflow 3.3: once nothing is unfinished, failed if
  * any instance of an effective leaf failed, else success when every one succeeded or was skipped;
  * failed as a deadlock when unfinished instances remain and none can ever run.
@@ -36,6 +38,7 @@ public final class DagRunDecider {
   /** Position of each task in plan order: decisions work on arrays indexed by it (no per-call maps). */
   private final Map<String, Integer> positions = new HashMap<>();
   private final int[][] upstreamPositions;
+  private final UpstreamMapIndexes mapIndexes;
   private final Map<String, Integer> weights;
 
   public DagRunDecider(DagPlan plan) {
@@ -49,6 +52,7 @@ public final class DagRunDecider {
     for (int i = 0; i < tasks.size(); i++) {
       upstreamPositions[i] = tasks.get(i).upstreamIds().stream().mapToInt(positions::get).toArray();
     }
+    this.mapIndexes = new UpstreamMapIndexes(tasks, positions, upstreamPositions);
     this.weights = priorityWeights();
   }
 
@@ -74,17 +78,22 @@ public final class DagRunDecider {
     for (int i = 0; i < tasks.size(); i++) {
       TaskPlan task = tasks.get(i);
       UpstreamCounts counts = null;
+      UpstreamMapIndexes.ForTask relevance = mapIndexes.perInstance(i) ? mapIndexes.forTask(i, current::instances) : null;
       for (Map.Entry<Integer, TaskState> instance : current.instances(i).entrySet()) {
         if (instance.getValue() != TaskState.NONE) {
           continue;
         }
-        if (counts == null) {
-          counts = countUpstreams(i, current);
+        if (relevance != null) {
+          counts = countUpstreams(i, relevance, instance.getKey(), current);
+        } else if (counts == null) {
+          counts = countUpstreams(i, null, TaskInstanceRef.UNMAPPED, current);
         }
         TaskInstanceRef ref = new TaskInstanceRef(task.taskId(), instance.getKey());
-        TaskState settled = switch (TriggerRules.evaluate(task.triggerRule(), counts, ref.mapIndex())) {
+        TriggerDecision decision = TriggerRules.evaluate(task.triggerRule(), counts, ref.mapIndex(),
+            upstreamPositions[i].length > 0);
+        TaskState settled = switch (decision) {
           case READY -> {
-            if (task.mapped() && ref.mapIndex() == TaskInstanceRef.UNMAPPED) {
+            if (task.needsExpansion() && ref.mapIndex() == TaskInstanceRef.UNMAPPED) {
               expand.add(task.taskId());
             } else {
               ready.add(ref);
@@ -145,12 +154,21 @@ public final class DagRunDecider {
     }
   }
 
-  private UpstreamCounts countUpstreams(int position, RunStates states) {
+  /**
+   * The states of the upstream instances relevant to one instance of the task: all instances of each
+   * upstream task, except inside mapped TaskGroups ({@link UpstreamMapIndexes}).
+   *
+   * @param relevance which upstream instances count, for a task in a mapped group; null: all of them
+   */
+  private UpstreamCounts countUpstreams(int position, UpstreamMapIndexes.ForTask relevance, int mapIndex,
+                                        RunStates states) {
     int total = 0, success = 0, skipped = 0, failed = 0, upstreamFailed = 0, removed = 0;
     int setup = 0, successSetup = 0, skippedSetup = 0;
-    for (int upstream : upstreamPositions[position]) {
+    for (int slot = 0; slot < upstreamPositions[position].length; slot++) {
+      int upstream = upstreamPositions[position][slot];
       boolean isSetup = tasks.get(upstream).setup();
-      for (TaskState state : states.instances(upstream).values()) {
+      int[] relevant = relevance == null ? UpstreamMapIndexes.ALL : relevance.relevant(mapIndex, slot);
+      for (TaskState state : UpstreamMapIndexes.counted(states.instances(upstream), relevant)) {
         total++;
         switch (state) {
           case SUCCESS -> success++;

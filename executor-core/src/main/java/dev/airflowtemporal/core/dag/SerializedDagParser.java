@@ -72,9 +72,6 @@ public final class SerializedDagParser {
     String dagId = requiredText(dag, "dag_id", "serialized DAG");
     String where = "DAG '" + dagId + "'";
     JsonNode clientDefaults = root.path("client_defaults").path("tasks");
-    Map<String, String> groupOfTask = new HashMap<>();
-    Set<String> inMappedGroups = new HashSet<>();
-    collectTaskGroups(dag.path("task_group"), false, groupOfTask, inMappedGroups);
 
     Map<String, JsonNode> operators = new LinkedHashMap<>();
     for (JsonNode wrapped : dag.path("tasks")) {
@@ -90,6 +87,15 @@ public final class SerializedDagParser {
     if (operators.isEmpty()) {
       throw new InvalidDagException(where + " has no tasks");
     }
+    Set<String> mappedTaskIds = new HashSet<>();
+    operators.forEach((taskId, operator) -> {
+      if (operator.path("_is_mapped").asBoolean(false)) {
+        mappedTaskIds.add(taskId);
+      }
+    });
+    Map<String, String> groupOfTask = new HashMap<>();
+    Map<String, List<MappedTaskGroup>> mappedGroupsOfTask = new HashMap<>();
+    collectTaskGroups(where, dag.path("task_group"), null, List.of(), mappedTaskIds, groupOfTask, mappedGroupsOfTask);
 
     Map<String, TreeSet<String>> downstream = new TreeMap<>();
     Map<String, TreeSet<String>> upstream = new TreeMap<>();
@@ -113,7 +119,7 @@ public final class SerializedDagParser {
     for (String taskId : topologicalOrder(where, downstream, upstream)) {
       tasks.add(taskPlan(where, operators.get(taskId), clientDefaults,
           List.copyOf(upstream.get(taskId)), List.copyOf(downstream.get(taskId)), groupOfTask.get(taskId),
-          inMappedGroups.contains(taskId)));
+          mappedGroupsOfTask.getOrDefault(taskId, List.of()), mappedTaskIds));
     }
     int maxActiveTasks = dag.has("max_active_tasks")
         ? integer(dag.get("max_active_tasks"), where + ": max_active_tasks")
@@ -154,25 +160,37 @@ public final class SerializedDagParser {
   }
 
   /**
-   * Records, for every task, the innermost TaskGroup around it (the root group has no id), and
-   * which tasks sit inside a mapped TaskGroup at any depth.
+   * Records, for every task, the innermost TaskGroup around it (the root group has no id) and the
+   * mapped TaskGroups around it, innermost first. A group's id is its node id, the key its parent
+   * lists it under (its {@code _group_id} lacks the parents' prefixes).
+   *
+   * @param groupId the group's node id; null for the DAG's root group
+   * @param enclosingMapped the mapped groups around this group, innermost first
    */
-  private static void collectTaskGroups(JsonNode group, boolean insideMapped, Map<String, String> groupOfTask,
-                                        Set<String> inMappedGroups) {
-    JsonNode groupId = group.path("_group_id");
-    boolean mapped = insideMapped || group.path("is_mapped").asBoolean(false);
-    for (JsonNode child : group.path("children")) {
-      String kind = child.path(0).asText();
+  private static void collectTaskGroups(String where, JsonNode group, String groupId, List<MappedTaskGroup> enclosingMapped,
+                                        Set<String> mappedTaskIds, Map<String, String> groupOfTask,
+                                        Map<String, List<MappedTaskGroup>> mappedGroupsOfTask) {
+    List<MappedTaskGroup> mappedGroups = enclosingMapped;
+    if (groupId != null && group.path("is_mapped").asBoolean(false)) {
+      mappedGroups = new ArrayList<>();
+      mappedGroups.add(new MappedTaskGroup(groupId,
+          expandInput(where + ", mapped TaskGroup '" + groupId + "'", group.path("expand_input"), mappedTaskIds)));
+      mappedGroups.addAll(enclosingMapped);
+      mappedGroups = List.copyOf(mappedGroups);
+    }
+    for (Map.Entry<String, JsonNode> child : group.path("children").properties()) {
+      String kind = child.getValue().path(0).asText();
       if ("operator".equals(kind)) {
-        String taskId = child.path(1).asText();
-        if (groupId.isTextual()) {
-          groupOfTask.put(taskId, groupId.asText());
+        String taskId = child.getValue().path(1).asText();
+        if (groupId != null) {
+          groupOfTask.put(taskId, groupId);
         }
-        if (mapped) {
-          inMappedGroups.add(taskId);
+        if (!mappedGroups.isEmpty()) {
+          mappedGroupsOfTask.put(taskId, mappedGroups);
         }
       } else if ("taskgroup".equals(kind)) {
-        collectTaskGroups(child.path(1), mapped, groupOfTask, inMappedGroups);
+        collectTaskGroups(where, child.getValue().path(1), child.getKey(), mappedGroups, mappedTaskIds, groupOfTask,
+            mappedGroupsOfTask);
       }
     }
   }
@@ -231,7 +249,8 @@ public final class SerializedDagParser {
   }
 
   private static TaskPlan taskPlan(String dagWhere, JsonNode operator, JsonNode clientDefaults,
-      List<String> upstreamIds, List<String> downstreamIds, String taskGroupId, boolean inMappedTaskGroup) {
+      List<String> upstreamIds, List<String> downstreamIds, String taskGroupId, List<MappedTaskGroup> mappedTaskGroups,
+      Set<String> mappedTaskIds) {
     String taskId = operator.get("task_id").asText();
     String where = dagWhere + ", task '" + taskId + "'";
     boolean mapped = operator.path("_is_mapped").asBoolean(false);
@@ -262,8 +281,9 @@ public final class SerializedDagParser {
         fields.integer(where, "priority_weight", DEFAULT_PRIORITY_WEIGHT),
         fields.text("weight_rule", DEFAULT_WEIGHT_RULE),
         Optional.ofNullable(taskGroupId),
-        mapped ? Optional.of(expandInput(where, operator)) : Optional.empty(),
-        inMappedTaskGroup,
+        mapped ? Optional.of(expandInput(where, operator.path(operator.path("_expand_input_attr").asText("expand_input")),
+            mappedTaskIds)) : Optional.empty(),
+        mappedTaskGroups,
         fields.bool("is_setup"),
         fields.bool("is_teardown"),
         succeedsWithoutRunning(operator, fields));
@@ -286,37 +306,68 @@ public final class SerializedDagParser {
   }
 
   /**
-   * The expansion input of a mapped task, under the attribute {@code _expand_input_attr} names
-   * ({@code op_kwargs_expand_input} for TaskFlow tasks) or {@code expand_input}: a
-   * {@code dict-of-lists} maps over each value, a {@code list-of-dicts} over one list.
+   * The expansion input of a mapped task (under the attribute {@code _expand_input_attr} names:
+   * {@code op_kwargs_expand_input} for TaskFlow tasks, else {@code expand_input}) or of a mapped
+   * TaskGroup ({@code expand_input}): a {@code dict-of-lists} maps over each value, a
+   * {@code list-of-dicts} over one list.
    */
-  private static ExpandInput expandInput(String where, JsonNode operator) {
-    JsonNode input = operator.path(operator.path("_expand_input_attr").asText("expand_input"));
+  private static ExpandInput expandInput(String where, JsonNode input, Set<String> mappedTaskIds) {
     String type = input.path("type").asText();
-    List<Integer> literalLengths = new ArrayList<>();
-    List<String> upstreamTaskIds = new ArrayList<>();
+    MapSources sources = new MapSources();
     switch (type) {
-      case "dict-of-lists" -> input.path("value").path("__var").fields().forEachRemaining(arg ->
-          mapSource(where + ", argument '" + arg.getKey() + "'", arg.getValue(), literalLengths, upstreamTaskIds));
-      case "list-of-dicts" -> mapSource(where, input.path("value"), literalLengths, upstreamTaskIds);
+      case "dict-of-lists" -> input.path("value").path("__var").properties().forEach(arg ->
+          sources.add(where + ", argument '" + arg.getKey() + "'", arg.getValue()));
+      case "list-of-dicts" -> sources.add(where, input.path("value"));
       default -> throw new InvalidDagException(where + " is mapped but its expand input has unknown type '" + type + "'");
     }
-    return new ExpandInput(literalLengths, upstreamTaskIds);
+    ExpandInput parsed = new ExpandInput(sources.literalLengths, sources.upstreamTaskIds, List.of(), sources.combined);
+    return new ExpandInput(parsed.literalLengths(), parsed.upstreamTaskIds(),
+        parsed.sourceTaskIds().stream().filter(mappedTaskIds::contains).toList(), parsed.combinedXComs());
   }
 
-  private static void mapSource(String where, JsonNode value, List<Integer> literalLengths, List<String> upstreamTaskIds) {
-    if (value.isArray()) {
-      literalLengths.add(value.size());
-      return;
+  /** The arguments of one expand input, by kind. */
+  private static final class MapSources {
+    final List<Integer> literalLengths = new ArrayList<>();
+    final List<String> upstreamTaskIds = new ArrayList<>();
+    final List<CombinedXComs> combined = new ArrayList<>();
+
+    void add(String where, JsonNode value) {
+      if (value.isArray()) {
+        literalLengths.add(value.size());
+        return;
+      }
+      String type = value.path("__type").asText();
+      JsonNode var = value.path("__var");
+      switch (type) {
+        case "xcomref" -> {
+          String function = var.path("type").asText("");
+          if (CombinedXComs.ZIP.equals(function) || CombinedXComs.CONCAT.equals(function)) {
+            List<String> taskIds = new ArrayList<>();
+            var.path("args").forEach(arg -> taskIds.add(xcomTaskId(where + ": " + function + "()", arg)));
+            combined.add(new CombinedXComs(function, var.has("fillvalue"), taskIds));
+          } else {
+            upstreamTaskIds.add(xcomTaskId(where, var));
+          }
+        }
+        case "dict", "list", "tuple", "set" -> literalLengths.add(var.size());
+        default -> throw new InvalidDagException(where + ": cannot tell how many instances mapping over "
+            + (type.isEmpty() ? value.getNodeType().toString().toLowerCase() : type) + " gives");
+      }
     }
-    String type = value.path("__type").asText();
-    JsonNode var = value.path("__var");
-    switch (type) {
-      case "xcomref" -> upstreamTaskIds.add(requiredText(var, "task_id", where + ": xcomref"));
-      case "dict", "list", "tuple", "set" -> literalLengths.add(var.size());
-      default -> throw new InvalidDagException(where + ": cannot tell how many instances mapping over "
-          + (type.isEmpty() ? value.getNodeType().toString().toLowerCase() : type) + " gives");
-    }
+  }
+
+  /**
+   * The task whose XCom an XComArg reads. A plain one names it; {@code .map(f)} keeps its argument's
+   * length ({@code SchedulerMapXComArg}), so it counts as that argument.
+   */
+  private static String xcomTaskId(String where, JsonNode xcomArg) {
+    String kind = xcomArg.path("type").asText("");
+    return switch (kind) {
+      case "" -> requiredText(xcomArg, "task_id", where + ": xcomref");
+      case "map" -> xcomTaskId(where, xcomArg.path("arg"));
+      default -> throw new InvalidDagException(where + ": a " + kind + "() nested in another zip(), concat() or map() "
+          + "of XComs is not supported by Temporal-owned runs; run the DAG with the TemporalExecutor (executor mode)");
+    };
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.airflowtemporal.core.dag;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -28,7 +29,8 @@ import java.util.Optional;
  * @param taskGroupId the innermost TaskGroup holding the task; empty for the DAG's root group
  * @param expandInput for a dynamically mapped task ({@code .expand}), what it maps over: it runs as
  *     many task instances as that has elements
- * @param inMappedTaskGroup whether the task sits in a mapped (expanded) TaskGroup
+ * @param mappedTaskGroups the mapped TaskGroups around the task, innermost first (Airflow's
+ *     {@code iter_mapped_task_groups}); empty for most tasks, and in plans packed before they were recorded
  * @param succeedsWithoutRunning a plain EmptyOperator (no callbacks, inlets or outlets): Airflow marks it
  *     success without running it ({@code TaskInstance.needs_scheduling} is false)
  */
@@ -52,7 +54,7 @@ public record TaskPlan(
     String weightRule,
     Optional<String> taskGroupId,
     Optional<ExpandInput> expandInput,
-    boolean inMappedTaskGroup,
+    List<MappedTaskGroup> mappedTaskGroups,
     boolean setup,
     boolean teardown,
     boolean succeedsWithoutRunning) {
@@ -73,6 +75,7 @@ public record TaskPlan(
     Objects.requireNonNull(weightRule, "weightRule");
     Objects.requireNonNull(taskGroupId, "taskGroupId");
     Objects.requireNonNull(expandInput, "expandInput");
+    mappedTaskGroups = List.copyOf(Objects.requireNonNullElse(mappedTaskGroups, List.of()));
   }
 
   /** The operator's class name without its module: Airflow's {@code task_type}. */
@@ -87,5 +90,29 @@ public record TaskPlan(
   /** Whether the task is dynamically mapped. */
   public boolean mapped() {
     return expandInput.isPresent();
+  }
+
+  /** Whether the task sits in a mapped TaskGroup, at any depth. */
+  public boolean inMappedTaskGroup() {
+    return !mappedTaskGroups.isEmpty();
+  }
+
+  /**
+   * Whether the task runs as expanded instances (map index 0 and up) rather than as one: a mapped task,
+   * or any task in a mapped TaskGroup (Airflow's {@code get_needs_expansion}).
+   */
+  public boolean needsExpansion() {
+    return mapped() || inMappedTaskGroup();
+  }
+
+  /**
+   * What the task's number of instances is the product of (Airflow's {@code get_mapped_ti_count}): its
+   * own expand input if it is mapped, then that of each mapped TaskGroup around it.
+   */
+  public List<ExpandInput> expansionInputs() {
+    List<ExpandInput> inputs = new ArrayList<>();
+    expandInput.ifPresent(inputs::add);
+    mappedTaskGroups.forEach(group -> inputs.add(group.expandInput()));
+    return inputs;
   }
 }

@@ -15,11 +15,24 @@ public final class TriggerRules {
   private TriggerRules() {}
 
   /**
+   * For a task whose relevant upstream instances are all of its upstream tasks' instances: it has no
+   * upstream task exactly when none is counted.
+   *
    * @param mapIndex the task instance's map index, -1 when it is not an expanded mapped instance
    */
   public static TriggerDecision evaluate(TriggerRule rule, UpstreamCounts counts, int mapIndex) {
+    return evaluate(rule, counts, mapIndex, counts.upstream() > 0);
+  }
+
+  /**
+   * @param counts the relevant upstream instances: inside a mapped TaskGroup only some instances of an
+   *     upstream are (lines 161-212), possibly none, which is not the same as having no upstream task
+   * @param mapIndex the task instance's map index, -1 when it is not an expanded mapped instance
+   * @param hasUpstreamTasks whether the task has any upstream task at all
+   */
+  public static TriggerDecision evaluate(TriggerRule rule, UpstreamCounts counts, int mapIndex, boolean hasUpstreamTasks) {
     // Lines 110-115: no upstream task, or always, passes before any counting.
-    if (counts.upstream() == 0 || rule == TriggerRule.ALWAYS) {
+    if (!hasUpstreamTasks || rule == TriggerRule.ALWAYS) {
       return TriggerDecision.READY;
     }
     TriggerDecision newState = stateToSet(rule, counts, mapIndex);

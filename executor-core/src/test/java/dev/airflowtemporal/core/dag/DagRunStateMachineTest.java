@@ -222,6 +222,6 @@ class DagRunStateMachineTest {
                                Optional<ExpandInput> expandInput, boolean empty) {
     return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams,
         downstreams, TriggerRule.ALL_SUCCESS, retries, Duration.ofSeconds(10), 0, Optional.empty(), Optional.empty(),
-        "default_pool", 1, "default", 1, "downstream", Optional.empty(), expandInput, false, false, false, empty);
+        "default_pool", 1, "default", 1, "downstream", Optional.empty(), expandInput, List.of(), false, false, empty);
   }
 }

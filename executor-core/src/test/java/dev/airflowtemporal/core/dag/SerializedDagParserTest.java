@@ -63,7 +63,7 @@ class SerializedDagParserTest {
         "BashOperator", "transform",
         List.of("extract"), List.of("load"), TriggerRule.ALL_SUCCESS, 0, Duration.ofSeconds(300), 0.0,
         Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream", Optional.empty(),
-        Optional.empty(), false, false, false, false));
+        Optional.empty(), List.of(), false, false, false));
     assertThat(plan.timetable().isManualOnly()).isTrue();
     assertThat(plan.timetable().cronExpression()).isEmpty();
     assertThat(plan.maxActiveTasks()).isEqualTo(16);
@@ -134,6 +134,59 @@ class SerializedDagParserTest {
     assertThat(choose.downstreamIds()).containsExactly("double", "work.prepare");
     assertThat(plan.task("join").triggerRule()).isEqualTo(TriggerRule.NONE_FAILED_MIN_ONE_SUCCESS);
     assertThat(plan.task("join").upstreamIds()).containsExactly("double", "work.finish");
+  }
+
+  @Test
+  void mappedTaskGroupsAndMappingOverAMappedTasksOutputAreRead() {
+    DagPlan plan = parse("nested_mapping");
+    ExpandInput overNumbers = new ExpandInput(List.of(), List.of("numbers"));
+    MappedTaskGroup pipeline = new MappedTaskGroup("pipeline", overNumbers);
+    assertThat(plan.task("pipeline.square").mappedTaskGroups()).containsExactly(pipeline);
+    assertThat(plan.task("pipeline.square").taskGroupId()).contains("pipeline");
+    assertThat(plan.task("pipeline.inner.deep").mappedTaskGroups()).as("innermost first, ids with their parents' prefix")
+        .containsExactly(new MappedTaskGroup("pipeline.inner", new ExpandInput(List.of(2), List.of())), pipeline);
+    assertThat(plan.task("pipeline.inner.deep").taskGroupId()).contains("pipeline.inner");
+    assertThat(plan.task("pipeline.square").mapped()).as("not a mapped operator").isFalse();
+    assertThat(plan.task("pipeline.square").needsExpansion()).isTrue();
+    assertThat(plan.task("pipeline.inner.deep").expansionInputs())
+        .containsExactly(new ExpandInput(List.of(2), List.of()), overNumbers);
+    assertThat(plan.task("collect").needsExpansion()).isFalse();
+
+    TaskPlan addTen = plan.task("add_ten");
+    assertThat(addTen.expandInput()).contains(new ExpandInput(List.of(), List.of("double"), List.of("double"), List.of()));
+    assertThat(addTen.expandInput().orElseThrow().mapsOverMappedTask("double")).isTrue();
+    assertThat(plan.task("double").expandInput().orElseThrow().mapsOverMappedTask("numbers")).isFalse();
+  }
+
+  @Test
+  void mappedZippedAndConcatenatedXComArgsAreReadAsTheTasksTheyCombine() {
+    String mapped = mappedOver("""
+        {"__type": "xcomref", "__var": {"type": "map", "arg": {"task_id": "numbers", "key": "return_value"},
+                                        "callables": ["def f(x): return x"]}}""");
+    assertThat(parseJson(mapped).task("double").expandInput()).contains(new ExpandInput(List.of(), List.of("numbers")));
+    String zipped = mappedOver("""
+        {"__type": "xcomref", "__var": {"type": "zip", "fillvalue": null, "args": [
+          {"task_id": "numbers", "key": "return_value"},
+          {"type": "map", "arg": {"task_id": "numbers", "key": "return_value"}, "callables": []}]}}""");
+    assertThat(parseJson(zipped).task("double").expandInput()).contains(new ExpandInput(List.of(), List.of(), List.of(),
+        List.of(new CombinedXComs(CombinedXComs.ZIP, true, List.of("numbers", "numbers")))));
+    String nested = mappedOver("""
+        {"__type": "xcomref", "__var": {"type": "concat", "args": [
+          {"type": "zip", "args": [{"task_id": "numbers", "key": "return_value"}]}]}}""");
+    assertThatThrownBy(() -> parseJson(nested)).isInstanceOf(InvalidDagException.class)
+        .hasMessageContaining("task 'double', argument 'x': concat(): a zip() nested in another");
+  }
+
+  private static String mappedOver(String xcomArg) {
+    return """
+        {"__version": 3, "dag": {"dag_id": "m", "fileloc": "f.py",
+          "timetable": {"__type": "airflow.timetables.simple.NullTimetable", "__var": {}},
+          "tasks": [{"__type": "operator", "__var": {"task_id": "numbers", "downstream_task_ids": ["double"]}},
+                    {"__type": "operator", "__var": {"task_id": "double", "_is_mapped": true,
+                       "_expand_input_attr": "op_kwargs_expand_input",
+                       "op_kwargs_expand_input": {"type": "dict-of-lists",
+                         "value": {"__type": "dict", "__var": {"x": %s}}}}}]}}
+        """.formatted(xcomArg);
   }
 
   @Test

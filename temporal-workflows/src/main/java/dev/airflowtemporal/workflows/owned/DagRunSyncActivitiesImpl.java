@@ -115,7 +115,6 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       throw rejected("DAG '" + request.dagId() + "' is paused: unpause it in Airflow (UI toggle, or "
           + "`airflow dags unpause " + request.dagId() + "`) to run it");
     }
-    checkSupported(plan);
     checkPools(plan);
     DagRunDecider decider = new DagRunDecider(plan);
     Instant logicalDate = instant(request.logicalDate());
@@ -306,25 +305,37 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     }
   }
 
+  /**
+   * Airflow's {@code TaskMap.expand_mapped_task}: the task's instance count is {@code get_mapped_ti_count}, the
+   * product of its own expand input's length (a mapped task) and those of the mapped TaskGroups around it.
+   */
   @Override
   public int expandMappedTask(OwnedRun run, TaskPlan task, int priorityWeight) {
-    ExpandInput input = task.expandInput().orElseThrow(() ->
-        new IllegalArgumentException("task '" + task.taskId() + "' is not mapped"));
-    Map<String, Integer> lengths = new LinkedHashMap<>();
-    for (String upstream : input.upstreamTaskIds()) {
-      taskMaps.length(key(run), upstream).ifPresent(length -> lengths.put(upstream, length));
+    if (!task.needsExpansion()) {
+      throw new IllegalArgumentException("task '" + task.taskId() + "' is neither mapped nor in a mapped TaskGroup");
     }
-    OptionalInt count = input.totalLength(lengths);
-    if (count.isEmpty()) {
-      return -1;
+    long count = 1;
+    for (ExpandInput input : task.expansionInputs()) {
+      Map<String, Integer> lengths = new LinkedHashMap<>();
+      for (String upstream : input.sourceTaskIds()) {
+        OptionalInt length = input.mapsOverMappedTask(upstream)
+            ? taskMaps.mappedTaskLength(key(run), upstream)
+            : taskMaps.length(key(run), upstream);
+        length.ifPresent(value -> lengths.put(upstream, value));
+      }
+      OptionalInt inputLength = input.totalLength(lengths);
+      if (inputLength.isEmpty()) {
+        return -1;
+      }
+      count *= inputLength.getAsInt();
     }
     try {
       creation.expandMapped(key(run), run.clearNumber(), newTaskInstance(task, TaskInstanceRef.UNMAPPED,
-          priorityWeight), count.getAsInt());
+          priorityWeight), Math.toIntExact(count));
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
-    return count.getAsInt();
+    return Math.toIntExact(count);
   }
 
   @Override
@@ -346,27 +357,6 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       case ALREADY_ENDED -> log.error("DagRun {} of {} had already ended when its workflow failed: {}", runId, dagId,
           reason);
       case MISSING -> log.error("DagRun {} of {} does not exist; its workflow failed: {}", runId, dagId, reason);
-    }
-  }
-
-  /**
-   * Mapped tasks expand when their upstreams are done; mapping over a mapped task's output and
-   * mapped TaskGroups need per-index upstream bookkeeping that owned runs do not do yet.
-   */
-  private static void checkSupported(DagPlan plan) {
-    List<String> unsupported = new ArrayList<>();
-    for (TaskPlan task : plan.tasks()) {
-      if (task.inMappedTaskGroup()) {
-        unsupported.add("task '" + task.taskId() + "' is in a mapped TaskGroup");
-      }
-      task.expandInput().ifPresent(input -> input.upstreamTaskIds().stream()
-          .filter(upstream -> plan.task(upstream).mapped())
-          .forEach(upstream -> unsupported.add("task '" + task.taskId() + "' maps over the output of mapped task '"
-              + upstream + "'")));
-    }
-    if (!unsupported.isEmpty()) {
-      throw rejected("DAG '" + plan.dagId() + "' cannot run as a Temporal-owned run: " + String.join("; ", unsupported)
-          + ". Run it with the TemporalExecutor (executor mode) instead");
     }
   }
 

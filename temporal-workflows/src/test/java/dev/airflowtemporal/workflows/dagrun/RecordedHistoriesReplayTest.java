@@ -23,6 +23,9 @@ class RecordedHistoriesReplayTest {
       "histories/executor-mode-scheduler-killed-mid-attempt.json",
       "histories/owned-mode-retries-and-failure.json",
       "histories/owned-mode-mapped-task.json",
+      // A task mapped over a mapped task's output, and a mapped TaskGroup one of whose instances failed
+      // (examples/dags/e2e_diff_mapped_nested.py, from the differential e2e test's stack).
+      "histories/owned-mode-nested-mapping.json",
       "histories/owned-mode-branch.json",
       "histories/owned-mode-resumed-after-clear.json",
       "histories/owned-mode-cleared-while-running.json",

@@ -13,6 +13,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.airflowtemporal.core.WorkflowIds;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
+import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.QueueResult;
 import dev.airflowtemporal.core.dag.SettledAttempt;
 import dev.airflowtemporal.core.dag.TaskInstanceMark;
@@ -47,6 +48,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -194,13 +196,53 @@ class DagRunSyncActivitiesImplTest {
   }
 
   @Test
-  void mappingOverAMappedTasksOutputIsRejectedNamingBothTasks() throws SQLException {
+  void aTaskMappedOverAMappedTasksOutputExpandsToTheValuesItsInstancesReturned() throws SQLException {
     String dagId = insertDag(dag -> {
       mapOver(task(dag, "transform"), "extract");
       mapOver(task(dag, "validate"), "transform");
     }, false);
-    assertRejectedWithNothingCreated(request(dagId), "task 'validate' maps over the output of mapped task 'transform'",
-        "executor mode");
+    CreatedDagRun created = activities.createDagRun(request(dagId));
+    DagPlan plan = created.plan().unpack();
+    String runId = created.run().runId();
+    airflowDb.update("INSERT INTO task_map (dag_id, task_id, run_id, map_index, length, keys) "
+        + "VALUES (?, 'extract', ?, -1, 2, NULL)", dagId, runId);
+    assertThat(activities.expandMappedTask(created.run(), plan.task("transform"), 1)).isEqualTo(2);
+    assertThat(activities.expandMappedTask(created.run(), plan.task("validate"), 1))
+        .as("transform's instances have not run").isEqualTo(-1);
+
+    airflowDb.update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id = 'transform'", dagId, runId);
+    for (int mapIndex = 0; mapIndex < 2; mapIndex++) {
+      airflowDb.update("INSERT INTO xcom (dag_run_id, task_id, map_index, key, dag_id, run_id, value, timestamp) "
+          + "SELECT id, 'transform', " + mapIndex + ", 'return_value', dag_id, run_id, '1', now() FROM dag_run "
+          + "WHERE dag_id = ? AND run_id = ?", dagId, runId);
+    }
+    assertThat(activities.expandMappedTask(created.run(), plan.task("validate"), 1)).isEqualTo(2);
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'validate' "
+        + "AND map_index >= 0 AND state IS NULL", dagId, runId)).isEqualTo(2);
+  }
+
+  @Test
+  void aTaskInAMappedTaskGroupExpandsToTheGroupsLengthTimesThatOfTheGroupAroundIt() throws SQLException {
+    Map<String, Object> inner = Map.of("_group_id", "inner", "is_mapped", true, "expand_input", literalExpandInput(2),
+        "children", Map.of("load", List.of("operator", "load")));
+    Map<String, Object> outer = Map.of("_group_id", "outer", "is_mapped", true, "expand_input", literalExpandInput(3),
+        "children", Map.of("outer.inner", List.of("taskgroup", inner)));
+    Map<String, Object> root = new LinkedHashMap<>();
+    root.put("_group_id", null);
+    root.put("children", Map.of("extract", List.of("operator", "extract"), "transform", List.of("operator", "transform"),
+        "validate", List.of("operator", "validate"), "outer", List.of("taskgroup", outer)));
+    String dagId = insertDag(dag -> dag.set("task_group", JSON.valueToTree(root)), false);
+    CreatedDagRun created = activities.createDagRun(request(dagId));
+
+    assertThat(activities.expandMappedTask(created.run(), created.plan().unpack().task("load"), 1)).isEqualTo(6);
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'load' "
+        + "AND map_index BETWEEN 0 AND 5", dagId, created.run().runId())).isEqualTo(6);
+  }
+
+  private static Map<String, Object> literalExpandInput(int length) {
+    return Map.of("type", "dict-of-lists", "value", Map.of("__type", "dict", "__var",
+        Map.of("x", Collections.nCopies(length, 1))));
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.airflowtemporal.core.WorkflowIds;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.ExpandInput;
+import dev.airflowtemporal.core.dag.MappedTaskGroup;
 import dev.airflowtemporal.core.dag.PackedPlan;
 import dev.airflowtemporal.core.dag.QueueResult;
 import dev.airflowtemporal.core.dag.SettledAttempt;
@@ -174,6 +175,21 @@ class OwnedDagRunWorkflowTest {
     start(plan(16, task("numbers"), mappedOver(task("double", "numbers"), "numbers")));
     assertThat(result()).isEqualTo("failed");
     assertThat(airflow.marks).containsEntry("double", "upstream_failed");
+  }
+
+  @Test
+  void eachInstanceOfAMappedTaskGroupFollowsItsOwnUpstreamInstanceAndADownstreamReducesThemAll() {
+    airflow.mapLengths.put("group.first", 3);
+    airflow.mapLengths.put("group.second", 3);
+    airflow.script("group.first[1]", TaskState.FAILED);
+    start(plan(16, task("make"), inMappedGroup(task("group.first", "make"), "group", "make"),
+        inMappedGroup(task("group.second", "group.first", "make"), "group", "make"),
+        withRule(task("reduce", "group.second"), TriggerRule.ALL_DONE)));
+    assertThat(result()).as("reduce, the only leaf, succeeded").isEqualTo("success");
+    assertThat(airflow.expanded).containsExactly("group.first", "group.second");
+    assertThat(airflow.started).contains("group.second[0] try 1", "group.second[2] try 1", "reduce try 1")
+        .doesNotContain("group.second[1] try 1");
+    assertThat(airflow.marks).containsEntry("group.second[1]", "upstream_failed");
   }
 
   @Test
@@ -641,6 +657,13 @@ class OwnedDagRunWorkflowTest {
         Optional.of(new ExpandInput(List.of(), List.of(upstream))), false, t.queue());
   }
 
+  private static TaskPlan inMappedGroup(TaskPlan t, String groupId, String over) {
+    return new TaskPlan(t.taskId(), t.operatorClass(), null, null, t.upstreamIds(), t.downstreamIds(), t.triggerRule(),
+        t.retries(), t.retryDelay(), 0, Optional.empty(), Optional.empty(), "default_pool", 1, t.queue(), 1,
+        "downstream", Optional.of(groupId), Optional.empty(),
+        List.of(new MappedTaskGroup(groupId, new ExpandInput(List.of(), List.of(over)))), false, false, false);
+  }
+
   private static TaskPlan onQueue(TaskPlan t, String queue) {
     return taskPlan(t.taskId(), t.upstreamIds(), t.downstreamIds(), t.triggerRule(), t.retries(), t.retryDelay(),
         t.expandInput(), t.succeedsWithoutRunning(), queue);
@@ -656,15 +679,17 @@ class OwnedDagRunWorkflowTest {
                                    String queue) {
     return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams, downstreams, rule,
         retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, queue, 1, "downstream",
-        Optional.empty(), expandInput, false, false, false, empty);
+        Optional.empty(), expandInput, List.of(), false, false, empty);
   }
 
   private static List<TaskPlan> withDownstreams(List<TaskPlan> tasks) {
     List<TaskPlan> result = new ArrayList<>();
     for (TaskPlan t : tasks) {
       List<String> downstreams = tasks.stream().filter(o -> o.upstreamIds().contains(t.taskId())).map(TaskPlan::taskId).toList();
-      result.add(taskPlan(t.taskId(), t.upstreamIds(), downstreams, t.triggerRule(), t.retries(), t.retryDelay(),
-          t.expandInput(), t.succeedsWithoutRunning(), t.queue()));
+      result.add(new TaskPlan(t.taskId(), t.operatorClass(), t.operatorName(), t.displayName(), t.upstreamIds(),
+          downstreams, t.triggerRule(), t.retries(), t.retryDelay(), t.retryExponentialBackoff(), t.maxRetryDelay(),
+          t.executionTimeout(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(), t.weightRule(),
+          t.taskGroupId(), t.expandInput(), t.mappedTaskGroups(), t.setup(), t.teardown(), t.succeedsWithoutRunning()));
     }
     return result;
   }
@@ -725,6 +750,7 @@ class OwnedDagRunWorkflowTest {
     /** Tries Airflow cleared while they ran: restarting until their runner ends. */
     private final Set<TaskInstanceRef> restarting = new TreeSet<>();
 
+    /** @param taskId a task id (every instance), or one instance's label ({@code task[i]}) */
     void script(String taskId, TaskState... states) {
       outcomes.put(taskId, new ConcurrentLinkedDeque<>(List.of(states)));
     }
@@ -926,7 +952,7 @@ class OwnedDagRunWorkflowTest {
           return new SettledAttempt(ref, tryNumber, TaskState.NONE, Instant.EPOCH, null, List.of());
         }
       }
-      Deque<TaskState> scripted = outcomes.get(taskId);
+      Deque<TaskState> scripted = outcomes.getOrDefault(ref.label(), outcomes.get(taskId));
       TaskState state;
       if (runnerDies.containsKey(taskId) || !started.contains(ref.label() + " try " + tryNumber)) {
         // The runner died, or no worker ever picked the try up: failed as Airflow's handle_failure would.
