@@ -1,0 +1,158 @@
+package dev.airflowtemporal.dbsync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskState;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Waiting tries of Temporal-owned runs against PostgreSQL migrated by the real {@code airflow db migrate}:
+ * what the Execution API writes when a runner defers or reschedules is written with plain SQL; the resumption
+ * is Airflow's own {@code handle_event_submit}, run by the venv's Airflow.
+ */
+class WaitingTaskInstancesTest {
+  private static final String DAG_ID = "example_temporal_chain";
+  private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
+  private static final TaskInstanceRef EXTRACT = TaskInstanceRef.of("extract");
+  private static final TaskInstanceRef TRANSFORM = TaskInstanceRef.of("transform");
+
+  /** Airflow's triggerer, on the trigger's event: {@code Trigger.submit_event} → {@code handle_event_submit}. */
+  private static final String AIRFLOW_TRIGGER_EVENT = """
+      import sys
+      from sqlalchemy import select
+      from airflow.models.taskinstance import TaskInstance
+      from airflow.models.trigger import handle_event_submit
+      from airflow.triggers.base import TriggerEvent
+      from airflow.utils.session import create_session
+      dag_id, run_id, task_id = sys.argv[1:]
+      with create_session() as session:
+          ti = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag_id,
+              TaskInstance.run_id == run_id, TaskInstance.task_id == task_id)).one()
+          handle_event_submit(TriggerEvent({"fired": True}), task_instance=ti, session=session)
+          print("resumed", ti.state, ti.try_number)
+      """;
+
+  private static MigratedAirflowDb airflowDb;
+  private static AirflowDatabase db;
+  private static SerializedDag dag;
+  private static DagRuns dagRuns;
+  private static TaskInstanceCreation creation;
+  private static TaskInstanceSettlement settlement;
+  private static WaitingTaskInstances waiting;
+
+  private final List<String> createdRunIds = new ArrayList<>();
+
+  @BeforeAll
+  static void openDatabase() {
+    airflowDb = MigratedAirflowDb.orSkip();
+    db = AirflowDatabase.open(airflowDb.url(), 2);
+    dag = new SerializedDags(db).latest(DAG_ID);
+    dagRuns = new DagRuns(db);
+    creation = new TaskInstanceCreation(db);
+    settlement = new TaskInstanceSettlement(db);
+    waiting = new WaitingTaskInstances(db);
+  }
+
+  @AfterAll
+  static void closeDatabase() {
+    if (db != null) {
+      db.close();
+    }
+  }
+
+  @AfterEach
+  void deleteCreatedRuns() throws SQLException {
+    for (String runId : createdRunIds) {
+      airflowDb.update("DELETE FROM log WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
+      airflowDb.update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
+    }
+  }
+
+  @Test
+  void aDeferredTryThatAirflowResumedIsFoundScheduledAtTheSameTryInARunningExternalRunOnly() throws Exception {
+    DagRunKey running = newRun();
+    DagRunKey finished = newRun();
+    for (DagRunKey run : List.of(running, finished)) {
+      defer(run, "extract");
+      assertThat(airflowDb.airflowPython(AIRFLOW_TRIGGER_EVENT, DAG_ID, run.runId(), "extract"))
+          .contains("resumed scheduled 1");
+    }
+    airflowDb.update("UPDATE dag_run SET state = 'failed' WHERE dag_id = ? AND run_id = ?", DAG_ID, finished.runId());
+    defer(running, "transform");  // still deferred: not resumed
+
+    List<ResumedTaskInstance> resumed = waiting.resumedInRunningExternalRuns().stream()
+        .filter(r -> createdRunIds.contains(r.run().runId())).toList();
+
+    assertThat(resumed).hasSize(1);
+    assertThat(resumed.get(0).run()).isEqualTo(running);
+    assertThat(resumed.get(0).ref()).isEqualTo(EXTRACT);
+    assertThat(resumed.get(0).tryNumber()).isEqualTo(1);
+    assertThat(resumed.get(0).scheduledAt()).isNotNull();
+  }
+
+  @Test
+  void theRescheduleDateIsTheOneTheLatestRescheduleAskedFor() throws SQLException {
+    DagRunKey run = newRun();
+    UUID extract = stored(run, EXTRACT).id();
+    assertThat(waiting.rescheduleDate(extract)).isEmpty();
+
+    reschedule(extract, "2026-01-01T10:00:05Z");
+    reschedule(extract, "2026-01-01T10:00:10Z");
+
+    assertThat(waiting.rescheduleDate(extract)).contains(Instant.parse("2026-01-01T10:00:10Z"));
+  }
+
+  @Test
+  void readingTaskInstancesGivesTheirStateNowInKeyOrderAndLeavesOutUnknownOnes() throws SQLException {
+    DagRunKey run = newRun();
+    defer(run, "transform");
+    airflowDb.update("UPDATE task_instance SET state = 'success', try_number = 1 WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id = 'extract'", DAG_ID, run.runId());
+
+    List<StoredTaskInstance> read = waiting.read(run, List.of(TRANSFORM, EXTRACT, TaskInstanceRef.of("nope"),
+        new TaskInstanceRef("extract", 3)));
+
+    assertThat(read).extracting(StoredTaskInstance::ref).containsExactly(EXTRACT, TRANSFORM);
+    assertThat(read).extracting(StoredTaskInstance::state).containsExactly(TaskState.SUCCESS, TaskState.DEFERRED);
+    assertThat(read).extracting(StoredTaskInstance::tryNumber).containsExactly(1, 1);
+    assertThat(waiting.read(run, List.of())).isEmpty();
+  }
+
+  private static StoredTaskInstance stored(DagRunKey run, TaskInstanceRef ref) {
+    return settlement.all(run).stream().filter(ti -> ti.ref().equals(ref)).findFirst().orElseThrow();
+  }
+
+  /** What the Execution API writes when the runner of try 1 defers (the trigger row left out: not read here). */
+  private static void defer(DagRunKey run, String taskId) throws SQLException {
+    airflowDb.update("UPDATE task_instance SET state = 'deferred', try_number = 1, next_method = 'resume', "
+        + "next_kwargs = '{}', start_date = now() WHERE dag_id = ? AND run_id = ? AND task_id = ?",
+        DAG_ID, run.runId(), taskId);
+  }
+
+  /** The task_reschedule row the Execution API inserts when a sensor reschedules. */
+  private static void reschedule(UUID taskInstanceId, String rescheduleDate) throws SQLException {
+    airflowDb.update("INSERT INTO task_reschedule (ti_id, start_date, end_date, duration, reschedule_date) "
+        + "VALUES (cast(? as uuid), now(), now(), 0, cast(? as timestamptz))", taskInstanceId.toString(), rescheduleDate);
+  }
+
+  private DagRunKey newRun() {
+    String runId = "external__dbsync_waits_" + UUID.randomUUID();
+    createdRunIds.add(runId);
+    dagRuns.createExternal(new NewDagRun(DAG_ID, runId, "external", "running", null, null, null,
+        Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
+        dag.dagVersionId()));
+    DagRunKey run = new DagRunKey(DAG_ID, runId);
+    creation.createAll(run, dag.dagVersionId(), CHAIN.stream().map(t -> new NewTaskInstance(t, -1,
+        "default_pool", 1, "default", 1, 1, "_PythonDecoratedOperator", "@task", null, null)).toList());
+    return run;
+  }
+}
