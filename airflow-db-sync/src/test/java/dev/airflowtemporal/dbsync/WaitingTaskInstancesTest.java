@@ -2,6 +2,7 @@ package dev.airflowtemporal.dbsync;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskState;
 import java.sql.SQLException;
@@ -47,6 +48,7 @@ class WaitingTaskInstancesTest {
   private static DagRuns dagRuns;
   private static TaskInstanceCreation creation;
   private static TaskInstanceSettlement settlement;
+  private static TaskInstanceQueueing queueing;
   private static WaitingTaskInstances waiting;
 
   private final List<String> createdRunIds = new ArrayList<>();
@@ -59,6 +61,7 @@ class WaitingTaskInstancesTest {
     dagRuns = new DagRuns(db);
     creation = new TaskInstanceCreation(db);
     settlement = new TaskInstanceSettlement(db);
+    queueing = new TaskInstanceQueueing(db);
     waiting = new WaitingTaskInstances(db);
   }
 
@@ -127,8 +130,60 @@ class WaitingTaskInstancesTest {
     assertThat(waiting.read(run, List.of())).isEmpty();
   }
 
+  @Test
+  void aSensorsNextPokeIsQueuedAtTheSameTryOnceAndAPoolWithoutRoomLeavesItWaiting() throws Exception {
+    DagRunKey run = newRun();
+    UUID extract = stored(run, EXTRACT).id();
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))))
+        .containsExactly(new QueueResult.Queued(EXTRACT, extract, 1));
+    airflowDb.update("UPDATE task_instance SET state = 'up_for_reschedule' WHERE id = cast(? as uuid)",
+        extract.toString());
+    airflowDb.update("UPDATE slot_pool SET slots = 0 WHERE pool = 'default_pool'");
+    try {
+      assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))).get(0))
+          .isInstanceOf(QueueResult.PoolFull.class);
+    } finally {
+      airflowDb.update("UPDATE slot_pool SET slots = 128 WHERE pool = 'default_pool'");
+    }
+
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))))
+        .containsExactly(new QueueResult.Queued(EXTRACT, extract, 1));
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1)))).as("repeated")
+        .containsExactly(new QueueResult.Queued(EXTRACT, extract, 1));
+    assertThat(stored(run, EXTRACT)).extracting(StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(TaskState.QUEUED, 1);
+  }
+
+  @Test
+  void aDeferredTryIsQueuedAtTheSameTryOnlyOnceAirflowResumedIt() throws Exception {
+    DagRunKey run = newRun();
+    defer(run, "extract");
+    airflowDb.update("UPDATE task_instance SET state = 'awaiting_input', try_number = 1 WHERE dag_id = ? "
+        + "AND run_id = ? AND task_id = 'transform'", DAG_ID, run.runId());
+    UUID extract = stored(run, EXTRACT).id();
+
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1), attempt(TRANSFORM, 1))))
+        .as("still waiting for the triggerer and a human")
+        .containsExactly(new QueueResult.NotQueueable(EXTRACT, TaskState.DEFERRED, 1),
+            new QueueResult.NotQueueable(TRANSFORM, TaskState.AWAITING_INPUT, 1));
+
+    assertThat(airflowDb.airflowPython(AIRFLOW_TRIGGER_EVENT, DAG_ID, run.runId(), "extract"))
+        .contains("resumed scheduled 1");
+    assertThat(queueing.queue(run, 0, List.of(attempt(EXTRACT, 1))))
+        .containsExactly(new QueueResult.Queued(EXTRACT, extract, 1));
+    assertThat(stored(run, EXTRACT)).extracting(StoredTaskInstance::state, StoredTaskInstance::tryNumber)
+        .containsExactly(TaskState.QUEUED, 1);
+    assertThat(airflowDb.count("SELECT count(*) FROM task_instance WHERE id = cast(? as uuid) "
+        + "AND next_method = 'resume' AND next_kwargs::text LIKE '%fired%'", extract.toString()))
+        .as("the event stays for the runner to resume with").isEqualTo(1);
+  }
+
   private static StoredTaskInstance stored(DagRunKey run, TaskInstanceRef ref) {
     return settlement.all(run).stream().filter(ti -> ti.ref().equals(ref)).findFirst().orElseThrow();
+  }
+
+  private static AttemptToQueue attempt(TaskInstanceRef ref, int tryNumber) {
+    return new AttemptToQueue(ref.taskId(), ref.mapIndex(), tryNumber);
   }
 
   /** What the Execution API writes when the runner of try 1 defers (the trigger row left out: not read here). */
