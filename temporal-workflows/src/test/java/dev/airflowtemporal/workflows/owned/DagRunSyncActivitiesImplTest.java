@@ -27,6 +27,7 @@ import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
 import dev.airflowtemporal.dbsync.MigratedAirflowDb;
 import dev.airflowtemporal.dbsync.SerializedDags;
+import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import dev.airflowtemporal.workflows.WireTestEnvironment;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivitiesImpl;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
@@ -670,6 +671,13 @@ class DagRunSyncActivitiesImplTest {
       }
       stop |= clearNumber < 0;  // the test's way to end it
     }
+
+    @Override
+    public void taskInstancesResumed() {
+      if (!Workflow.isReplaying()) {
+        SIGNALS.add(Workflow.getInfo().getWorkflowId() + " resumed");
+      }
+    }
   }
 
   @Test
@@ -702,7 +710,8 @@ class DagRunSyncActivitiesImplTest {
       client.newWorkflowStub(OwnedDagRunWorkflow.class, finishedId).dagRunCleared(-1);
       client.newUntypedWorkflowStub(finishedId).getResult(String.class);
       awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 2);
-      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db), client, "airflow");
+      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db), new WaitingTaskInstances(db), client,
+          "airflow");
       ClearedRunsSweepSettings settings = new ClearedRunsSweepSettings(Duration.ofSeconds(10));
 
       // Temporal's test server now and then answers a signal sent right beside a start with NOT_FOUND:
@@ -720,7 +729,7 @@ class DagRunSyncActivitiesImplTest {
       assertThat(rounds.stream().mapToInt(ClearedRunsSweepSummary::resumed).sum()).isEqualTo(1);
       assertThat(rounds.stream().mapToInt(ClearedRunsSweepSummary::signalled).sum()).isEqualTo(1);
       assertThat(last).as("the resuming workflow runs: Temporal refuses another; the clear was told already")
-          .isEqualTo(new ClearedRunsSweepSummary(1, 0, 1, 0, 0));
+          .isEqualTo(new ClearedRunsSweepSummary(1, 0, 1, 0, 0, 0));
       awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 3 && RecordingOwnedDagRun.SIGNALS.size() >= 2);
       assertThat(RecordingOwnedDagRun.STARTS.get(2)).isEqualTo(finishedId + " resume");
       OwnedDagRunRequest resumedWith = RecordingOwnedDagRun.REQUESTS.get(2);
