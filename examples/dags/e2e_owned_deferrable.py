@@ -4,7 +4,8 @@ Airflow's triggerer runs, and holds no worker slot meanwhile.
 * `defer_and_return` defers to a DateTimeTrigger firing conf `defer_seconds` (default 5) after the run
   started, carrying its try number in the deferral's kwargs; resumed with the trigger's event, it
   returns the event, the try it deferred on and the try it resumed on.
-* `time_delta` is Airflow's `TimeDeltaSensor(deferrable=True)`.
+* `time_delta` is Airflow's `TimeDeltaSensor(deferrable=True)` (it defers only when its runner starts
+  before the run's run_after + 3 s, else it succeeds at once).
 * `ended_by_trigger` is `DateTimeSensorAsync(end_from_trigger=True)`: the triggerer itself marks it
   success, no worker resumes it.
 * `after_deferrals` runs once all three are done and passes `defer_and_return`'s result on.

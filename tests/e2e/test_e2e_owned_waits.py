@@ -118,7 +118,8 @@ def _assert_deferrable_run_succeeded_at_try_one(stack, airflow, run_id: str) -> 
     attempts = owned_attempts(stack.temporal_address, workflow_id_for(DEFERRABLE_DAG, run_id))
     # One runner deferred the try, a second one resumed it with the event.
     assert attempts[("defer_and_return", -1)] == [(1, "completed"), (1, "completed")], attempts
-    assert attempts[("time_delta", -1)] == [(1, "completed"), (1, "completed")], attempts
+    # (time_delta defers only if its runner starts before run_after + 3 s: one or two runners, both at try 1.)
+    assert attempts[("time_delta", -1)] in ([(1, "completed")], [(1, "completed"), (1, "completed")]), attempts
     # end_from_trigger: the triggerer ended the task; no runner resumed it.
     assert attempts[("ended_by_trigger", -1)] == [(1, "completed")], attempts
 
