@@ -178,6 +178,34 @@ class WaitingTaskInstancesTest {
         .as("the event stays for the runner to resume with").isEqualTo(1);
   }
 
+  @Test
+  void aTryAwaitingInputTakesNoPoolSlotEvenInAPoolThatIncludesDeferred() throws Exception {
+    String pool = "dbsync_waits_" + UUID.randomUUID().toString().substring(0, 8);
+    airflowDb.update("INSERT INTO slot_pool (pool, slots, description, include_deferred) VALUES (?, 1, 'test', true)",
+        pool);
+    try {
+      DagRunKey first = newRun();
+      DagRunKey second = newRun();
+      for (DagRunKey run : List.of(first, second)) {
+        airflowDb.update("UPDATE task_instance SET pool = ? WHERE dag_id = ? AND run_id = ?", pool, DAG_ID, run.runId());
+      }
+      airflowDb.update("UPDATE task_instance SET state = 'awaiting_input', try_number = 1 WHERE dag_id = ? "
+          + "AND run_id = ? AND task_id = 'extract'", DAG_ID, first.runId());
+
+      assertThat(queueing.queue(second, 0, List.of(attempt(EXTRACT, 1))).get(0))
+          .as("Pool.slots_stats never counts awaiting_input").isInstanceOf(QueueResult.Queued.class);
+      airflowDb.update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? "
+          + "AND task_id = 'extract'", DAG_ID, second.runId());
+      assertThat(queueing.queue(first, 0, List.of(attempt(TRANSFORM, 1))).get(0))
+          .as("a deferred try counts in a pool with include_deferred").isInstanceOf(QueueResult.PoolFull.class);
+    } finally {
+      for (String runId : createdRunIds) {
+        airflowDb.update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
+      }
+      airflowDb.update("DELETE FROM slot_pool WHERE pool = ?", pool);
+    }
+  }
+
   private static StoredTaskInstance stored(DagRunKey run, TaskInstanceRef ref) {
     return settlement.all(run).stream().filter(ti -> ti.ref().equals(ref)).findFirst().orElseThrow();
   }
