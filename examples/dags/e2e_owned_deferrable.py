@@ -9,6 +9,9 @@ Airflow's triggerer runs, and holds no worker slot meanwhile.
 * `ended_by_trigger` is `DateTimeSensorAsync(end_from_trigger=True)`: the triggerer itself marks it
   success, no worker resumes it.
 * `after_deferrals` runs once all three are done and passes `defer_and_return`'s result on.
+* `times_out` defers to a trigger a day away with a 2-second timeout: Airflow's scheduler times the
+  deferral out (`check_trigger_timeouts`, which does not look at the run type), the resumed try fails with
+  the timeout, and the sensor's `soft_fail` makes it skipped. It is a leaf, so the run still succeeds.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from datetime import datetime, timedelta
 from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
 from airflow.providers.standard.sensors.time_delta import TimeDeltaSensor
 from airflow.providers.standard.triggers.temporal import DateTimeTrigger
-from airflow.sdk import BaseOperator, dag, task
+from airflow.sdk import BaseOperator, BaseSensorOperator, dag, task
 
 DEFAULT_DEFER_SECONDS = 5
 
@@ -37,6 +40,17 @@ class DeferThenReturn(BaseOperator):
                 "resumed_on_try": context["ti"].try_number}
 
 
+class DeferPastItsTimeout(BaseSensorOperator):
+    """Defers with a timeout far shorter than its trigger's moment."""
+
+    def execute(self, context):
+        self.defer(trigger=DateTimeTrigger(moment=context["dag_run"].start_date + timedelta(days=1)),
+                   method_name="execute_complete", timeout=timedelta(seconds=2))
+
+    def execute_complete(self, context, event=None):
+        return event
+
+
 @dag(schedule=None, start_date=datetime(2024, 1, 1), catchup=False, tags=["e2e"])
 def e2e_owned_deferrable():
     deferred = DeferThenReturn(task_id="defer_and_return")
@@ -50,6 +64,7 @@ def e2e_owned_deferrable():
         return f"resumed on try {result['resumed_on_try']} after deferring on try {result['deferred_on_try']}"
 
     [time_delta, ended_by_trigger] >> after_deferrals(deferred.output)
+    DeferPastItsTimeout(task_id="times_out", soft_fail=True)
 
 
 e2e_owned_deferrable()

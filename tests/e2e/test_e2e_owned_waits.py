@@ -107,7 +107,7 @@ RESUMED_RESULT = "resumed on try 1 after deferring on try 1"
 def _assert_deferrable_run_succeeded_at_try_one(stack, airflow, run_id: str) -> None:
     assert _tis(airflow, DEFERRABLE_DAG, run_id) == {
         "defer_and_return": ("success", 1), "time_delta": ("success", 1), "ended_by_trigger": ("success", 1),
-        "after_deferrals": ("success", 1)}
+        "after_deferrals": ("success", 1), "times_out": ("skipped", 1)}
     xcoms = xcom_entries(airflow, DEFERRABLE_DAG, run_id)
     result = xcoms[("defer_and_return", -1, "return_value")]
     assert (result["deferred_on_try"], result["resumed_on_try"]) == (1, 1), result
@@ -122,6 +122,8 @@ def _assert_deferrable_run_succeeded_at_try_one(stack, airflow, run_id: str) -> 
     assert attempts[("time_delta", -1)] in ([(1, "completed")], [(1, "completed"), (1, "completed")]), attempts
     # end_from_trigger: the triggerer ended the task; no runner resumed it.
     assert attempts[("ended_by_trigger", -1)] == [(1, "completed")], attempts
+    # Timed out by the scheduler's check_trigger_timeouts: resumed once more, at try 1, to fail into soft_fail's skip.
+    assert attempts[("times_out", -1)] == [(1, "completed"), (1, "completed")], attempts
 
 
 def test_a_deferred_task_is_resumed_by_its_trigger_at_the_same_try(stack, airflow):
