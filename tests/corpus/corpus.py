@@ -150,9 +150,6 @@ KNOWN_GAPS = (
              "refused at trigger time: mapped TaskGroups are not supported in owned mode (docs/limits.md)"),
     KnownGap("example_task_mapping_second_order", "owned",
              "refused at trigger time: mapping over a mapped task's output is not supported in owned mode"),
-    KnownGap("example_external_task", "owned",
-             "parent_task_sensor is a deferrable ExternalTaskSensor: owned mode cannot resume a deferred "
-             "task, the try fails"),
     KnownGap("example_params_ui_tutorial", "owned",
              "Airflow refuses the trigger (HTTP 400: required param without a value); "
              "`airflow temporal trigger` starts the run, whose task then fails"),
