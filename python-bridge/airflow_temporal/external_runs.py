@@ -16,12 +16,17 @@ scheduler would happily schedule such runs itself. This module fixes both, witho
   schedule_tag`` or listed in ``[temporal] scheduled_dags``) unless they are in it because of queued
   asset events: Temporal Schedules create their timetable runs, Airflow keeps creating their
   asset-triggered ones. The settings are read from Airflow's conf at query time.
+* ``SchedulerJobRunner._executable_task_instances_to_queued`` (the scheduler's "which scheduled TIs do I
+  queue now" query) leaves out the TIs of external runs: a deferred task of such a run that Airflow's
+  triggerer (or a Human-in-the-loop response) moves to ``scheduled`` is queued by its Temporal workflow,
+  never by the scheduler.
 
 How it gets into every Airflow process: the wheel ships ``airflow_temporal_external_runs.pth`` at the top
 of site-packages; ``site`` runs its single line at interpreter start-up, which calls :func:`install`. That
 only puts a small post-import hook on ``sys.meta_path`` (nothing of Airflow is imported): the patches run
-right after ``airflow.utils.types``, ``airflow.sdk.api.datamodels._generated``, ``airflow.models.dagrun``
-and ``airflow.models.dag`` finish executing, i.e. before any other module can use them.
+right after ``airflow.utils.types``, ``airflow.sdk.api.datamodels._generated``, ``airflow.models.dagrun``,
+``airflow.models.dag`` and ``airflow.jobs.scheduler_job_runner`` finish executing, i.e. before any other
+module can use them.
 
 Guards: the patches apply only on the exact Airflow versions in :data:`TESTED_AIRFLOW_VERSIONS` and only
 if the code they touch has the expected shape; otherwise one warning is logged and nothing is changed.
@@ -49,6 +54,8 @@ _DAGRUN_MODULE = "airflow.models.dagrun"
 _SCHEDULER_QUERIES = ("get_running_dag_runs_to_examine", "get_queued_dag_runs_to_set_running")
 _DAG_MODULE = "airflow.models.dag"
 _DAG_QUERY = "dags_needing_dagruns"
+_SCHEDULER_MODULE = "airflow.jobs.scheduler_job_runner"
+_QUEUEING_QUERY = "_executable_task_instances_to_queued"
 # [temporal] options of the Temporal Schedules exclusion (also read by the worker JAR from
 # AIRFLOW__TEMPORAL__SCHEDULES / _SCHEDULE_TAG / _SCHEDULED_DAGS); defaults as in get_provider_info.py.
 CONF_SECTION = "temporal"
@@ -148,9 +155,9 @@ def _patch_enum(module) -> str:
 
 def _wrap_row_locked_queries(module, owner_cls, names, var_name: str, add_filter) -> str:
     """Make the ``with_row_locks`` of ``module`` apply ``add_filter`` to the query it is given, but only
-    while one of the classmethods ``owner_cls.<names>`` runs (a context variable tells). Each of those
-    queries passes its final SELECT through that one call, so the filter lands in SQL, before the LIMIT
-    and the row locks. Every other caller of the module's ``with_row_locks`` is unaffected."""
+    while one of the methods ``owner_cls.<names>`` (classmethods or plain methods) runs (a context variable
+    tells). Each of those queries passes its final SELECT through that one call, so the filter lands in SQL,
+    before the LIMIT and the row locks. Every other caller of the module's ``with_row_locks`` is unaffected."""
     import contextvars
     import inspect
 
@@ -162,13 +169,17 @@ def _wrap_row_locked_queries(module, owner_cls, names, var_name: str, add_filter
     raw = {}
     for name in names:
         attr = owner_cls.__dict__.get(name)
-        if not isinstance(attr, classmethod):
-            return f"skipped: {owner_cls.__name__}.{name} is not a classmethod"
-        inner = inspect.unwrap(attr.__func__)
+        if isinstance(attr, classmethod):
+            func, rewrap = attr.__func__, classmethod
+        elif inspect.isfunction(attr):
+            func, rewrap = attr, (lambda f: f)
+        else:
+            return f"skipped: {owner_cls.__name__}.{name} is not a method"
+        inner = inspect.unwrap(func)
         # The filter is injected through the one with_row_locks(...) call each query makes.
         if "with_row_locks" not in getattr(getattr(inner, "__code__", None), "co_names", ()):
             return f"skipped: {owner_cls.__name__}.{name} does not call with_row_locks"
-        raw[name] = attr.__func__
+        raw[name] = (func, rewrap)
     active = contextvars.ContextVar(var_name, default=False)
 
     def with_row_locks(query, *args, **kwargs):
@@ -180,10 +191,10 @@ def _wrap_row_locked_queries(module, owner_cls, names, var_name: str, add_filter
     with_row_locks.__doc__ = original_row_locks.__doc__
 
     def make(func):
-        def scheduler_query(cls, *args, **kwargs):
+        def scheduler_query(owner, *args, **kwargs):
             token = active.set(True)
             try:
-                return func(cls, *args, **kwargs)
+                return func(owner, *args, **kwargs)
             finally:
                 active.reset(token)
 
@@ -194,8 +205,8 @@ def _wrap_row_locked_queries(module, owner_cls, names, var_name: str, add_filter
         return scheduler_query
 
     module.with_row_locks = with_row_locks
-    for name, func in raw.items():
-        setattr(owner_cls, name, classmethod(make(func)))
+    for name, (func, rewrap) in raw.items():
+        setattr(owner_cls, name, rewrap(make(func)))
     setattr(owner_cls, _MARK, True)
     return "patched"
 
@@ -208,6 +219,31 @@ def _patch_dagrun(module) -> str:
     return _wrap_row_locked_queries(module, dag_run_cls, _SCHEDULER_QUERIES,
                                     "airflow_temporal_exclude_external_runs",
                                     lambda query: query.where(run_type_col != EXTERNAL))
+
+
+def _patch_scheduler_job_runner(module) -> str:
+    """The scheduler queues every ``scheduled`` TI of a running DagRun; those of external runs are their
+    workflow's to queue (a deferral or Human-in-the-loop wait that ended): leave them out, in SQL."""
+    runner_cls = getattr(module, "SchedulerJobRunner", None)
+    ti_cls = getattr(module, "TI", None)
+    dag_run_cls = getattr(module, "DR", None)
+    if runner_cls is None or ti_cls is None or dag_run_cls is None:
+        return "skipped: airflow.jobs.scheduler_job_runner has no SchedulerJobRunner / TI / DR"
+    if getattr(ti_cls, "__tablename__", None) != "task_instance" or getattr(dag_run_cls, "__tablename__", None) \
+            != "dag_run":
+        return "skipped: TI / DR are not the task_instance / dag_run models"
+
+    def exclude_external_run_tis(query):
+        from sqlalchemy import and_, exists, not_, select
+
+        dag_runs = dag_run_cls.__table__
+        external = exists(select(dag_runs.c.id).where(and_(dag_runs.c.dag_id == ti_cls.dag_id,
+                                                           dag_runs.c.run_id == ti_cls.run_id,
+                                                           dag_runs.c.run_type == EXTERNAL)))
+        return query.where(not_(external))
+
+    return _wrap_row_locked_queries(module, runner_cls, (_QUEUEING_QUERY,),
+                                    "airflow_temporal_exclude_external_run_tis", exclude_external_run_tis)
 
 
 # ------------------------------------------------------------------ Temporal Schedules: opted-in DAGs
@@ -305,9 +341,11 @@ _PATCHES = {
     "airflow.sdk.api.datamodels._generated": _patch_enum,
     _DAGRUN_MODULE: _patch_dagrun,
     _DAG_MODULE: _patch_dag,
+    _SCHEDULER_MODULE: _patch_scheduler_job_runner,
 }
 # What a module's patch enables, for the warnings.
-_FEATURE = {_DAG_MODULE: "leaving DAGs opted in to Temporal Schedules out of the scheduler's timetable runs"}
+_FEATURE = {_DAG_MODULE: "leaving DAGs opted in to Temporal Schedules out of the scheduler's timetable runs",
+            _SCHEDULER_MODULE: "leaving the scheduled TIs of external runs (resumed deferrals) to Temporal"}
 
 
 def _apply(fullname: str, module) -> None:

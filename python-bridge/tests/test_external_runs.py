@@ -184,6 +184,9 @@ check("scheduler_queries_wrapped", lambda: [
 from airflow.models.dag import DagModel
 check("dag_query_wrapped",
       lambda: getattr(DagModel.dags_needing_dagruns, "__module__", "") == "airflow_temporal.external_runs")
+from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+check("queueing_query_wrapped", lambda: getattr(SchedulerJobRunner._executable_task_instances_to_queued,
+                                                "__module__", "") == "airflow_temporal.external_runs")
 import airflow_temporal.external_runs as x
 result["state"] = dict(x.STATE)
 result["module_file"] = x.__file__
@@ -204,8 +207,10 @@ def test_fresh_interpreter_accepts_external_everywhere(overlay):
     assert r["generate_run_id"].startswith("external__2026-01-01T00:00:00")
     assert r["scheduler_queries_wrapped"] == [True, True]
     assert r["dag_query_wrapped"] is True
+    assert r["queueing_query_wrapped"] is True
     assert r["state"] == {"airflow.utils.types": "patched", "airflow.sdk.api.datamodels._generated": "patched",
-                          "airflow.models.dagrun": "patched", "airflow.models.dag": "patched"}
+                          "airflow.models.dagrun": "patched", "airflow.models.dag": "patched",
+                          "airflow.jobs.scheduler_job_runner": "patched"}
     assert "airflow-temporal" not in r["_output"]  # no warning on a tested version
 
 
@@ -219,6 +224,7 @@ def test_without_the_hook_stock_airflow_rejects_external(overlay):
     assert r["generate_run_id"].startswith("ERR ValueError")
     assert r["scheduler_queries_wrapped"] == [False, False]
     assert r["dag_query_wrapped"] is False
+    assert r["queueing_query_wrapped"] is False
 
 
 def test_untested_airflow_version_changes_nothing_and_warns_once(overlay):
@@ -230,6 +236,7 @@ def test_untested_airflow_version_changes_nothing_and_warns_once(overlay):
     assert r["task_sdk_model"].startswith("ERR ValidationError") and "run_type" in r["task_sdk_model"]
     assert r["scheduler_queries_wrapped"] == [False, False]
     assert r["dag_query_wrapped"] is False
+    assert r["queueing_query_wrapped"] is False
     assert set(r["state"].values()) == {"skipped: untested Airflow version"}
     warnings = [line for line in r["_output"].splitlines() if "airflow-temporal" in line]
     assert len(warnings) == 1 and "3.3.2" in warnings[0] and "NOT enabled" in warnings[0]
@@ -375,6 +382,45 @@ def test_scheduler_queries_skip_external_runs_on_a_real_db(stack, overlay):
         _sql(stack, "UPDATE dag SET is_paused = true WHERE dag_id = :d", {"d": DAG_ID})
 
 
+QUEUEING_PROBE = r'''
+import json
+from airflow.jobs.job import Job
+from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+from airflow.utils.session import create_session
+runner = SchedulerJobRunner(job=Job())
+with create_session() as session:
+    tis = runner._executable_task_instances_to_queued(max_tis=32, session=session)
+    out = sorted([ti.run_id, ti.task_id] for ti in tis)
+    session.rollback()
+print(json.dumps({"queued": out}))
+'''
+
+
+def _insert_manual_run(stack, run_id: str) -> None:
+    """A manual run of the same DAG whose `first` is scheduled, as the scheduler's schedule_tis leaves it."""
+    _insert_external_run(stack, run_id, ti_state="scheduled")
+    _sql(stack, "UPDATE dag_run SET run_type = 'manual' WHERE run_id = :r", {"r": run_id})
+
+
+def test_scheduler_does_not_queue_scheduled_tis_of_external_runs_on_a_real_db(stack, overlay):
+    """A deferred TI of an external run that its trigger (or a Human-in-the-loop response) moved to
+    `scheduled`: the scheduler's queueing query returns a manual run's scheduled TI, and the external run's
+    only with the hook off (then stock 3.3 would queue it and hand it to its executor)."""
+    _sql(stack, "UPDATE dag SET is_paused = false WHERE dag_id = :d", {"d": DAG_ID})
+    _insert_external_run(stack, "ext_queueing_external", ti_state="scheduled")
+    _insert_manual_run(stack, "ext_queueing_manual")
+    try:
+        env = stack.airflow_env()
+        on = overlay.json(QUEUEING_PROBE, env=env)
+        off = overlay.json(QUEUEING_PROBE, env={**env, external_runs.ENV_SWITCH: "off"})
+        assert off["queued"] == [["ext_queueing_external", "first"], ["ext_queueing_manual", "first"]]
+        assert on["queued"] == [["ext_queueing_manual", "first"]]
+    finally:
+        _sql(stack, "DELETE FROM task_instance WHERE run_id LIKE 'ext_queueing_%'")
+        _sql(stack, "DELETE FROM dag_run WHERE run_id LIKE 'ext_queueing_%'")
+        _sql(stack, "UPDATE dag SET is_paused = true WHERE dag_id = :d", {"d": DAG_ID})
+
+
 DAGS_NEEDING_PROBE = r'''
 import json, os
 from airflow.models.dag import DagModel
@@ -457,6 +503,9 @@ def test_api_lists_external_run_and_scheduler_leaves_it_alone(airflow_up, overla
     stack, api = airflow_up, airflow_up.airflow
     run_id = "external__probe_1"
     _insert_external_run(stack, run_id)
+    # A deferred TI of an external run its trigger resumed: `scheduled`, queued by its workflow only.
+    resumed_run_id = "external__probe_resumed"
+    _insert_external_run(stack, resumed_run_id, ti_state="scheduled")
     api.unpause(DAG_ID)
     # A control run of the same DAG: the scheduler is alive and schedules this DAG's runs meanwhile.
     control = api.trigger(DAG_ID, run_id="manual__control_1", wait_parsed=60)
@@ -471,7 +520,7 @@ def test_api_lists_external_run_and_scheduler_leaves_it_alone(airflow_up, overla
     assert ext["run_type"] == "external" and ext["state"] == "running"
     assert api.run(DAG_ID, run_id)["run_type"] == "external"
     filtered = api.get(f"/dags/{DAG_ID}/dagRuns", params={"run_type": "external"})["dag_runs"]
-    assert [r["dag_run_id"] for r in filtered] == [run_id]
+    assert sorted(r["dag_run_id"] for r in filtered) == [run_id, resumed_run_id]
     assert api.get("/dags/~/dagRuns", params={"limit": 100})["total_entries"] >= 2
     assert {t["task_id"]: t["state"] for t in api.task_instances(DAG_ID, run_id)} == \
         {"first": None, "second": None}
@@ -482,6 +531,9 @@ def test_api_lists_external_run_and_scheduler_leaves_it_alone(airflow_up, overla
     rows = _sql(stack, "SELECT task_id, state, try_number FROM task_instance WHERE run_id = :r ORDER BY task_id",
                 {"r": run_id}, fetch=True)
     assert rows == [("first", None, 0), ("second", None, 0)]
+    resumed = _sql(stack, "SELECT task_id, state, try_number, queued_by_job_id FROM task_instance "
+                          "WHERE run_id = :r ORDER BY task_id", {"r": resumed_run_id}, fetch=True)
+    assert resumed == [("first", "scheduled", 1, None), ("second", None, 1, None)]
     ((state, last_decision),) = _sql(stack, "SELECT state, last_scheduling_decision FROM dag_run "
                                             "WHERE run_id = :r", {"r": run_id}, fetch=True)
     assert state == "running" and last_decision is None

@@ -15,4 +15,9 @@ import java.util.UUID;
  * @param retryDelayOverrideSeconds for up_for_retry: the delay a RetryPolicy chose, or null
  */
 public record StoredTaskInstance(UUID id, TaskInstanceRef ref, TaskState state, int tryNumber, int maxTries,
-                                 Instant endDate, Double retryDelayOverrideSeconds) {}
+                                 Instant endDate, Double retryDelayOverrideSeconds) {
+  static StoredTaskInstance of(TaskInstanceRow t) {
+    return new StoredTaskInstance(t.id, new TaskInstanceRef(t.taskId, t.mapIndex), TaskState.fromAirflow(t.state),
+        t.tryNumber, t.maxTries == null ? 0 : t.maxTries, t.endDate, t.retryDelayOverride);
+  }
+}

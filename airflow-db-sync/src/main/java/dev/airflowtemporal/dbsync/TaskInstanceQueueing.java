@@ -6,9 +6,11 @@ import dev.airflowtemporal.core.dag.TaskState;
 import jakarta.persistence.Tuple;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.hibernate.Session;
 import org.hibernate.SessionFactory;
@@ -42,20 +44,27 @@ public final class TaskInstanceQueueing {
       """;
 
   /**
-   * What the scheduler's {@code schedule_tis} (try_number + 1) and critical section (queued) do,
-   * in one step. Compare-and-set on the state and try the request starts from.
+   * What the scheduler's {@code schedule_tis} (try_number + 1, but the same try for up_for_reschedule)
+   * and critical section (queued) do, in one step; a try Airflow resumed (scheduled) keeps its try too.
+   * Compare-and-set on the state and try the request starts from.
    */
   private static final String QUEUE = """
       update task_instance set
         state = 'queued',
-        try_number = try_number + 1,
-        scheduled_dttm = cast(:now as timestamptz),
+        try_number = :toTry,
+        scheduled_dttm = case when state = 'scheduled' then scheduled_dttm else cast(:now as timestamptz) end,
         queued_dttm = cast(:now as timestamptz),
         queued_by_job_id = null,
         hostname = '',
         updated_at = cast(:now as timestamptz)
-      where id = :id and try_number = :fromTry and (state is null or state = 'up_for_retry')
+      where id = :id and try_number = :fromTry and coalesce(state, 'none') = :fromState
       """;
+
+  /** States a try waits in for its next poke or Airflow's resumption, queued again at the same try. */
+  private static final Set<TaskState> QUEUED_AT_THE_SAME_TRY = EnumSet.of(TaskState.UP_FOR_RESCHEDULE,
+      TaskState.SCHEDULED);
+  /** States of a try that waits for Airflow (its triggerer, a human) to resume it: never queued by a request. */
+  private static final Set<TaskState> WAITING_TO_BE_RESUMED = EnumSet.of(TaskState.DEFERRED, TaskState.AWAITING_INPUT);
 
   private final SessionFactory sessionFactory;
 
@@ -67,9 +76,12 @@ public final class TaskInstanceQueueing {
    * Queues attempts as Airflow's scheduler does, honouring pools across every DagRun (Temporal-owned
    * or not): one transaction that locks the pools involved, counts their open slots as
    * {@code Pool.slots_stats} does, then takes the requests in the given order (the caller's priority
-   * order) and queues each whose pool has room: state queued, {@code try_number + 1}, queued now.
-   * A request whose try is already queued (or has run since) is answered {@link QueueResult.Queued}
-   * again without a change, so a retried activity neither queues twice nor takes a second slot.
+   * order) and queues each whose pool has room: state queued, queued now, and {@code try_number + 1}
+   * from None or up_for_retry, or the same try from up_for_reschedule (a sensor's next poke) or
+   * scheduled (a deferred or awaiting_input try Airflow resumed).
+   * A request whose try is already queued (or has run since, but is not waiting to be resumed) is
+   * answered {@link QueueResult.Queued} again without a change, so a retried activity neither queues
+   * twice nor takes a second slot.
    *
    * @param clearNumber the run's {@code clear_number} the requests were decided on
    * @return one result per request, in request order
@@ -96,12 +108,17 @@ public final class TaskInstanceQueueing {
       for (AttemptToQueue request : requests) {
         TaskInstanceRef key = new TaskInstanceRef(request.taskId(), request.mapIndex());
         TaskInstanceRow ti = TaskInstanceRows.lockExisting(session, run, key);
-        int fromTry = request.tryNumber() - 1;
-        boolean startable = (ti.state == null || ti.state.equals("up_for_retry")) && ti.tryNumber == fromTry;
+        TaskState state = TaskState.fromAirflow(ti.state);
+        boolean sameTry = QUEUED_AT_THE_SAME_TRY.contains(state);
+        int fromTry = sameTry ? request.tryNumber() : request.tryNumber() - 1;
+        boolean startable = (sameTry || state == TaskState.NONE || state == TaskState.UP_FOR_RETRY)
+            && ti.tryNumber == fromTry;
         if (!startable) {
-          results.add(ti.state != null && ti.tryNumber == request.tryNumber()
+          boolean alreadyQueued = state != TaskState.NONE && !WAITING_TO_BE_RESUMED.contains(state)
+              && ti.tryNumber == request.tryNumber();
+          results.add(alreadyQueued
               ? new QueueResult.Queued(key, ti.id, ti.tryNumber)
-              : new QueueResult.NotQueueable(key, TaskState.fromAirflow(ti.state), ti.tryNumber));
+              : new QueueResult.NotQueueable(key, state, ti.tryNumber));
           continue;
         }
         PoolUsage pool = pools.get(ti.pool);
@@ -116,6 +133,8 @@ public final class TaskInstanceQueueing {
             .setParameter("now", now, Instant.class)
             .setParameter("id", ti.id, UUID.class)
             .setParameter("fromTry", fromTry, Integer.class)
+            .setParameter("fromState", state.airflowName(), String.class)
+            .setParameter("toTry", request.tryNumber(), Integer.class)
             .executeUpdate();
         pool.take(ti.poolSlots);
         results.add(new QueueResult.Queued(key, ti.id, request.tryNumber()));

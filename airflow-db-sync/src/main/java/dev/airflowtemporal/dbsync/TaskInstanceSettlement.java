@@ -304,8 +304,7 @@ public final class TaskInstanceSettlement {
         .setParameter("dagId", run.dagId())
         .setParameter("runId", run.runId())
         .getResultList().stream()
-        .map(t -> new StoredTaskInstance(t.id, new TaskInstanceRef(t.taskId, t.mapIndex), TaskState.fromAirflow(t.state), t.tryNumber,
-            t.maxTries == null ? 0 : t.maxTries, t.endDate, t.retryDelayOverride))
+        .map(StoredTaskInstance::of)
         .toList());
   }
 

@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivities;
+import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivitiesImpl;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepWorkflow;
@@ -17,8 +18,9 @@ import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 
 /**
- * Temporal-owned runs that Airflow cleared (Clear in the UI, the REST API's clear endpoints): registers
- * the sweep loop and its activity on the base task queue, and starts or stops that loop.
+ * Temporal-owned runs that Airflow cleared (Clear in the UI, the REST API's clear endpoints), or whose
+ * parked tries Airflow resumed: registers the sweep loop and its activity on the base task queue, and
+ * starts or stops that loop.
  */
 public final class ClearedRunsWorker {
   private ClearedRunsWorker() {}
@@ -29,8 +31,8 @@ public final class ClearedRunsWorker {
     Worker worker = DagRunWorker.baseWorker(factory, baseTaskQueue);
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, ClearedRunsSweepWorkflowImpl.class);
     worker.registerActivitiesImplementations(metrics.timedDatabaseActivities(ClearedRunsSweepActivities.class,
-        new ClearedRunsSweepActivitiesImpl(new DagRuns(database), factory.getWorkflowClient(), baseTaskQueue,
-            metrics)));
+        new ClearedRunsSweepActivitiesImpl(new DagRuns(database), new WaitingTaskInstances(database),
+            factory.getWorkflowClient(), baseTaskQueue, metrics)));
   }
 
   /**

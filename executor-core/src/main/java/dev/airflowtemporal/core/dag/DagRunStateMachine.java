@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -18,28 +19,30 @@ import java.util.TreeSet;
  * workflow holds one and replays it exactly.
  *
  * <p>It keeps each task instance's state and try number ({@link TaskProgress}), when an up_for_retry
- * one may run again ({@link RetryDelays}), the pool back-off of instances whose pool was full, the
- * tries in flight, and which cleared mapped tasks are to be revised before they run again. The driver
- * asks {@link #nextStep()} what to do ({@link DagRunStep}, from {@link DagRunDecider}'s trigger rules),
- * carries it out against Airflow's DB, and reports what it found through one method per event:
+ * one may run again ({@link RetryDelays}) and when an up_for_reschedule one pokes again, the pool
+ * back-off of instances whose pool was full, the tries in flight, which cleared mapped tasks are to be
+ * revised before they run again, and when to look again at tries parked for Airflow to resume. The
+ * driver asks {@link #nextStep()} what to do ({@link DagRunStep}, from {@link DagRunDecider}'s trigger
+ * rules), carries it out against Airflow's DB, and reports what it found through one method per event:
  * {@link #marked}, {@link #expanded}, {@link #revised}, {@link #queued}, {@link #settled} (a try's
- * runner ended and Airflow's DB was read back), {@link #adopt} (the run was read back after a clear).
+ * runner ended and Airflow's DB was read back), {@link #adopt} (the run was read back after a clear),
+ * {@link #parkedRead} (the parked tries {@link #parkedToRead} asked for were read back).
  * {@link #untilNextTimer} says how long it may sleep.
  *
+ * <p><b>Tries that wait without a runner</b> (see docs/architecture.md, "Waiting tasks"): a sensor in
+ * reschedule mode settles {@link TaskState#UP_FOR_RESCHEDULE} with its reschedule date and is queued
+ * again at the <em>same</em> try once that date has come. A try Airflow resumes itself is parked
+ * ({@link #PARKED}: deferred, its trigger run by Airflow's triggerer; awaiting_input, answered by a
+ * human): it is not in flight (no slot of max_active_tasks, as in Airflow), and {@link #parkedToRead}
+ * asks for it to be read back — at once when the cleared-runs sweep signalled that Airflow resumed
+ * something ({@link #resumeSignalled}), else on a clock from {@link #PARKED_READ_FIRST} doubling to
+ * {@link #PARKED_READ_MAX} — until it has left its parked state. Resumed, it reads
+ * {@link TaskState#SCHEDULED} and is queued at the same try; a trigger that ended the task itself
+ * leaves it finished (or up_for_retry).
+ *
  * <p><b>Adding a state</b> (all in this class and {@link TaskState}; the driver only carries out
- * decisions):
+ * decisions; the waiting states above are the worked examples):
  * <ul>
- *   <li><i>A state that waits on a clock and then queues the same try again</i> (up_for_reschedule:
- *       wait until {@code reschedule_date}): let {@link #settled} record it with its due time in
- *       {@link TaskProgress#retryAt()} (as up_for_retry does), have {@link #attemptsToQueue} ask for it
- *       once due — at the <em>same</em> try number rather than {@code tryNumber + 1} — and
- *       {@link #untilNextTimer} count its due time. The {@code queue_attempts} step must then accept it
- *       as a state to queue from.</li>
- *   <li><i>A state another Airflow component moves on</i> (deferred: the triggerer sets it scheduled;
- *       awaiting_input: a human answers): record it in {@link #settled} as waiting; the try stays out of
- *       {@link #inFlight()} so it holds no slot of max_active_tasks; a periodic read of the TI (a new
- *       event method beside {@link #settled}) turns it into scheduled, which {@link #attemptsToQueue}
- *       then queues at the same try.</li>
  *   <li><i>DAG callbacks</i>: {@link DagRunStep#runState()} is where the run's end is decided; a callback
  *       to run first is one more field of {@link DagRunStep} for the driver to start before it ends the
  *       run.</li>
@@ -53,6 +56,15 @@ public final class DagRunStateMachine {
   public static final Duration POOL_RECHECK_FIRST = Duration.ofSeconds(1);
   /** The longest such pause: it doubles from {@link #POOL_RECHECK_FIRST} up to this. */
   public static final Duration POOL_RECHECK_MAX = Duration.ofSeconds(15);
+  /** States of a try that waits for another part of Airflow (its triggerer, a human's answer) to resume it. */
+  public static final Set<TaskState> PARKED = EnumSet.of(TaskState.DEFERRED, TaskState.AWAITING_INPUT);
+  /**
+   * The first pause before parked tries are read back unasked (the sweep's signal is the fast path; this
+   * catches a trigger that ended its task itself, and a signal never sent).
+   */
+  public static final Duration PARKED_READ_FIRST = Duration.ofSeconds(5);
+  /** The longest such pause: it doubles from {@link #PARKED_READ_FIRST} up to this while nothing changes. */
+  public static final Duration PARKED_READ_MAX = Duration.ofMinutes(5);
 
   private final String dagId;
   private final OffsetDateTime logicalDate;
@@ -68,6 +80,11 @@ public final class DagRunStateMachine {
   private final Map<TaskInstanceRef, Duration> poolBackoff = new TreeMap<>();
   /** Mapped tasks with instances Airflow cleared: their map indexes are revised before those run again. */
   private final Set<String> toRevise = new TreeSet<>();
+  /** When parked tries are next read back unasked; null while none is parked (or none was seen yet). */
+  private Instant parkedReadAt;
+  private Duration parkedReadBackoff = PARKED_READ_FIRST;
+  /** The sweep signalled that Airflow resumed tries of this run: read the parked ones back at once. */
+  private boolean parkedReadRequested;
 
   /**
    * @param logicalDate the run's logical date (null for a run without one): part of a retry delay's jitter
@@ -190,17 +207,25 @@ public final class DagRunStateMachine {
   }
 
   /**
-   * The tries to queue now, in order: those due for a retry first (Airflow's scheduler treats them as
-   * ready as any other task), then {@code ready}; none whose pool back-off has not run out; no more
-   * than the DAG's max_active_tasks leave room for beside the tries in flight.
+   * The tries to queue now, in order: those due for a retry (the next try), due to poke again
+   * (up_for_reschedule, the same try) or resumed by Airflow (scheduled, the same try) first — Airflow's
+   * scheduler treats them as ready as any other task — then {@code ready}; none whose pool back-off has
+   * not run out; no more than the DAG's max_active_tasks leave room for beside the tries in flight.
    *
    * @param ready {@link DagRunStep#ready()}
    */
   public List<AttemptToQueue> attemptsToQueue(List<TaskInstanceRef> ready, Instant now) {
     List<AttemptToQueue> wanted = new ArrayList<>();
     instances.forEach((ref, progress) -> {
-      if (progress.state() == TaskState.UP_FOR_RETRY && !progress.retryAt().isAfter(now)) {
-        wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progress.tryNumber() + 1));
+      boolean due = progress.retryAt() == null || !progress.retryAt().isAfter(now);
+      int next = switch (progress.state()) {
+        case UP_FOR_RETRY -> due ? progress.tryNumber() + 1 : 0;
+        case UP_FOR_RESCHEDULE -> due ? progress.tryNumber() : 0;
+        case SCHEDULED -> progress.tryNumber();
+        default -> 0;
+      };
+      if (next > 0) {
+        wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), next));
       }
     });
     ready.forEach(ref -> wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progressOf(ref).tryNumber() + 1)));
@@ -266,10 +291,13 @@ public final class DagRunStateMachine {
    * @param task the task as the try started it (its retry delay applies)
    */
   public void settled(TaskPlan task, SettledAttempt settled) {
-    Instant retryAt = settled.state() == TaskState.UP_FOR_RETRY
-        ? RetryDelays.nextRetryAt(dagId, task, logicalDate, settled.tryNumber(), settled.endDate(),
-            settled.retryDelayOverrideSeconds())
-        : null;
+    Instant retryAt = switch (settled.state()) {
+      case UP_FOR_RETRY -> RetryDelays.nextRetryAt(dagId, task, logicalDate, settled.tryNumber(), settled.endDate(),
+          settled.retryDelayOverrideSeconds());
+      // (A reschedule without its date, which the Execution API always writes, pokes again at once.)
+      case UP_FOR_RESCHEDULE -> settled.rescheduleDate() != null ? settled.rescheduleDate() : settled.endDate();
+      default -> null;
+    };
     TaskInstanceRef ref = settled.ref();
     if (planTaskIds.contains(ref.taskId())) {
       record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
@@ -299,11 +327,7 @@ public final class DagRunStateMachine {
       if (inFlight.contains(ti.ref()) || !planTaskIds.contains(ti.ref().taskId())) {
         continue;
       }
-      Instant retryAt = ti.state() == TaskState.UP_FOR_RETRY
-          ? RetryDelays.nextRetryAt(dagId, plan.task(ti.ref().taskId()), logicalDate, ti.tryNumber(),
-              ti.endDate() != null ? ti.endDate() : now, ti.retryDelayOverrideSeconds())
-          : null;
-      record(new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt));
+      record(progressRead(ti, now));
     }
     toRevise.clear();
     instances.forEach((ref, progress) -> {
@@ -313,11 +337,68 @@ public final class DagRunStateMachine {
     });
   }
 
-  /** Until the earliest retry or pool recheck (at least 1 ms), or null when nothing waits on a clock. */
+  /**
+   * The parked tries to read back now ({@link #parkedRead} takes what was read): all of them when the
+   * sweep signalled or their read is due; none otherwise. The first call that finds tries parked with
+   * no read scheduled schedules one {@link #PARKED_READ_FIRST} from now.
+   */
+  public List<TaskInstanceRef> parkedToRead(Instant now) {
+    List<TaskInstanceRef> parked = parked();
+    if (parked.isEmpty()) {
+      parkedReadAt = null;
+      parkedReadBackoff = PARKED_READ_FIRST;
+      parkedReadRequested = false;
+      return List.of();
+    }
+    if (parkedReadRequested || (parkedReadAt != null && !parkedReadAt.isAfter(now))) {
+      return parked;
+    }
+    if (parkedReadAt == null) {
+      parkedReadAt = now.plus(parkedReadBackoff);
+    }
+    return List.of();
+  }
+
+  /** The sweep found tries of this run that Airflow resumed: the parked ones are read back at the next step. */
+  public void resumeSignalled() {
+    parkedReadRequested = true;
+  }
+
+  /**
+   * Parked tries were read back ({@link #parkedToRead}): each that left its parked state takes the state
+   * read (scheduled: resumed, queued next at the same try; finished or up_for_retry: its trigger ended it).
+   * The next unasked read comes {@link #PARKED_READ_FIRST} after a change, else twice as late as the last.
+   *
+   * @return whether any task instance changed state (then the run is decided again at once)
+   */
+  public boolean parkedRead(List<TaskInstanceSnapshot> read, Instant now) {
+    parkedReadRequested = false;
+    boolean changed = false;
+    for (TaskInstanceSnapshot ti : read) {
+      TaskProgress known = instances.get(ti.ref());
+      if (known == null || !PARKED.contains(known.state()) || inFlight.contains(ti.ref())
+          || (ti.state() == known.state() && ti.tryNumber() == known.tryNumber())) {
+        continue;
+      }
+      record(progressRead(ti, now));
+      changed = true;
+    }
+    Duration doubled = parkedReadBackoff.multipliedBy(2);
+    parkedReadBackoff = changed ? PARKED_READ_FIRST
+        : doubled.compareTo(PARKED_READ_MAX) > 0 ? PARKED_READ_MAX : doubled;
+    parkedReadAt = now.plus(parkedReadBackoff);
+    return changed;
+  }
+
+  /**
+   * Until the earliest retry, reschedule, pool recheck or read of parked tries (at least 1 ms), or null
+   * when nothing waits on a clock.
+   */
   public Duration untilNextTimer(Instant now) {
-    Instant next = null;
+    Instant next = parked().isEmpty() ? null : parkedReadAt;
     for (TaskProgress progress : instances.values()) {
-      if (progress.state() == TaskState.UP_FOR_RETRY && (next == null || progress.retryAt().isBefore(next))) {
+      boolean onClock = progress.state() == TaskState.UP_FOR_RETRY || progress.state() == TaskState.UP_FOR_RESCHEDULE;
+      if (onClock && progress.retryAt() != null && (next == null || progress.retryAt().isBefore(next))) {
         next = progress.retryAt();
       }
     }
@@ -349,6 +430,28 @@ public final class DagRunStateMachine {
   /** The tries in flight, as {@code task[3] try 2}. */
   public List<String> triesInFlight() {
     return inFlight.stream().map(ref -> ref.label() + " try " + progressOf(ref).tryNumber()).toList();
+  }
+
+  /** Parked tries, in order (a try in flight never is: its runner has not ended). */
+  private List<TaskInstanceRef> parked() {
+    return instances.values().stream()
+        .filter(p -> PARKED.contains(p.state()) && !inFlight.contains(p.ref()))
+        .map(TaskProgress::ref).toList();
+  }
+
+  /**
+   * A task instance as read from Airflow's DB: an up_for_retry one waits its retry delay from its end
+   * date (now without one); an up_for_reschedule one, whose reschedule date the read does not carry,
+   * pokes again at once (a sensor poked early reschedules itself).
+   */
+  private TaskProgress progressRead(TaskInstanceSnapshot ti, Instant now) {
+    Instant retryAt = switch (ti.state()) {
+      case UP_FOR_RETRY -> RetryDelays.nextRetryAt(dagId, plan.task(ti.ref().taskId()), logicalDate, ti.tryNumber(),
+          ti.endDate() != null ? ti.endDate() : now, ti.retryDelayOverrideSeconds());
+      case UP_FOR_RESCHEDULE -> now;
+      default -> null;
+    };
+    return new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt);
   }
 
   private void record(TaskProgress progress) {

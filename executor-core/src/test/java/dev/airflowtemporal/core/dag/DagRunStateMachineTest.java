@@ -133,7 +133,79 @@ class DagRunStateMachineTest {
             }, Map.of("success", 2, "none", 3, "removed", 1),
             List.of("extract=success/1", "fan[0]=none/1", "fan[1]=success/1", "fan[2]=removed/0")),
         new Case("nothing waiting on a clock sleeps until an event", List.of("extract=running/1*"),
-            m -> m.untilNextTimer(NOW), null, List.of("extract=running/1*")));
+            m -> m.untilNextTimer(NOW), null, List.of("extract=running/1*")),
+        // ---- tries that wait without a runner
+        new Case("a sensor that rescheduled sleeps until its reschedule date", List.of("extract=running/1*"),
+            m -> {
+              m.settled(m.plan().task("extract"), new SettledAttempt(ref("extract"), 1, TaskState.UP_FOR_RESCHEDULE,
+                  NOW, null, List.of(), NOW.plusSeconds(7)));
+              return List.of(m.nothingInFlight(), m.untilNextTimer(NOW));
+            }, List.of(true, Duration.ofSeconds(7)), List.of("extract=up_for_reschedule/1")),
+        new Case("a reschedule due pokes again at the same try, one not yet due does not",
+            List.of("extract=success/1", "fan[0]=up_for_reschedule/2@-1", "fan[1]=up_for_reschedule/1@+5"),
+            m -> m.attemptsToQueue(List.of(), NOW), List.of(new AttemptToQueue("fan", 0, 2)),
+            List.of("extract=success/1", "fan[0]=up_for_reschedule/2", "fan[1]=up_for_reschedule/1")),
+        new Case("a try Airflow resumed before its runner parked it is queued again at the same try",
+            List.of("extract=running/1*"),
+            m -> {
+              m.settled(m.plan().task("extract"), settled("extract", 1, TaskState.SCHEDULED));
+              return m.attemptsToQueue(List.of(), NOW);
+            }, List.of(new AttemptToQueue("extract", -1, 1)), List.of("extract=scheduled/1")),
+        new Case("parked tries hold no slot of max_active_tasks",
+            List.of("extract=success/1", "fan[0]=deferred/1", "fan[1]=awaiting_input/1"),
+            m -> m.attemptsToQueue(List.of(ref("transform")), NOW), List.of(new AttemptToQueue("transform", -1, 1)),
+            List.of("extract=success/1", "fan[0]=deferred/1", "fan[1]=awaiting_input/1")),
+        new Case("a parked try keeps the run going: no deadlock, nothing to start", List.of("extract=deferred/1"),
+            DagRunStateMachine::nextStep, step(List.of(), Optional.empty(), List.of(), List.of(), List.of()),
+            List.of("extract=deferred/1")),
+        new Case("parked tries are read back 5 s after they parked, then twice as late while nothing changes",
+            List.of("extract=deferred/1"),
+            m -> {
+              List<TaskInstanceRef> atOnce = m.parkedToRead(NOW);
+              Duration first = m.untilNextTimer(NOW);
+              List<TaskInstanceRef> due = m.parkedToRead(NOW.plusSeconds(5));
+              boolean changed = m.parkedRead(List.of(snapshot("extract", TaskState.DEFERRED, 1)), NOW.plusSeconds(5));
+              return List.of(atOnce, first, due, changed, m.untilNextTimer(NOW.plusSeconds(5)));
+            }, List.of(List.of(), Duration.ofSeconds(5), List.of(ref("extract")), false, Duration.ofSeconds(10)),
+            List.of("extract=deferred/1")),
+        new Case("unasked reads of parked tries back off to 5 minutes", List.of("extract=awaiting_input/1"),
+            m -> {
+              Instant at = NOW;
+              m.parkedToRead(at);
+              for (int read = 0; read < 12; read++) {
+                at = at.plus(m.untilNextTimer(at));
+                m.parkedRead(m.parkedToRead(at).stream().map(r -> snapshot(r.taskId(), TaskState.AWAITING_INPUT, 1))
+                    .toList(), at);
+              }
+              return m.untilNextTimer(at);
+            }, Duration.ofMinutes(5), List.of("extract=awaiting_input/1")),
+        new Case("the sweep's signal has parked tries read back at once", List.of("extract=deferred/1"),
+            m -> {
+              m.parkedToRead(NOW);
+              m.resumeSignalled();
+              return m.parkedToRead(NOW);
+            }, List.of(ref("extract")), List.of("extract=deferred/1")),
+        new Case("a parked try Airflow resumed is queued at the same try, and no longer read back",
+            List.of("extract=deferred/1"),
+            m -> List.of(m.parkedRead(List.of(snapshot("extract", TaskState.SCHEDULED, 1)), NOW),
+                m.attemptsToQueue(List.of(), NOW), m.parkedToRead(NOW.plusSeconds(600))),
+            List.of(true, List.of(new AttemptToQueue("extract", -1, 1)), List.of()), List.of("extract=scheduled/1")),
+        new Case("a parked try its trigger ended takes the state the triggerer wrote", List.of("extract=deferred/1"),
+            m -> m.parkedRead(List.of(snapshot("extract", TaskState.SUCCESS, 1)), NOW), true,
+            List.of("extract=success/1")),
+        new Case("a parked try its trigger failed waits its retry delay", List.of("extract=deferred/1"),
+            m -> {
+              m.parkedRead(List.of(snapshot("extract", TaskState.UP_FOR_RETRY, 1)), NOW);
+              return m.attemptsToQueue(List.of(), NOW.plusSeconds(10));
+            }, List.of(new AttemptToQueue("extract", -1, 2)), List.of("extract=up_for_retry/1")),
+        new Case("a read-back keeps a deferred try parked and has an up_for_reschedule one poke at once",
+            List.of("extract=success/1", "transform=running/1*"),
+            m -> {
+              m.adopt(List.of(snapshot("extract", TaskState.SUCCESS, 1), snapshot("fan", TaskState.DEFERRED, 1),
+                  snapshot("noop", TaskState.UP_FOR_RESCHEDULE, 1)), NOW);
+              return m.attemptsToQueue(List.of(), NOW);
+            }, List.of(new AttemptToQueue("noop", -1, 1)),
+            List.of("extract=success/1", "fan=deferred/1", "noop=up_for_reschedule/1", "transform=running/1*")));
   }
 
   @ParameterizedTest(name = "{0}")

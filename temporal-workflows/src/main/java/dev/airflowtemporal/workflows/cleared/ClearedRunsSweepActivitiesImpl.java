@@ -9,8 +9,11 @@ import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.WireJson;
 import dev.airflowtemporal.dbsync.DagRun;
+import dev.airflowtemporal.dbsync.DagRunKey;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.workflows.metrics.WorkerMetrics;
+import dev.airflowtemporal.dbsync.ResumedTaskInstance;
+import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunCarry;
 import dev.airflowtemporal.workflows.owned.OwnedDagRunWorkflow;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
@@ -27,6 +30,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,12 +42,17 @@ import org.slf4j.LoggerFactory;
  * id to resume it (a new execution of a closed id; a second start while one runs is refused by
  * Temporal, and a second resumption finds the run no longer queued). A run cleared while its
  * workflow drives it stays running: that workflow is signalled the new clear_number.
+ *
+ * <p>It also tells the workflow of a running external run when Airflow resumed one of its tries parked
+ * without a runner (state scheduled: a deferral's trigger fired, failed or timed out; a Human-in-the-loop
+ * task was answered or timed out), so that the workflow queues it within a sweep interval.
  */
 public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivities {
   private static final Logger log = LoggerFactory.getLogger(ClearedRunsSweepActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
 
   private final DagRuns dagRuns;
+  private final WaitingTaskInstances waiting;
   private final WorkflowClient client;
   private final String taskQueue;
   private final WorkerMetrics metrics;
@@ -51,18 +61,25 @@ public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivitie
    * reported once per worker rather than at every sweep that still sees it as recent.
    */
   private final Map<String, Integer> reported = new ConcurrentHashMap<>();
+  /**
+   * The resumed tries last signalled per workflow id (task, map index, try, when Airflow resumed it), so that
+   * a resumption is reported once per worker, not at every sweep until the workflow has queued it.
+   */
+  private final Map<String, Set<String>> resumedReported = new ConcurrentHashMap<>();
 
   /**
    * @param client a client with {@code WireDataConverter}, in the namespace the worker serves
    * @param taskQueue where owned workflows run: the worker's base task queue
    */
-  public ClearedRunsSweepActivitiesImpl(DagRuns dagRuns, WorkflowClient client, String taskQueue) {
-    this(dagRuns, client, taskQueue, WorkerMetrics.none());
+  public ClearedRunsSweepActivitiesImpl(DagRuns dagRuns, WaitingTaskInstances waiting, WorkflowClient client,
+                                        String taskQueue) {
+    this(dagRuns, waiting, client, taskQueue, WorkerMetrics.none());
   }
 
-  public ClearedRunsSweepActivitiesImpl(DagRuns dagRuns, WorkflowClient client, String taskQueue,
-                                        WorkerMetrics metrics) {
+  public ClearedRunsSweepActivitiesImpl(DagRuns dagRuns, WaitingTaskInstances waiting, WorkflowClient client,
+                                        String taskQueue, WorkerMetrics metrics) {
     this.dagRuns = dagRuns;
+    this.waiting = waiting;
     this.client = client;
     this.taskQueue = taskQueue;
     this.metrics = metrics;
@@ -102,8 +119,39 @@ public class ClearedRunsSweepActivitiesImpl implements ClearedRunsSweepActivitie
       }
     }
     reported.keySet().retainAll(seen);
+    int waitsResumed = 0;
+    for (Map.Entry<String, Set<String>> run : resumedWaits().entrySet()) {
+      if (run.getValue().equals(resumedReported.get(run.getKey()))) {
+        continue;
+      }
+      try {
+        client.newUntypedWorkflowStub(run.getKey()).signal(OwnedDagRunWorkflow.RESUMED_SIGNAL);
+        waitsResumed++;
+      } catch (WorkflowNotFoundException e) {
+        log.warn("Airflow resumed {} of workflow {}, but it is not running: its run stays running until its workflow "
+            + "is started again", run.getValue(), run.getKey());
+      } catch (RuntimeException e) {
+        failed++;
+        log.warn("Could not tell workflow {} that Airflow resumed {} (next sweep tries again): {}", run.getKey(),
+            run.getValue(), e.toString());
+        continue;
+      }
+      resumedReported.put(run.getKey(), run.getValue());
+    }
     metrics.clearedRunsSweep(resumed, signalled, failed);
-    return new ClearedRunsSweepSummary(queued, resumed, alreadyResuming, signalled, failed);
+    return new ClearedRunsSweepSummary(queued, resumed, alreadyResuming, signalled, failed, waitsResumed);
+  }
+
+  /** The tries Airflow resumed in running external runs, by workflow id; drops what is no longer resumed. */
+  private Map<String, Set<String>> resumedWaits() {
+    Map<String, Set<String>> byWorkflow = new TreeMap<>();
+    for (ResumedTaskInstance ti : waiting.resumedInRunningExternalRuns()) {
+      DagRunKey run = ti.run();
+      byWorkflow.computeIfAbsent(WorkflowIds.forDagRun(run.dagId(), run.runId()), id -> new TreeSet<>())
+          .add(ti.ref().label() + " try " + ti.tryNumber() + " at " + ti.scheduledAt());
+    }
+    resumedReported.keySet().retainAll(byWorkflow.keySet());
+    return byWorkflow;
   }
 
   /** @return false when a workflow for the run is already running (it resumes the run, or is about to end) */

@@ -8,5 +8,8 @@ package dev.airflowtemporal.workflows.cleared;
  * @param alreadyResuming of those, how many already had a workflow running (started by an earlier sweep)
  * @param signalled running external runs cleared recently whose workflow was told so
  * @param failed starts or signals Temporal refused; done again by the next sweep
+ * @param waitsResumed running external runs whose workflow was told that Airflow resumed tries of theirs
+ *     parked without a runner (deferred, awaiting_input)
  */
-public record ClearedRunsSweepSummary(int queued, int resumed, int alreadyResuming, int signalled, int failed) {}
+public record ClearedRunsSweepSummary(int queued, int resumed, int alreadyResuming, int signalled, int failed,
+                                      int waitsResumed) {}

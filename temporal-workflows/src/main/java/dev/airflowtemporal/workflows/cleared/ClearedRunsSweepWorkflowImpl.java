@@ -38,7 +38,7 @@ public class ClearedRunsSweepWorkflowImpl implements ClearedRunsSweepWorkflow {
       reconfigured = false;
       try {
         lastSummary = activities.sweep(settings);
-        if (lastSummary.queued() + lastSummary.signalled() + lastSummary.failed() > 0) {
+        if (lastSummary.queued() + lastSummary.signalled() + lastSummary.failed() + lastSummary.waitsResumed() > 0) {
           log.info("cleared-runs sweep: {}", lastSummary);
         }
       } catch (ActivityFailure e) {

@@ -6,6 +6,7 @@ import dev.airflowtemporal.core.dag.QueueResult;
 import dev.airflowtemporal.core.dag.SettledAttempt;
 import dev.airflowtemporal.core.dag.TaskInstanceMark;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
+import dev.airflowtemporal.core.dag.TaskInstanceSnapshot;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import io.temporal.activity.ActivityInterface;
@@ -83,6 +84,8 @@ public interface DagRunSyncActivities {
    * Reads back the TI after its runner ended. When the runner left it queued or running (it could
    * not start, crashed, or was killed at the time limit), fails it as Airflow's handle_failure
    * would: up_for_retry while the task has retries and the try is within max_tries, else failed.
+   * A try that waits without a runner (up_for_reschedule, with the reschedule date the Execution API
+   * recorded; deferred; awaiting_input; or scheduled, already resumed) is returned as it is.
    * A try Airflow cleared while it ran (restarting) goes back to None to run again, as Airflow's
    * scheduler does; one cleared before it ran reads as None.
    *
@@ -93,6 +96,13 @@ public interface DagRunSyncActivities {
   @ActivityMethod(name = "settle_attempt")
   SettledAttempt settleAttempt(OwnedRun run, String taskId, int mapIndex, int tryNumber, Instant since,
                                int taskRetries);
+
+  /**
+   * The given task instances of the run as Airflow's DB has them now (those that exist): what became of
+   * tries parked for Airflow to resume (deferred, awaiting_input). Reads only.
+   */
+  @ActivityMethod(name = "read_task_instances")
+  List<TaskInstanceSnapshot> readTaskInstances(OwnedRun run, List<TaskInstanceRef> refs);
 
   /**
    * Settles task instances that have no state yet without running them: skipped, upstream_failed

@@ -34,10 +34,10 @@ import dev.airflowtemporal.dbsync.TaskInstanceCreation;
 import dev.airflowtemporal.dbsync.TaskInstanceQueueing;
 import dev.airflowtemporal.dbsync.TaskInstanceSettlement;
 import dev.airflowtemporal.dbsync.TaskMaps;
-import dev.airflowtemporal.dbsync.TransitionDates;
 import dev.airflowtemporal.dbsync.TriggeredBy;
 import dev.airflowtemporal.dbsync.UnknownDagException;
 import dev.airflowtemporal.dbsync.UnknownPoolException;
+import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.time.Instant;
@@ -64,9 +64,13 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private static final Logger log = LoggerFactory.getLogger(DagRunSyncActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
   static final String RUN_TYPE = DagRuns.EXTERNAL;
-  /** TaskInstance states that wait for Airflow's scheduler or triggerer to move them on. */
-  static final Set<TaskState> UNSUPPORTED_STATES =
-      EnumSet.of(TaskState.DEFERRED, TaskState.UP_FOR_RESCHEDULE, TaskState.AWAITING_INPUT, TaskState.SCHEDULED);
+  /**
+   * States a try's runner may end in without the try ending: a sensor between pokes, a deferral Airflow's
+   * triggerer runs, a Human-in-the-loop wait, and a wait Airflow already resumed. The workflow waits for
+   * them and queues the same try again (docs/architecture.md, "Waiting tasks").
+   */
+  static final Set<TaskState> WAITING = EnumSet.of(TaskState.UP_FOR_RESCHEDULE, TaskState.DEFERRED,
+      TaskState.AWAITING_INPUT, TaskState.SCHEDULED);
 
   private final SerializedDags serializedDags;
   private final DagRuns dagRuns;
@@ -75,6 +79,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private final TaskInstanceSettlement settlement;
   private final Pools pools;
   private final TaskMaps taskMaps;
+  private final WaitingTaskInstances waiting;
   private final Duration taskQueuedTimeout;
 
   /**
@@ -90,6 +95,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     this.settlement = new TaskInstanceSettlement(database);
     this.pools = new Pools(database);
     this.taskMaps = new TaskMaps(database);
+    this.waiting = new WaitingTaskInstances(database);
   }
 
   @Override
@@ -180,7 +186,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     }
     List<TaskInstanceSnapshot> snapshots = settlement.all(key).stream()
         .filter(ti -> tasks.containsKey(ti.ref().taskId()))
-        .map(ti -> new TaskInstanceSnapshot(ti.ref(), snapshotState(ti.state()), ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds()))
+        .map(DagRunSyncActivitiesImpl::snapshot)
         .toList();
     log.info("{} DagRun {} of {} (clear_number {}, dag version {}): {} task instances read back",
         resumed ? "Resuming cleared" : "Reading back cleared", runId, dagId, current.clearNumber(),
@@ -193,7 +199,8 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
    * resumable as Airflow would: a try cleared while it ran (restarting) goes back to None to run
    * again, as the scheduler does once its runner has ended; a try left queued or running by a
    * workflow that is gone is failed as handle_failure would (its runner, if alive, is stopped by
-   * its next heartbeat); states that only Airflow's scheduler or triggerer resume are failed.
+   * its next heartbeat). A try that waits (for its reschedule date, its trigger, a human) stays as it is:
+   * the workflow waits for it.
    */
   private void settleOrphan(OwnedRun run, TaskPlan task, StoredTaskInstance ti) {
     String label = ti.ref().label();
@@ -209,23 +216,19 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
         settlement.failUnfinished(key(run), ti.ref().taskId(), ti.ref().mapIndex(), ti.tryNumber(),
             task.retries() > 0, Instant.now());
       }
-      default -> {
-        if (UNSUPPORTED_STATES.contains(ti.state())) {
-          log.warn("{} try {} of {} is {}, which Temporal-owned runs do not support; failing it", label,
-              ti.tryNumber(), run.runId(), ti.state().airflowName());
-          settlement.transition(ti.id(), Set.of(ti.state()), TaskState.FAILED, TransitionDates.ended(Instant.now()),
-              null);
-        }
-      }
+      default -> { }
     }
   }
 
-  /** A try still in flight reads as queued or running, whatever Airflow calls its stage. */
-  private static TaskState snapshotState(TaskState state) {
-    return switch (state) {
-      case RESTARTING, DEFERRED, UP_FOR_RESCHEDULE, AWAITING_INPUT -> TaskState.RUNNING;
-      default -> state;
-    };
+  /** A task instance as read back; a try cleared while it ran that is still in flight reads as running. */
+  private static TaskInstanceSnapshot snapshot(StoredTaskInstance ti) {
+    TaskState state = ti.state() == TaskState.RESTARTING ? TaskState.RUNNING : ti.state();
+    return new TaskInstanceSnapshot(ti.ref(), state, ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds());
+  }
+
+  @Override
+  public List<TaskInstanceSnapshot> readTaskInstances(OwnedRun run, List<TaskInstanceRef> refs) {
+    return waiting.read(key(run), refs).stream().map(DagRunSyncActivitiesImpl::snapshot).toList();
   }
 
   @Override
@@ -270,16 +273,16 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       settlement.restartCleared(key(run), new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), taskRetries);
       readBack = settlement.readBack(key(run), taskId, mapIndex, since);
     }
-    if (UNSUPPORTED_STATES.contains(readBack.state())) {
-      // Deferral, reschedule and human input need Airflow's scheduler/triggerer to resume the task,
-      // which never look at external runs: fail the try visibly instead of leaving it parked.
-      log.warn("{} try {} of {} went {}, which Temporal-owned runs do not support; failing it", taskId, tryNumber,
-          run.runId(), readBack.state().airflowName());
-      settlement.transition(readBack.id(), Set.of(readBack.state()), TaskState.FAILED,
-          TransitionDates.ended(Instant.now()), null);
-      readBack = settlement.readBack(key(run), taskId, mapIndex, since);
-    }
     TaskState state = readBack.state();
+    if (WAITING.contains(state)) {
+      Instant rescheduleDate = state == TaskState.UP_FOR_RESCHEDULE ? waiting.rescheduleDate(readBack.id()).orElse(null)
+          : null;
+      log.info("{} try {} of {} is {}{}", taskId, tryNumber, run.runId(), state.airflowName(),
+          rescheduleDate != null ? " until " + rescheduleDate : "");
+      return new SettledAttempt(new TaskInstanceRef(taskId, mapIndex), readBack.tryNumber(), state,
+          readBack.endDate() != null ? readBack.endDate() : Instant.now(), readBack.retryDelayOverrideSeconds(),
+          readBack.skippedByOthers(), rescheduleDate);
+    }
     if (!state.finished() && state != TaskState.UP_FOR_RETRY && state != TaskState.NONE) {
       // The runner ended without reporting (could not start, crashed, killed at the time limit).
       // (None: Airflow cleared the try; it runs again.)

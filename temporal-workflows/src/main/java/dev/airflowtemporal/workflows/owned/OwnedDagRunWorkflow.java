@@ -17,6 +17,8 @@ public interface OwnedDagRunWorkflow {
   String TYPE = "OwnedDagRun";
   /** The name of {@link #dagRunCleared}, for untyped stubs. */
   String CLEARED_SIGNAL = "dag_run_cleared";
+  /** The name of {@link #taskInstancesResumed}, for untyped stubs. */
+  String RESUMED_SIGNAL = "task_instances_resumed";
 
   /**
    * @param carried null when started by a trigger or a schedule; set by the workflow itself when it
@@ -35,6 +37,15 @@ public interface OwnedDagRunWorkflow {
    */
   @SignalMethod(name = CLEARED_SIGNAL)
   void dagRunCleared(int clearNumber);
+
+  /**
+   * Airflow resumed tries of this run that were parked without a runner (a deferral's trigger fired or
+   * failed or timed out, a Human-in-the-loop task was answered or timed out: the TI is scheduled): the
+   * workflow reads its parked tries back at its next step and queues the resumed ones, at the same try.
+   * Sent by the cleared-runs sweep; without it the workflow finds them on its own, later.
+   */
+  @SignalMethod(name = RESUMED_SIGNAL)
+  void taskInstancesResumed();
 
   @QueryMethod(name = "progress")
   OwnedDagRunProgress progress();

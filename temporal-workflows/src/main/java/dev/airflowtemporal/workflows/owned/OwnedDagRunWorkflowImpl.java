@@ -235,6 +235,12 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       step.revise().forEach(this::reviseMapIndexes);
       return Step.AGAIN;
     }
+    // Tries parked for Airflow to resume (deferred, awaiting_input): read back when the sweep signalled
+    // or on their clock; one that left its parked state (resumed: scheduled) is decided again.
+    List<TaskInstanceRef> parked = machine.parkedToRead(now());
+    if (!parked.isEmpty() && machine.parkedRead(db.readTaskInstances(run, parked), now())) {
+      return Step.AGAIN;
+    }
     if (continueAsNewDue()) {
       if (machine.nothingInFlight()) {
         log.info("Continuing {} as new after {} history events", run.runId(), Workflow.getInfo().getHistoryLength());
@@ -297,6 +303,14 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   public void dagRunCleared(int clearNumber) {
     if (clearNumber > clearSignalled) {
       clearSignalled = clearNumber;
+      changed = true;
+    }
+  }
+
+  @Override
+  public void taskInstancesResumed() {
+    if (machine != null) {
+      machine.resumeSignalled();
       changed = true;
     }
   }

@@ -41,7 +41,7 @@ class ClearedRunsSweepWorkflowTest {
       if (failuresToThrow.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
         throw ApplicationFailure.newFailure("Airflow's DB is down", "DatabaseUnavailable");
       }
-      return new ClearedRunsSweepSummary(1, 1, 0, 0, 0);
+      return new ClearedRunsSweepSummary(1, 1, 0, 0, 0, 0);
     });
     env.start();
     client = env.getWorkflowClient();
@@ -57,7 +57,7 @@ class ClearedRunsSweepWorkflowTest {
     ClearedRunsWorker.startSweep(client, TASK_QUEUE, SETTINGS);
     env.sleep(Duration.ofSeconds(35));
     assertThat(sweeps).hasSize(4).containsOnly(SETTINGS);
-    assertThat(loop().lastSummary()).isEqualTo(new ClearedRunsSweepSummary(1, 1, 0, 0, 0));
+    assertThat(loop().lastSummary()).isEqualTo(new ClearedRunsSweepSummary(1, 1, 0, 0, 0, 0));
   }
 
   @Test

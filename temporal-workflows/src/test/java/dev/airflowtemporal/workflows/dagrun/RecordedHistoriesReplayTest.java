@@ -37,6 +37,12 @@ class RecordedHistoriesReplayTest {
       // A sensor in reschedule mode: its first queueing revoked as stuck in queued (a cold worker), then three
       // pokes at try 1, each a new queueing (external executor id) accepted under the queueing-identity version.
       "histories/executor-mode-reschedule-sensor.json",
+      // A reschedule sensor poking at one try on durable timers, one timing out into soft_fail's skip.
+      "histories/owned-mode-reschedule-sensor.json",
+      // Deferrals: resumed tries queued at the same try after the workflow read them back, one ended by its trigger.
+      "histories/owned-mode-deferred-tasks.json",
+      // An ApprovalOperator awaiting input, answered through the REST API; the sweep signalled the resumption.
+      "histories/owned-mode-human-in-the-loop.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {

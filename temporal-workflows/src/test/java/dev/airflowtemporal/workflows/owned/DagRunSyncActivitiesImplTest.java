@@ -28,6 +28,7 @@ import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
 import dev.airflowtemporal.dbsync.MigratedAirflowDb;
 import dev.airflowtemporal.dbsync.SerializedDags;
+import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import dev.airflowtemporal.workflows.WireTestEnvironment;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepActivitiesImpl;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
@@ -659,6 +660,96 @@ class DagRunSyncActivitiesImplTest {
         .isEqualTo(TaskState.UP_FOR_RETRY);
   }
 
+  // ---- tries that wait without a runner ----
+
+  @Test
+  void aSensorThatRescheduledIsSettledWithItsRescheduleDateAndQueuedAgainAtTheSameTry() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    QueueResult poke = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
+    runnerStarted(run, "extract");
+    // What the Execution API writes for the runner's up_for_reschedule: the state and a task_reschedule row.
+    airflowDb.update("UPDATE task_instance SET state = 'up_for_reschedule', end_date = now(), duration = 1 "
+        + "WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", dagId, run.runId());
+    airflowDb.update("INSERT INTO task_reschedule (ti_id, start_date, end_date, duration, reschedule_date) "
+        + "VALUES (?::uuid, now(), now(), 1, '2030-01-01T00:00:05Z')", poke.taskInstanceId().toString());
+
+    SettledAttempt settled = activities.settleAttempt(run, "extract", -1, 1, poke.queuedAt(), 0);
+
+    assertThat(settled.state()).isEqualTo(TaskState.UP_FOR_RESCHEDULE);
+    assertThat(settled.tryNumber()).isEqualTo(1);
+    assertThat(settled.rescheduleDate()).isEqualTo(Instant.parse("2030-01-01T00:00:05Z"));
+    assertThat(states(dagId, run.runId())).as("not failed").containsEntry("extract", "up_for_reschedule 1");
+    QueueResult next = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
+    assertThat(next.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
+    assertThat(next.taskInstanceId()).isEqualTo(poke.taskInstanceId());
+    assertThat(states(dagId, run.runId())).containsEntry("extract", "queued 1");
+  }
+
+  @Test
+  void aDeferredTryIsSettledDeferredReadBackUntilAirflowResumesItAndThenQueuedAtTheSameTry() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    QueueResult first = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
+    runnerStarted(run, "extract");
+    airflowDb.update("UPDATE task_instance SET state = 'deferred', next_method = 'execute_complete', "
+        + "next_kwargs = '{}' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", dagId, run.runId());
+
+    assertThat(activities.settleAttempt(run, "extract", -1, 1, first.queuedAt(), 0).state())
+        .isEqualTo(TaskState.DEFERRED);
+    assertThat(activities.readTaskInstances(run, List.of(TaskInstanceRef.of("extract"))))
+        .extracting(TaskInstanceSnapshot::state, TaskInstanceSnapshot::tryNumber)
+        .containsExactly(tuple(TaskState.DEFERRED, 1));
+    assertThat(activities.resumeDagRun(dagId, run.runId(), List.of()).taskInstances())
+        .as("a read-back leaves it deferred").extracting(t -> t.ref().taskId(), TaskInstanceSnapshot::state)
+        .contains(tuple("extract", TaskState.DEFERRED));
+
+    assertThat(airflowDb.airflowPython(AIRFLOW_TRIGGER_EVENT, dagId, run.runId(), "extract"))
+        .contains("resumed scheduled 1");
+
+    assertThat(activities.readTaskInstances(run, List.of(TaskInstanceRef.of("extract"))))
+        .extracting(TaskInstanceSnapshot::state, TaskInstanceSnapshot::tryNumber)
+        .containsExactly(tuple(TaskState.SCHEDULED, 1));
+    QueueResult resumed = activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1))).get(0);
+    assertThat(resumed.outcome()).isEqualTo(QueueResult.Outcome.QUEUED);
+    assertThat(resumed.taskInstanceId()).isEqualTo(first.taskInstanceId());
+    assertThat(states(dagId, run.runId())).containsEntry("extract", "queued 1");
+  }
+
+  @Test
+  void theSweepTellsTheWorkflowOfARunningRunOnceThatAirflowResumedOneOfItsTries() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedRun run = activities.createDagRun(request(dagId)).run();
+    activities.queueAttempts(run, List.of(new AttemptToQueue("extract", -1, 1)));
+    airflowDb.update("UPDATE task_instance SET state = 'deferred', next_method = 'execute_complete', "
+        + "next_kwargs = '{}' WHERE dag_id = ? AND run_id = ? AND task_id = 'extract'", dagId, run.runId());
+    RecordingOwnedDagRun.SIGNALS.clear();
+
+    try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {
+      env.newWorker("airflow").registerWorkflowImplementationTypes(RecordingOwnedDagRun.class);
+      env.start();
+      WorkflowClient client = env.getWorkflowClient();
+      String workflowId = WorkflowIds.forDagRun(dagId, run.runId());
+      WorkflowClient.start(client.newWorkflowStub(OwnedDagRunWorkflow.class, WorkflowOptions.newBuilder()
+          .setWorkflowId(workflowId).setTaskQueue("airflow").build())::run, request(dagId), null);
+      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db),
+          new WaitingTaskInstances(db), client, "airflow");
+      ClearedRunsSweepSettings settings = new ClearedRunsSweepSettings(Duration.ofSeconds(10));
+
+      int whileDeferred = sweep.sweep(settings).waitsResumed();
+      assertThat(airflowDb.airflowPython(AIRFLOW_TRIGGER_EVENT, dagId, run.runId(), "extract"))
+          .contains("resumed scheduled 1");
+      int resumed = sweep.sweep(settings).waitsResumed();
+      int again = sweep.sweep(settings).waitsResumed();
+
+      assertThat(List.of(whileDeferred, resumed, again)).containsExactly(0, 1, 0);
+      awaitCondition(() -> RecordingOwnedDagRun.SIGNALS.contains(workflowId + " resumed"));
+      client.newWorkflowStub(OwnedDagRunWorkflow.class, workflowId).dagRunCleared(-1);
+      client.newUntypedWorkflowStub(workflowId).getResult(String.class);
+      assertThat(RecordingOwnedDagRun.SIGNALS).containsExactly(workflowId + " resumed", workflowId + " -1");
+    }
+  }
+
   @Test
   void theSweepFindsClearedExternalRunsQueuedOfUnpausedDagsAndRunningOnesClearedRecently() throws Exception {
     String unpaused = insertDag(dag -> { }, false);
@@ -712,6 +803,13 @@ class DagRunSyncActivitiesImplTest {
       }
       stop |= clearNumber < 0;  // the test's way to end it
     }
+
+    @Override
+    public void taskInstancesResumed() {
+      if (!Workflow.isReplaying()) {
+        SIGNALS.add(Workflow.getInfo().getWorkflowId() + " resumed");
+      }
+    }
   }
 
   @Test
@@ -744,7 +842,8 @@ class DagRunSyncActivitiesImplTest {
       client.newWorkflowStub(OwnedDagRunWorkflow.class, finishedId).dagRunCleared(-1);
       client.newUntypedWorkflowStub(finishedId).getResult(String.class);
       awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 2);
-      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db), client, "airflow");
+      ClearedRunsSweepActivitiesImpl sweep = new ClearedRunsSweepActivitiesImpl(new DagRuns(db), new WaitingTaskInstances(db), client,
+          "airflow");
       ClearedRunsSweepSettings settings = new ClearedRunsSweepSettings(Duration.ofSeconds(10));
 
       // Temporal's test server now and then answers a signal sent right beside a start with NOT_FOUND:
@@ -762,7 +861,7 @@ class DagRunSyncActivitiesImplTest {
       assertThat(rounds.stream().mapToInt(ClearedRunsSweepSummary::resumed).sum()).isEqualTo(1);
       assertThat(rounds.stream().mapToInt(ClearedRunsSweepSummary::signalled).sum()).isEqualTo(1);
       assertThat(last).as("the resuming workflow runs: Temporal refuses another; the clear was told already")
-          .isEqualTo(new ClearedRunsSweepSummary(1, 0, 1, 0, 0));
+          .isEqualTo(new ClearedRunsSweepSummary(1, 0, 1, 0, 0, 0));
       awaitCondition(() -> RecordingOwnedDagRun.STARTS.size() == 3 && RecordingOwnedDagRun.SIGNALS.size() >= 2);
       assertThat(RecordingOwnedDagRun.STARTS.get(2)).isEqualTo(finishedId + " resume");
       OwnedDagRunRequest resumedWith = RecordingOwnedDagRun.REQUESTS.get(2);
@@ -956,6 +1055,22 @@ class DagRunSyncActivitiesImplTest {
     assertThat(airflowDb.airflowPython(AIRFLOW_CLEAR, args.toArray(String[]::new)))
         .contains("cleared " + taskIds.length);
   }
+
+  /** Airflow's triggerer on the trigger's event: {@code Trigger.submit_event} → {@code handle_event_submit}. */
+  private static final String AIRFLOW_TRIGGER_EVENT = """
+      import sys
+      from sqlalchemy import select
+      from airflow.models.taskinstance import TaskInstance
+      from airflow.models.trigger import handle_event_submit
+      from airflow.triggers.base import TriggerEvent
+      from airflow.utils.session import create_session
+      dag_id, run_id, task_id = sys.argv[1:]
+      with create_session() as session:
+          ti = session.scalars(select(TaskInstance).where(TaskInstance.dag_id == dag_id,
+              TaskInstance.run_id == run_id, TaskInstance.task_id == task_id)).one()
+          handle_event_submit(TriggerEvent({"fired": True}), task_instance=ti, session=session)
+          print("resumed", ti.state, ti.try_number)
+      """;
 
   /** One try through the activities, its runner writing {@code state} as the Execution API would. */
   private static void runTry(OwnedRun run, String taskId, int tryNumber, String state) throws SQLException {

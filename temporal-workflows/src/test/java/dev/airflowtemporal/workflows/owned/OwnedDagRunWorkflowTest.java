@@ -562,6 +562,96 @@ class OwnedDagRunWorkflowTest {
     assertThat(airflow.tiSummary()).containsEntry("double[2]", "removed 1").containsEntry("double[0]", "success 2");
   }
 
+  // ---------------------------------------------------------------- tries that wait without a runner
+
+  @Test
+  void aSensorInRescheduleModePokesAgainAtTheSameTryOnceEachRescheduleDateHasCome() {
+    airflow.script("sensor", TaskState.UP_FOR_RESCHEDULE, TaskState.UP_FOR_RESCHEDULE, TaskState.SUCCESS);
+    start(plan(16, task("sensor"), task("after", "sensor")));
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("sensor try 1", "sensor try 1", "sensor try 1", "after try 1");
+    for (int poke = 1; poke < 3; poke++) {
+      assertThat(Duration.between(airflow.startedAt.get(poke - 1), airflow.startedAt.get(poke)))
+          .as("poke %d waited for its reschedule date", poke + 1).isGreaterThanOrEqualTo(airflow.pokeInterval);
+    }
+    assertThat(airflow.tiSummary()).containsEntry("sensor", "success 1").containsEntry("after", "success 1");
+  }
+
+  @Test
+  void aDeferredTryHoldsNoSlotAndRunsAgainAtTheSameTryOnceTheSweepSignalsThatAirflowResumedIt() {
+    airflow.script("defer", TaskState.DEFERRED, TaskState.SUCCESS);
+    start(plan(1, task("defer"), task("other"), task("after", "defer")));
+    // max_active_tasks is 1: `other` can only run while `defer` is deferred if the deferral holds no slot.
+    awaitTrue(() -> airflow.state("defer") == TaskState.DEFERRED && "success 1".equals(airflow.tiSummary().get("other")),
+        "defer deferred and other done beside it");
+
+    airflow.resume("defer");
+    workflow().taskInstancesResumed();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("defer try 1", "other try 1", "defer try 1", "after try 1");
+    assertThat(airflow.tiSummary()).containsEntry("defer", "success 1");
+  }
+
+  @Test
+  void aDeferredTryNobodySignalsIsFoundResumedByTheWorkflowsOwnReads() {
+    airflow.script("defer", TaskState.DEFERRED, TaskState.SUCCESS);
+    start(plan(16, task("defer"), task("after", "defer")));
+    awaitTrue(() -> airflow.state("defer") == TaskState.DEFERRED, "defer deferred");
+
+    airflow.resume("defer");
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("defer try 1", "defer try 1", "after try 1");
+    assertThat(airflow.taskInstanceReads.get()).isPositive();
+  }
+
+  @Test
+  void aTriggerThatEndsItsTaskItselfLeavesNoRunnerToResumeIt() {
+    airflow.script("wait", TaskState.AWAITING_INPUT);
+    start(plan(16, task("wait"), task("after", "wait")));
+    awaitTrue(() -> airflow.state("wait") == TaskState.AWAITING_INPUT, "wait parked");
+
+    airflow.endFromTrigger("wait", TaskState.SUCCESS);
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("wait try 1", "after try 1");
+  }
+
+  @Test
+  void aDayLongDeferralContinuesAsNewKeepingTheParkedTryAndAddsABoundedNumberOfHistoryEvents() {
+    env = environment(400);
+    airflow.script("defer", TaskState.DEFERRED, TaskState.SUCCESS);
+    airflow.plan = plan(16, task("defer"), task("after", "defer"));
+    firstRunId = WorkflowClient.start(stub()::run, request(), null).getRunId();
+    awaitTrue(() -> airflow.state("defer") == TaskState.DEFERRED, "defer deferred");
+
+    env.sleep(Duration.ofDays(1));
+    airflow.resume("defer");
+    workflow().taskInstancesResumed();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("defer try 1", "defer try 1", "after try 1");
+    List<Integer> historyLengths = new ArrayList<>();
+    String runId = firstRunId;
+    while (runId != null) {
+      WorkflowExecutionHistory history = env.getWorkflowClient().fetchHistory(workflowId(), runId);
+      historyLengths.add(history.getEvents().size());
+      HistoryEvent last = history.getLastEvent();
+      runId = last.hasWorkflowExecutionContinuedAsNewEventAttributes()
+          ? last.getWorkflowExecutionContinuedAsNewEventAttributes().getNewExecutionRunId() : null;
+    }
+    int total = historyLengths.stream().mapToInt(Integer::intValue).sum();
+    System.out.printf("a day-long deferral: %d reads, %d history events in %d runs of the workflow%n",
+        airflow.taskInstanceReads.get(), total, historyLengths.size());
+    assertThat(historyLengths).as("it continued as new while the try was parked").hasSizeGreaterThan(1);
+    // Reads back off to one every PARKED_READ_MAX (5 min): 288 a day, plus a few while each new run of the
+    // workflow backs off again from PARKED_READ_FIRST; some 6 events each.
+    assertThat(airflow.taskInstanceReads.get()).isLessThan(350);
+    assertThat(total).isLessThan(2_500);
+  }
+
   // ---------------------------------------------------------------- harness
 
   private void start(DagPlan plan) {
@@ -749,6 +839,32 @@ class OwnedDagRunWorkflowTest {
     private int runSlotChecksRefused;
     /** Tries Airflow cleared while they ran: restarting until their runner ends. */
     private final Set<TaskInstanceRef> restarting = new TreeSet<>();
+    /** How long after its end a sensor scripted up_for_reschedule asks to poke again. */
+    Duration pokeInterval = Duration.ofSeconds(30);
+    final AtomicInteger taskInstanceReads = new AtomicInteger();
+
+    /** Airflow's triggerer fired the trigger of a deferred try (or a human answered): it is scheduled. */
+    synchronized void resume(String taskId) {
+      resolveParked(taskId, TaskState.SCHEDULED);
+    }
+
+    /** The trigger of a deferred try ended the task itself (end_from_trigger). */
+    synchronized void endFromTrigger(String taskId, TaskState state) {
+      resolveParked(taskId, state);
+    }
+
+    synchronized TaskState state(String taskId) {
+      return tiStates.get(TaskInstanceRef.of(taskId));
+    }
+
+    private void resolveParked(String taskId, TaskState state) {
+      TaskInstanceRef ref = TaskInstanceRef.of(taskId);
+      TaskState parked = tiStates.get(ref);
+      if (parked != TaskState.DEFERRED && parked != TaskState.AWAITING_INPUT) {
+        throw new IllegalStateException(taskId + " is " + parked + ", not parked");
+      }
+      tiStates.put(ref, state);
+    }
 
     /** @param taskId a task id (every instance), or one instance's label ({@code task[i]}) */
     void script(String taskId, TaskState... states) {
@@ -968,7 +1084,18 @@ class OwnedDagRunWorkflowTest {
         putRow(ref, state, tryNumber);
         skipped.forEach(s -> putRow(s, TaskState.SKIPPED, 0));
       }
-      return new SettledAttempt(ref, tryNumber, state, ranUntil.getOrDefault(taskId, Instant.EPOCH), null, skipped);
+      Instant ended = ranUntil.getOrDefault(taskId, Instant.EPOCH);
+      return new SettledAttempt(ref, tryNumber, state, ended, null, skipped,
+          state == TaskState.UP_FOR_RESCHEDULE ? ended.plus(pokeInterval) : null);
+    }
+
+    @Override
+    public synchronized List<TaskInstanceSnapshot> readTaskInstances(OwnedRun run, List<TaskInstanceRef> refs) {
+      unavailableUntilOutageEnds("read_task_instances");
+      taskInstanceReads.incrementAndGet();
+      return refs.stream().filter(tiStates::containsKey)
+          .map(ref -> new TaskInstanceSnapshot(ref, tiStates.get(ref), tiTries.get(ref), Instant.EPOCH, null))
+          .toList();
     }
 
     @Override
