@@ -220,7 +220,8 @@ def test_clearing_a_failed_task_while_its_owned_run_still_runs_reruns_it_at_once
         _set_variable(airflow, hold)  # parallel ends
         out, _ = proc.communicate(timeout=RUN_TIMEOUT)
         assert proc.returncode == 0, out
-        assert out.rstrip().splitlines()[-1] == "success", out
+        # The last line is the run's final state, with its task counts when the workflow still answered the query.
+        assert out.rstrip().splitlines()[-1].split(":")[0] == "success", out
     finally:
         if proc.poll() is None:
             proc.kill()
