@@ -201,22 +201,29 @@ def _progress_updates(
     """Poll the run's progress; yield it whenever its state, task-state counts or running attempts change."""
     import time
 
-    from airflow_temporal.workflow_client import is_transient
+    from airflow_temporal.workflow_client import is_transient, is_workflow_task_retrying
 
     last = None
-    hinted = False
+    hinted: set[str] = set()
     while True:
         try:
             progress = client.owned_run_progress(request.dag_id, request.run_id)
         except Exception as e:
-            if not is_transient(e):
+            if is_workflow_task_retrying(e):
+                # Temporal retries a failed workflow task (e.g. a worker that was too slow under load): the
+                # run goes on once one succeeds. The worker's log says why it failed.
+                kind, hint = "retrying", (f"the run's workflow task failed and Temporal is retrying it ({e}); "
+                                          f"the worker's log says why. Still waiting.")
+            elif is_transient(e):
+                # A query is answered by a worker: without one it times out, and the run waits for one.
+                kind, hint = "unanswered", (f"no answer from the run's workflow yet ({e}); is a worker polling task "
+                                            f"queue {settings.task_queue!r} of namespace {settings.namespace!r}? "
+                                            f"Still waiting.")
+            else:
                 raise
-            # A query is answered by a worker: without one it times out, and the run waits for one.
-            if not hinted:
-                print(f"no answer from the run's workflow yet ({e}); is a worker polling task queue "
-                      f"{settings.task_queue!r} of namespace {settings.namespace!r}? Still waiting.",
-                      file=sys.stderr)
-                hinted = True
+            if kind not in hinted:
+                print(hint, file=sys.stderr)
+                hinted.add(kind)
         else:
             current = (progress.state, progress.task_states, progress.running)
             if current != last:

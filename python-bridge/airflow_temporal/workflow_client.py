@@ -63,6 +63,12 @@ TRANSIENT_CODES = frozenset(
 )
 
 
+def is_workflow_task_retrying(error: BaseException) -> bool:
+    """Temporal refuses queries while a workflow's last workflow task failed; the server retries that task."""
+    return (isinstance(error, RPCError) and error.status == RPCStatusCode.FAILED_PRECONDITION
+            and "Workflow Task in failed state" in error.message)
+
+
 class TemporalUnavailable(RuntimeError):
     """Temporal cannot be reached now; the call may be retried."""
 

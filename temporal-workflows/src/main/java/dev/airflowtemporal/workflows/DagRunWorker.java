@@ -44,12 +44,26 @@ public final class DagRunWorker {
           UncheckedIOException.class)
       .build();
 
+  /**
+   * How long a workflow thread may compute without yielding before the SDK calls it a potential deadlock
+   * and fails the workflow task (its default: 1 s). Our workflow code never blocks; but a decision over a
+   * 5,000-task plan, ~0.1 s of CPU in a warm JVM and several times that in a cold one, passed 1 s of wall
+   * time on a loaded 2-core host, and the retried workflow task could fail the same way again (CI, e2e
+   * 5,000-task owned run). Below the workflow task timeout (10 s), so a real hang still fails it.
+   */
+  public static final Duration DEADLOCK_DETECTION_TIMEOUT = Duration.ofSeconds(5);
+
   private DagRunWorker() {}
+
+  /** Options of every worker that runs our workflows (tests' workers included, so they judge deadlocks alike). */
+  public static WorkerOptions.Builder workflowWorkerOptions() {
+    return WorkerOptions.newBuilder().setDefaultDeadlockDetectionTimeout(DEADLOCK_DETECTION_TIMEOUT.toMillis());
+  }
 
   /** The factory's worker on the base task queue: the one {@link #register} made, or a new one. */
   public static Worker baseWorker(WorkerFactory factory, String baseTaskQueue) {
     Worker worker = factory.tryGetWorker(baseTaskQueue);
-    return worker != null ? worker : factory.newWorker(baseTaskQueue);
+    return worker != null ? worker : factory.newWorker(baseTaskQueue, workflowWorkerOptions().build());
   }
 
   /**
@@ -62,7 +76,7 @@ public final class DagRunWorker {
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
       RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, Duration taskQueuedTimeout,
       LiveRunners liveRunners, WorkerMetrics metrics) {
-    WorkerOptions activityOptions = WorkerOptions.newBuilder()
+    WorkerOptions activityOptions = workflowWorkerOptions()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         // A draining worker's attempts go on heartbeating until they finish (--shutdown-grace).
         .setAllowActivityHeartbeatDuringShutdown(true)

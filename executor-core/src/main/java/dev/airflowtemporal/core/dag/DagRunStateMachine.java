@@ -70,7 +70,8 @@ public final class DagRunStateMachine {
   private final OffsetDateTime logicalDate;
   private DagPlan plan;
   private DagRunDecider decider;
-  private final Set<String> planTaskIds = new TreeSet<>();
+  /** The plan's tasks by id: {@link DagPlan#task} scans the list, too slow per instance of a 5,000-task plan. */
+  private final Map<String, TaskPlan> tasksById = new HashMap<>();
   /** Every task instance, sorted, so that every iteration is the same on replay. */
   private final Map<TaskInstanceRef, TaskProgress> instances = new TreeMap<>();
   /** The state column of {@link #instances}, kept alongside so each decision does not rebuild it. */
@@ -100,6 +101,12 @@ public final class DagRunStateMachine {
     return plan;
   }
 
+  /** The plan's task with this id; {@link InvalidDagException} naming the DAG when there is none. */
+  public TaskPlan task(String taskId) {
+    TaskPlan task = tasksById.get(taskId);
+    return task != null ? task : plan.task(taskId);
+  }
+
   /** Airflow's {@code priority_weight_total} of a task of the plan (see {@link DagRunDecider#priorityWeight}). */
   public int priorityWeight(String taskId) {
     return decider.priorityWeight(taskId);
@@ -109,8 +116,8 @@ public final class DagRunStateMachine {
   public void replacePlan(DagPlan newPlan) {
     plan = newPlan;
     decider = new DagRunDecider(newPlan);
-    planTaskIds.clear();
-    newPlan.tasks().forEach(task -> planTaskIds.add(task.taskId()));
+    tasksById.clear();
+    newPlan.tasks().forEach(task -> tasksById.put(task.taskId(), task));
   }
 
   /** Takes the task instances a run carried over continue-as-new (nothing is in flight then). */
@@ -144,10 +151,10 @@ public final class DagRunStateMachine {
     List<TaskInstanceMark> marks = new ArrayList<>();
     decisions.mark().forEach((ref, state) -> marks.add(new TaskInstanceMark(ref, state)));
     // Airflow marks a plain EmptyOperator success (try 1) instead of running it.
-    decisions.start().stream().filter(ref -> plan.task(ref.taskId()).succeedsWithoutRunning())
+    decisions.start().stream().filter(ref -> task(ref.taskId()).succeedsWithoutRunning())
         .forEach(ref -> marks.add(new TaskInstanceMark(ref, TaskState.SUCCESS)));
     List<TaskInstanceRef> ready = decisions.start().stream()
-        .filter(ref -> !plan.task(ref.taskId()).succeedsWithoutRunning()).toList();
+        .filter(ref -> !task(ref.taskId()).succeedsWithoutRunning()).toList();
     // A cleared mapped task is about to run again: its upstreams may have recorded another length since.
     List<String> revise = ready.stream().map(TaskInstanceRef::taskId).filter(toRevise::contains).distinct().toList();
     return new DagRunStep(marks, decisions.runState(), decisions.expand(), revise, ready);
@@ -299,11 +306,11 @@ public final class DagRunStateMachine {
       default -> null;
     };
     TaskInstanceRef ref = settled.ref();
-    if (planTaskIds.contains(ref.taskId())) {
+    if (tasksById.containsKey(ref.taskId())) {
       record(new TaskProgress(ref, settled.state(), settled.tryNumber(), retryAt));
     }
     for (TaskInstanceRef skipped : settled.skipped()) {
-      if (planTaskIds.contains(skipped.taskId()) && progressOf(skipped).state() == TaskState.NONE) {
+      if (tasksById.containsKey(skipped.taskId()) && progressOf(skipped).state() == TaskState.NONE) {
         record(progressOf(skipped).settled(TaskState.SKIPPED));
       }
     }
@@ -324,7 +331,7 @@ public final class DagRunStateMachine {
     poolRecheckAt.clear();
     poolBackoff.clear();
     for (TaskInstanceSnapshot ti : read) {
-      if (inFlight.contains(ti.ref()) || !planTaskIds.contains(ti.ref().taskId())) {
+      if (inFlight.contains(ti.ref()) || !tasksById.containsKey(ti.ref().taskId())) {
         continue;
       }
       record(progressRead(ti, now));
@@ -446,7 +453,7 @@ public final class DagRunStateMachine {
    */
   private TaskProgress progressRead(TaskInstanceSnapshot ti, Instant now) {
     Instant retryAt = switch (ti.state()) {
-      case UP_FOR_RETRY -> RetryDelays.nextRetryAt(dagId, plan.task(ti.ref().taskId()), logicalDate, ti.tryNumber(),
+      case UP_FOR_RETRY -> RetryDelays.nextRetryAt(dagId, task(ti.ref().taskId()), logicalDate, ti.tryNumber(),
           ti.endDate() != null ? ti.endDate() : now, ti.retryDelayOverrideSeconds());
       case UP_FOR_RESCHEDULE -> now;
       default -> null;

@@ -292,7 +292,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
    * instances follow the length its upstreams recorded now, through the same idempotent expansion step.
    */
   private void reviseMapIndexes(String taskId) {
-    int count = db.expandMappedTask(run, machine.plan().task(taskId), machine.priorityWeight(taskId));
+    int count = db.expandMappedTask(run, machine.task(taskId), machine.priorityWeight(taskId));
     machine.revised(taskId, count);
     if (count >= 0) {
       log.info("Revised cleared mapped task {}: {} task instances", taskId, count);
@@ -384,7 +384,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   /** Replaces a mapped task's unexpanded instance by its map indexes (or skips it, for none). */
   private void expand(String taskId) {
-    int count = db.expandMappedTask(run, machine.plan().task(taskId), machine.priorityWeight(taskId));
+    int count = db.expandMappedTask(run, machine.task(taskId), machine.priorityWeight(taskId));
     List<TaskInstanceMark> marks = machine.expanded(taskId, count);
     if (!marks.isEmpty()) {
       log.warn("{} cannot expand: an upstream it maps over recorded no length; marking it upstream_failed", taskId);
@@ -425,7 +425,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   /** One try: its runner as an activity on the task's queue, then what Airflow's DB says of it. */
   private void runTry(QueueResult queued) {
-    TaskPlan task = machine.plan().task(queued.taskId());
+    TaskPlan task = machine.task(queued.taskId());
     TaskInstanceRef ref = new TaskInstanceRef(queued.taskId(), queued.mapIndex());
     String label = ref.label() + " try " + queued.tryNumber();
     Duration startToClose = task.executionTimeout().map(t -> t.plus(EXECUTION_TIMEOUT_GRACE)).orElse(TRY_WITHOUT_TIMEOUT_LIMIT);

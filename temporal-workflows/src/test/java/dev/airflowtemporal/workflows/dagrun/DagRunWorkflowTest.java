@@ -62,7 +62,7 @@ class DagRunWorkflowTest {
   @BeforeEach
   void setUp() {
     env = WireTestEnvironment.newInstance();
-    Worker worker = env.newWorker(TASK_QUEUE);
+    Worker worker = env.newWorker(TASK_QUEUE, DagRunWorker.workflowWorkerOptions().build());
     worker.registerWorkflowImplementationTypes(DagRunWorker.WORKFLOW_OPTIONS, DagRunWorkflowImpl.class);
     worker.registerActivitiesImplementations(new StubActivities(activities, "default"));
     env.newWorker(TASK_QUEUE + ":special").registerActivitiesImplementations(new StubActivities(activities, "special"));

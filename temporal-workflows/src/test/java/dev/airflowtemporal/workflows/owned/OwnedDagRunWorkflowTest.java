@@ -693,7 +693,7 @@ class OwnedDagRunWorkflowTest {
 
   private TestWorkflowEnvironment environment(long continueAsNewAfterEvents) {
     TestWorkflowEnvironment environment = WireTestEnvironment.newInstance();
-    Worker worker = environment.newWorker(TASK_QUEUE);
+    Worker worker = environment.newWorker(TASK_QUEUE, DagRunWorker.workflowWorkerOptions().build());
     worker.registerWorkflowImplementationFactory(OwnedDagRunWorkflow.class,
         () -> new OwnedDagRunWorkflowImpl(continueAsNewAfterEvents), DagRunWorker.WORKFLOW_OPTIONS);
     // As the worker registers them: failures classified retryable (DB out of reach) or permanent.
