@@ -3,14 +3,9 @@ package dev.airflowtemporal.dbsync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.sql.SQLException;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The lengths tasks mapped over an upstream's output expand to, read as Airflow's scheduler reads them
@@ -18,40 +13,19 @@ import org.junit.jupiter.api.Test;
  * runner records through the Execution API ({@code task_map}, XComs) is written here with plain SQL.
  */
 class TaskMapsTest {
-  private static final String DAG_ID = "example_temporal_chain";
-  private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
+  @RegisterExtension
+  static final ChainRuns chain = new ChainRuns();
+  private static final String DAG_ID = ChainRuns.DAG_ID;
 
   private static MigratedAirflowDb airflowDb;
-  private static AirflowDatabase db;
-  private static SerializedDag dag;
-  private static DagRuns dagRuns;
   private static TaskInstanceCreation creation;
   private static TaskMaps taskMaps;
 
-  private final List<String> createdRunIds = new ArrayList<>();
-
   @BeforeAll
   static void openDatabase() {
-    airflowDb = MigratedAirflowDb.orSkip();
-    db = AirflowDatabase.open(airflowDb.url(), 2);
-    dag = new SerializedDags(db).latest(DAG_ID);
-    dagRuns = new DagRuns(db);
-    creation = new TaskInstanceCreation(db);
-    taskMaps = new TaskMaps(db);
-  }
-
-  @AfterAll
-  static void closeDatabase() {
-    if (db != null) {
-      db.close();
-    }
-  }
-
-  @AfterEach
-  void deleteCreatedRuns() throws SQLException {
-    for (String runId : createdRunIds) {
-      airflowDb.update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
-    }
+    airflowDb = chain.airflowDb();
+    creation = new TaskInstanceCreation(chain.db());
+    taskMaps = new TaskMaps(chain.db());
   }
 
   @Test
@@ -101,20 +75,12 @@ class TaskMapsTest {
     assertThat(taskMaps.length(run, "transform")).isEmpty();
   }
 
-  private DagRunKey newRun() {
-    String runId = "external__dbsync_taskmap_" + UUID.randomUUID();
-    createdRunIds.add(runId);
-    dagRuns.createExternal(new NewDagRun(DAG_ID, runId, "external", "running", null, null, null,
-        Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
-        dag.dagVersionId()));
-    DagRunKey run = new DagRunKey(DAG_ID, runId);
-    creation.createAll(run, dag.dagVersionId(), CHAIN.stream().map(TaskMapsTest::task).toList());
-    return run;
+  private static DagRunKey newRun() {
+    return chain.newRun(TaskMapsTest::task);
   }
 
   private static NewTaskInstance task(String taskId) {
-    return new NewTaskInstance(taskId, -1, "default_pool", 1, "default", 1, 0, "_PythonDecoratedOperator", "@task",
-        null, null);
+    return ChainRuns.task(taskId, "default_pool", 1, 0);
   }
 
   private static void setState(DagRunKey run, String taskId, int mapIndex, String state) throws SQLException {

@@ -12,16 +12,14 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Attempts of Temporal-owned runs (queueing within pools, reading back what the runner wrote, failing
@@ -31,56 +29,27 @@ import org.junit.jupiter.api.Test;
  * deleted afterwards; Airflow's tables themselves are never altered.
  */
 class TemporalOwnedAttemptsTest {
-  private static final String DAG_ID = "example_temporal_chain";
-  private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
+  @RegisterExtension
+  static final ChainRuns chain = new ChainRuns();
+  private static final String DAG_ID = ChainRuns.DAG_ID;
   private static final TaskInstanceRef EXTRACT = new TaskInstanceRef("extract", -1);
   private static final TaskInstanceRef TRANSFORM = new TaskInstanceRef("transform", -1);
   private static final TaskInstanceRef VALIDATE = new TaskInstanceRef("validate", -1);
   private static final TaskInstanceRef LOAD = new TaskInstanceRef("load", -1);
 
   private static MigratedAirflowDb airflowDb;
-  private static DatabaseUrl url;
-  private static AirflowDatabase db;
-  private static SerializedDag dag;
-  private static DagRuns dagRuns;
   private static TaskInstanceCreation creation;
   private static TaskInstanceQueueing queueing;
   private static TaskInstanceSettlement settlement;
   private static TaskMaps taskMaps;
 
-  private final List<String> createdRunIds = new ArrayList<>();
-  private final List<String> createdPools = new ArrayList<>();
-
   @BeforeAll
   static void openDatabase() {
-    airflowDb = MigratedAirflowDb.orSkip();
-    url = airflowDb.url();
-    db = AirflowDatabase.open(url, 2);
-    dag = new SerializedDags(db).latest(DAG_ID);
-    dagRuns = new DagRuns(db);
-    creation = new TaskInstanceCreation(db);
-    queueing = new TaskInstanceQueueing(db);
-    settlement = new TaskInstanceSettlement(db);
-    taskMaps = new TaskMaps(db);
-  }
-
-  @AfterAll
-  static void closeDatabase() {
-    if (db != null) {
-      db.close();
-    }
-  }
-
-  @AfterEach
-  void deleteCreatedRunsAndPools() throws SQLException {
-    for (String runId : createdRunIds) {
-      // Runs first: their TaskInstances (and history, task_map, log rows) no longer occupy the pools.
-      update("DELETE FROM log WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
-      update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
-    }
-    for (String pool : createdPools) {
-      update("DELETE FROM slot_pool WHERE pool = ?", pool);
-    }
+    airflowDb = chain.airflowDb();
+    creation = new TaskInstanceCreation(chain.db());
+    queueing = new TaskInstanceQueueing(chain.db());
+    settlement = new TaskInstanceSettlement(chain.db());
+    taskMaps = new TaskMaps(chain.db());
   }
 
   @Test
@@ -146,7 +115,7 @@ class TemporalOwnedAttemptsTest {
     DagRunKey run = newRunWithChain(pool, 1000);
 
     List<QueueResult> results = queueing.queue(run, 0,
-        CHAIN.stream().map(task -> attempt(new TaskInstanceRef(task, -1), 1)).toList());
+        ChainRuns.CHAIN.stream().map(task -> attempt(new TaskInstanceRef(task, -1), 1)).toList());
 
     assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r).isInstanceOf(QueueResult.Queued.class));
   }
@@ -296,9 +265,9 @@ class TemporalOwnedAttemptsTest {
     OptionalInt length = taskMaps.length(run, "extract");
     assertThat(length).hasValue(3);
 
-    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
+    assertThat(creation.expandMapped(run, 0, ChainRuns.task("transform", "default_pool", 1, 1), length.getAsInt()))
         .as("index 0 converted, 1 and 2 created").isEqualTo(3);
-    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), length.getAsInt()))
+    assertThat(creation.expandMapped(run, 0, ChainRuns.task("transform", "default_pool", 1, 1), length.getAsInt()))
         .as("repeated").isZero();
 
     Map<TaskInstanceRef, StoredTaskInstance> states = byRef(run);
@@ -316,8 +285,8 @@ class TemporalOwnedAttemptsTest {
   void expandingAMappedTaskOverNothingSkipsTheUnmappedTaskInstanceOnce() throws SQLException {
     DagRunKey run = newRunWithChain("default_pool", 1);
 
-    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).isEqualTo(1);
-    assertThat(creation.expandMapped(run, 0, task("transform", "default_pool", 1), 0)).as("repeated").isZero();
+    assertThat(creation.expandMapped(run, 0, ChainRuns.task("transform", "default_pool", 1, 1), 0)).isEqualTo(1);
+    assertThat(creation.expandMapped(run, 0, ChainRuns.task("transform", "default_pool", 1, 1), 0)).as("repeated").isZero();
 
     assertThat(status(run, TRANSFORM).state()).isEqualTo(TaskState.SKIPPED);
     assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'transform'",
@@ -336,34 +305,12 @@ class TemporalOwnedAttemptsTest {
     assertThat(status(run, EXTRACT).state()).isEqualTo(TaskState.NONE);
   }
 
-  private DagRunKey newRunWithChain(String pool, int poolSlots) {
-    String runId = "external__dbsync_test_" + UUID.randomUUID();
-    createdRunIds.add(runId);
-    dagRuns.createExternal(new NewDagRun(DAG_ID, runId, "external", "running", null, null, null,
-        Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
-        dag.dagVersionId()));
-    DagRunKey run = new DagRunKey(DAG_ID, runId);
-    creation.createAll(run, dag.dagVersionId(), CHAIN.stream().map(t -> task(t, pool, poolSlots)).toList());
-    return run;
+  private static DagRunKey newRunWithChain(String pool, int poolSlots) {
+    return chain.newRun(t -> ChainRuns.task(t, pool, poolSlots, 1));
   }
 
-  private static NewTaskInstance task(String taskId, String pool, int poolSlots) {
-    return new NewTaskInstance(taskId, -1, pool, poolSlots, "default", 1, 1, "_PythonDecoratedOperator", "@task",
-        null, null);
-  }
-
-  private String newPool(int slots, boolean includeDeferred) throws SQLException {
-    String pool = "dbsync_test_" + UUID.randomUUID().toString().substring(0, 8);
-    createdPools.add(pool);
-    try (Connection c = connect();
-         PreparedStatement insert = c.prepareStatement(
-             "INSERT INTO slot_pool (pool, slots, description, include_deferred) VALUES (?, ?, 'dbsync test', ?)")) {
-      insert.setString(1, pool);
-      insert.setInt(2, slots);
-      insert.setBoolean(3, includeDeferred);
-      insert.executeUpdate();
-    }
-    return pool;
+  private static String newPool(int slots, boolean includeDeferred) throws SQLException {
+    return chain.newPool(slots, includeDeferred);
   }
 
   private static StoredTaskInstance status(DagRunKey run, TaskInstanceRef key) {

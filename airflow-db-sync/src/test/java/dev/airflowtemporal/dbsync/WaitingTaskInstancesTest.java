@@ -7,13 +7,11 @@ import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskState;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Waiting tries of Temporal-owned runs against PostgreSQL migrated by the real {@code airflow db migrate}:
@@ -21,8 +19,9 @@ import org.junit.jupiter.api.Test;
  * is Airflow's own {@code handle_event_submit}, run by the venv's Airflow.
  */
 class WaitingTaskInstancesTest {
-  private static final String DAG_ID = "example_temporal_chain";
-  private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
+  @RegisterExtension
+  static final ChainRuns chain = new ChainRuns();
+  private static final String DAG_ID = ChainRuns.DAG_ID;
   private static final TaskInstanceRef EXTRACT = TaskInstanceRef.of("extract");
   private static final TaskInstanceRef TRANSFORM = TaskInstanceRef.of("transform");
 
@@ -43,41 +42,16 @@ class WaitingTaskInstancesTest {
       """;
 
   private static MigratedAirflowDb airflowDb;
-  private static AirflowDatabase db;
-  private static SerializedDag dag;
-  private static DagRuns dagRuns;
-  private static TaskInstanceCreation creation;
   private static TaskInstanceSettlement settlement;
   private static TaskInstanceQueueing queueing;
   private static WaitingTaskInstances waiting;
 
-  private final List<String> createdRunIds = new ArrayList<>();
-
   @BeforeAll
   static void openDatabase() {
-    airflowDb = MigratedAirflowDb.orSkip();
-    db = AirflowDatabase.open(airflowDb.url(), 2);
-    dag = new SerializedDags(db).latest(DAG_ID);
-    dagRuns = new DagRuns(db);
-    creation = new TaskInstanceCreation(db);
-    settlement = new TaskInstanceSettlement(db);
-    queueing = new TaskInstanceQueueing(db);
-    waiting = new WaitingTaskInstances(db);
-  }
-
-  @AfterAll
-  static void closeDatabase() {
-    if (db != null) {
-      db.close();
-    }
-  }
-
-  @AfterEach
-  void deleteCreatedRuns() throws SQLException {
-    for (String runId : createdRunIds) {
-      airflowDb.update("DELETE FROM log WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
-      airflowDb.update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
-    }
+    airflowDb = chain.airflowDb();
+    settlement = new TaskInstanceSettlement(chain.db());
+    queueing = new TaskInstanceQueueing(chain.db());
+    waiting = new WaitingTaskInstances(chain.db());
   }
 
   @Test
@@ -93,7 +67,7 @@ class WaitingTaskInstancesTest {
     defer(running, "transform");  // still deferred: not resumed
 
     List<ResumedTaskInstance> resumed = waiting.resumedInRunningExternalRuns().stream()
-        .filter(r -> createdRunIds.contains(r.run().runId())).toList();
+        .filter(r -> List.of(running, finished).contains(r.run())).toList();
 
     assertThat(resumed).hasSize(1);
     assertThat(resumed.get(0).run()).isEqualTo(running);
@@ -180,30 +154,21 @@ class WaitingTaskInstancesTest {
 
   @Test
   void aTryAwaitingInputTakesNoPoolSlotEvenInAPoolThatIncludesDeferred() throws Exception {
-    String pool = "dbsync_waits_" + UUID.randomUUID().toString().substring(0, 8);
-    airflowDb.update("INSERT INTO slot_pool (pool, slots, description, include_deferred) VALUES (?, 1, 'test', true)",
-        pool);
-    try {
-      DagRunKey first = newRun();
-      DagRunKey second = newRun();
-      for (DagRunKey run : List.of(first, second)) {
-        airflowDb.update("UPDATE task_instance SET pool = ? WHERE dag_id = ? AND run_id = ?", pool, DAG_ID, run.runId());
-      }
-      airflowDb.update("UPDATE task_instance SET state = 'awaiting_input', try_number = 1 WHERE dag_id = ? "
-          + "AND run_id = ? AND task_id = 'extract'", DAG_ID, first.runId());
-
-      assertThat(queueing.queue(second, 0, List.of(attempt(EXTRACT, 1))).get(0))
-          .as("Pool.slots_stats never counts awaiting_input").isInstanceOf(QueueResult.Queued.class);
-      airflowDb.update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? "
-          + "AND task_id = 'extract'", DAG_ID, second.runId());
-      assertThat(queueing.queue(first, 0, List.of(attempt(TRANSFORM, 1))).get(0))
-          .as("a deferred try counts in a pool with include_deferred").isInstanceOf(QueueResult.PoolFull.class);
-    } finally {
-      for (String runId : createdRunIds) {
-        airflowDb.update("DELETE FROM dag_run WHERE dag_id = ? AND run_id = ?", DAG_ID, runId);
-      }
-      airflowDb.update("DELETE FROM slot_pool WHERE pool = ?", pool);
+    String pool = chain.newPool(1, true);
+    DagRunKey first = newRun();
+    DagRunKey second = newRun();
+    for (DagRunKey run : List.of(first, second)) {
+      airflowDb.update("UPDATE task_instance SET pool = ? WHERE dag_id = ? AND run_id = ?", pool, DAG_ID, run.runId());
     }
+    airflowDb.update("UPDATE task_instance SET state = 'awaiting_input', try_number = 1 WHERE dag_id = ? "
+        + "AND run_id = ? AND task_id = 'extract'", DAG_ID, first.runId());
+
+    assertThat(queueing.queue(second, 0, List.of(attempt(EXTRACT, 1))).get(0))
+        .as("Pool.slots_stats never counts awaiting_input").isInstanceOf(QueueResult.Queued.class);
+    airflowDb.update("UPDATE task_instance SET state = 'deferred' WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id = 'extract'", DAG_ID, second.runId());
+    assertThat(queueing.queue(first, 0, List.of(attempt(TRANSFORM, 1))).get(0))
+        .as("a deferred try counts in a pool with include_deferred").isInstanceOf(QueueResult.PoolFull.class);
   }
 
   private static StoredTaskInstance stored(DagRunKey run, TaskInstanceRef ref) {
@@ -227,15 +192,7 @@ class WaitingTaskInstancesTest {
         + "VALUES (cast(? as uuid), now(), now(), 0, cast(? as timestamptz))", taskInstanceId.toString(), rescheduleDate);
   }
 
-  private DagRunKey newRun() {
-    String runId = "external__dbsync_waits_" + UUID.randomUUID();
-    createdRunIds.add(runId);
-    dagRuns.createExternal(new NewDagRun(DAG_ID, runId, "external", "running", null, null, null,
-        Instant.parse("2026-01-01T10:00:00Z"), null, null, TriggeredBy.CLI, null, dag.bundleVersion(),
-        dag.dagVersionId()));
-    DagRunKey run = new DagRunKey(DAG_ID, runId);
-    creation.createAll(run, dag.dagVersionId(), CHAIN.stream().map(t -> new NewTaskInstance(t, -1,
-        "default_pool", 1, "default", 1, 1, "_PythonDecoratedOperator", "@task", null, null)).toList());
-    return run;
+  private static DagRunKey newRun() {
+    return chain.newRun(t -> ChainRuns.task(t, "default_pool", 1, 1));
   }
 }

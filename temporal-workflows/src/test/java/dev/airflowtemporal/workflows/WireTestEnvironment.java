@@ -9,8 +9,20 @@ public final class WireTestEnvironment {
   private WireTestEnvironment() {}
 
   public static TestWorkflowEnvironment newInstance() {
-    return TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build())
-        .build());
+    return TestWorkflowEnvironment.newInstance(options().build());
+  }
+
+  /**
+   * Without time skipping, for tests that keep a workflow waiting on a signal while they wait on another's
+   * result: skipping would jump to the test server's default execution timeout (10 years) of the waiting
+   * one, which then is closed and its signals answered NOT_FOUND.
+   */
+  public static TestWorkflowEnvironment withoutTimeSkipping() {
+    return TestWorkflowEnvironment.newInstance(options().setUseTimeskipping(false).build());
+  }
+
+  private static TestEnvironmentOptions.Builder options() {
+    return TestEnvironmentOptions.newBuilder()
+        .setWorkflowClientOptions(WorkflowClientOptions.newBuilder().setDataConverter(WireDataConverter.create()).build());
   }
 }
