@@ -10,7 +10,7 @@ Run it with the bootstrap venv's interpreter (stdlib + requests only):
 
 From Python (pytest, benchmarks):
 
-    from stack import Stack, WorkerSpec
+    from airflow_temporal_testing.stack import Stack, WorkerSpec
     s = Stack(name="e2e", ports="free", workers=[WorkerSpec(), WorkerSpec("special", "special-worker")])
     s.start()
     run = s.airflow.trigger("e2e_taskflow_xcom")
@@ -42,10 +42,13 @@ from pathlib import Path
 
 import requests
 
-REPO = Path(__file__).resolve().parent.parent
+from airflow_temporal.temporal_ui import workflow_url, workflows_url
+
+# tests/support/airflow_temporal_testing/stack.py: an editable install (see __init__) keeps this in the checkout.
+REPO = Path(__file__).resolve().parents[3]
 AT_CACHE = Path(os.environ.get("AIRFLOW_TEMPORAL_CACHE", str(Path.home() / ".cache" / "airflow-temporal")))
 WORKER_JAR = REPO / "temporal-workflows" / "target" / "airflow-temporal-worker.jar"
-TEMPORAL_EXECUTOR = "airflow_temporal.executor.TemporalExecutor"
+TEMPORAL_EXECUTOR = "airflow_temporal.executors.temporal_executor.TemporalExecutor"
 DEMO_DAG = "example_temporal_chain"
 
 # Fixed dev secrets (loopback-only stack). The fernet key must be 32 url-safe base64 bytes.
@@ -132,14 +135,6 @@ def default_venv() -> Path:
     if env:
         return Path(env)
     return Path(sys.prefix)
-
-
-def temporal_ui_workflow_url(ui_url: str, workflow_id: str, namespace: str = "default") -> str:
-    return f"{ui_url.rstrip('/')}/namespaces/{namespace}/workflows/{urllib.parse.quote(workflow_id, safe='')}"
-
-
-def workflow_id_for(dag_id: str, run_id: str) -> str:
-    return f"dagrun:{dag_id}:{run_id}"
 
 
 @dataclass
@@ -429,7 +424,7 @@ class Stack:
         return str(self.venv / "bin" / name)
 
     def workflow_url(self, dag_id: str, run_id: str) -> str:
-        return temporal_ui_workflow_url(self.temporal_ui_url, workflow_id_for(dag_id, run_id))
+        return workflow_url(self.temporal_ui_url, "default", dag_id, run_id)
 
     def airflow_env(self) -> dict[str, str]:
         """Environment for every Airflow component, the worker JAR and (by inheritance) task runners."""
@@ -837,7 +832,7 @@ class Stack:
 
     def runner_processes(self) -> dict[int, str]:
         """Task-runner processes of this stack still alive: pid -> command line. Runners are the runner
-        server's forked children (in their own session), `execute_workload` / `airflow_temporal.task_runner`
+        server's forked children (in their own session), `execute_workload` / `airflow_temporal.worker.task_runner`
         spawned runners, the task processes they fork (`airflow worker -- <ti id>`), and a runner server
         whose worker is gone, or the worker's other helper, the token minter, likewise."""
         worker_pids = {p.popen.pid for p in self.workers_running()}
@@ -932,9 +927,9 @@ def _pids_with_stack_id(stack_id: str) -> list[int]:
     return pids
 
 
-RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.task_runner", "airflow worker -- ")
+RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.worker.task_runner", "airflow worker -- ")
 # The worker's own helpers: alive only as children of a live worker.
-WORKER_HELPERS = ("airflow_temporal.runner_server", "airflow_temporal.token_minter")
+WORKER_HELPERS = ("airflow_temporal.worker.runner_server", "airflow_temporal.worker.token_minter")
 
 
 def _proc_stat_fields(pid: int) -> list[str]:
@@ -1025,7 +1020,7 @@ def cmd_up(args) -> int:
     try:
         stack.start()
         print(f"\nAirflow UI:   {stack.airflow_url}/   (all users are admins; no login)")
-        print(f"Temporal UI:  {stack.temporal_ui_url}/namespaces/default/workflows")
+        print(f"Temporal UI:  {workflows_url(stack.temporal_ui_url, 'default')}")
         print(f"Logs:         {stack.logs_dir}")
         print(f"Airflow CLI:  set -a; . {stack.state_dir / 'airflow.env'}; set +a; {stack.bin('airflow')} dags list")
         _write_env_file(stack)
