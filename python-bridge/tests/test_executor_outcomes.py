@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 
 from airflow.models.taskinstancekey import TaskInstanceKey
 
-from airflow_temporal.executor import TemporalExecutor, _ActiveRun
+from airflow_temporal.executors.temporal_executor import TemporalExecutor, _ActiveRun
 from airflow_temporal.wire import AttemptKey, DagRunProgress, TaskOutcome
 
 KEY = TaskInstanceKey(dag_id="sensing", task_id="wait", run_id="manual__1", try_number=1, map_index=-1)

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from airflow_temporal.executor import TemporalExecutor
+from airflow_temporal.executors.temporal_executor import TemporalExecutor
 
 
 @pytest.fixture

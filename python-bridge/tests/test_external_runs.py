@@ -31,8 +31,6 @@ import pytest
 from airflow_temporal import external_runs
 
 BRIDGE = Path(__file__).resolve().parents[1]
-REPO = BRIDGE.parent
-sys.path.insert(0, str(REPO / "scripts"))
 
 DAG_ID = "external_runs_probe"
 DAG_FILE = f'''
@@ -135,6 +133,18 @@ def test_wheel_ships_the_pth_at_the_top_of_site_packages(wheel):
         assert z.read(external_runs.PTH_NAME).decode() == external_runs.PTH_LINE
         record = next(n for n in names if n.endswith(".dist-info/RECORD"))
         assert external_runs.PTH_NAME in z.read(record).decode()  # so pip uninstall removes it
+
+
+def test_the_cli_runs_warning_free_beside_the_pth_that_imported_the_hook(overlay, tmp_path):
+    """bootstrap runs this command in an environment whose .pth has already imported the hook: running the hook
+    module itself with -m printed runpy's 'found in sys.modules' RuntimeWarning before every bootstrap."""
+    env = {**os.environ, "PYTHONWARNINGS": "default"}
+    env.pop("PYTHONPATH", None)
+    p = subprocess.run([str(overlay.python), "-m", "airflow_temporal.external_runs", "install-pth", "--dir",
+                        str(tmp_path)], capture_output=True, text=True, env=env, timeout=120, cwd=str(overlay.root))
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == ""
+    assert (tmp_path / external_runs.PTH_NAME).read_text() == external_runs.PTH_LINE
 
 
 # ----------------------------------------------------------------------- fresh interpreters, real Airflow
@@ -298,7 +308,7 @@ def test_airflow_config_lists_the_schedule_options(overlay, tmp_path):
 def stack(overlay, tmp_path_factory):
     if os.environ.get("AIRFLOW_TEMPORAL_SKIP_DB_TESTS"):
         pytest.skip("AIRFLOW_TEMPORAL_SKIP_DB_TESTS set")
-    from stack import Stack, StackError, find_pg_bin
+    from airflow_temporal_testing.stack import Stack, StackError, find_pg_bin
 
     try:
         find_pg_bin()
@@ -484,7 +494,7 @@ def test_dags_needing_dagruns_leaves_out_opted_in_dags_on_a_real_db(stack, overl
 def airflow_up(stack):
     """The real api-server and scheduler (LocalExecutor), both started through the overlay's `airflow`."""
     procs = [stack._spawn(f"airflow-{c}", [stack.bin("airflow"), c]) for c in ("api-server", "scheduler")]
-    from stack import wait_until
+    from airflow_temporal_testing.stack import wait_until
 
     def healthy():
         stack._check_alive(*procs)
@@ -583,8 +593,8 @@ def test_real_task_runner_starts_a_ti_of_an_external_run(airflow_up, overlay, tm
 
 
 def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp_path):
-    """What the worker's activity does in Temporal-owned mode: airflow_temporal.token_minter signs the try's token,
-    airflow_temporal.task_runner gets the OwnedTaskWorkload with it, without the signing key in its environment,
+    """What the worker's activity does in Temporal-owned mode: airflow_temporal.worker.token_minter signs the try's token,
+    airflow_temporal.worker.task_runner gets the OwnedTaskWorkload with it, without the signing key in its environment,
     and runs the attempt through the real api-server."""
     stack = airflow_up
     run_id = "external__probe_owned_runner"
@@ -603,7 +613,7 @@ def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp
     }))
     runner_env = {k: v for k, v in stack.airflow_env().items() if not k.startswith("AIRFLOW__API_AUTH__JWT_")}
     runner = subprocess.run(
-        [str(overlay.python), "-m", "airflow_temporal.task_runner", "--json-path", str(workload)],
+        [str(overlay.python), "-m", "airflow_temporal.worker.task_runner", "--json-path", str(workload)],
         capture_output=True, text=True, env=runner_env, timeout=300, cwd=str(stack.state_dir))
     api = stack.airflow
     states = api.ti_states(DAG_ID, run_id)
@@ -615,7 +625,7 @@ def test_owned_task_runner_runs_a_ti_of_an_external_run(airflow_up, overlay, tmp
 
 
 def _minted_token(overlay, env: dict, ti_id: str) -> str:
-    minter = subprocess.run([str(overlay.python), "-m", "airflow_temporal.token_minter"], input=ti_id + "\n",
+    minter = subprocess.run([str(overlay.python), "-m", "airflow_temporal.worker.token_minter"], input=ti_id + "\n",
                             capture_output=True, text=True, env=env, timeout=180)
     assert minter.returncode == 0, minter.stderr[-3000:]
     return json.loads(minter.stdout)["token"]
@@ -626,7 +636,7 @@ def test_real_scheduler_leaves_temporal_scheduled_dags_to_temporal(airflow_up):
     scheduled run, none for the tagged one (due just as long), and still the opted-in asset DAG's
     asset-triggered run."""
     stack = airflow_up
-    from stack import wait_until
+    from airflow_temporal_testing.stack import wait_until
 
     def runs(dag_id):
         return _sql(stack, "SELECT run_type FROM dag_run WHERE dag_id = :d", {"d": dag_id}, fetch=True)

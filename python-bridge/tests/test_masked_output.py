@@ -1,4 +1,4 @@
-"""A spawned runner (``python -m airflow_temporal.masked_output MODULE ...``) writes only the masked tail of
+"""A spawned runner (``python -m airflow_temporal.worker.masked_output MODULE ...``) writes only the masked tail of
 its output, once the module has returned. The forked runners' side is in test_runner_server.py."""
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def test_a_spawned_runner_writes_the_masked_tail_of_its_output_and_keeps_its_exi
     (tmp_path / "spawn_target.py").write_text(TARGET)
     bridge = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_temporal.masked_output", "spawn_target", "s3cr3t-in-the-tail"],
+        [sys.executable, "-m", "airflow_temporal.worker.masked_output", "spawn_target", "s3cr3t-in-the-tail"],
         env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), bridge]), "AIRFLOW_HOME": str(tmp_path)},
         capture_output=True, text=True, timeout=120,
     )

@@ -11,7 +11,8 @@ from importlib.resources import files
 import jsonschema
 
 from airflow_temporal.get_provider_info import get_provider_info
-from airflow_temporal.plugin import dag_run_workflow_page, workflow_url
+from airflow_temporal.plugins.temporal_plugin import dag_run_workflow_page
+from airflow_temporal.temporal_ui import workflow_url
 
 
 def test_provider_info_validates_against_airflows_schema():
@@ -31,6 +32,17 @@ def test_executor_config_and_cli_are_discovered_by_airflow(tmp_path):
     helped = subprocess.run([*airflow, "temporal", "--help"], env=env, capture_output=True, text=True, check=True)
     assert all(command in helped.stdout for command in ("check", "workflow", "trigger"))
     assert "missing 'cli' section" not in helped.stdout + helped.stderr
+
+
+def test_the_executor_loads_by_its_provider_name_and_by_its_old_module_path():
+    from airflow.executors.executor_loader import ExecutorLoader
+    from airflow.executors.executor_utils import ExecutorName
+
+    from airflow_temporal.executors.temporal_executor import TemporalExecutor
+
+    [name] = get_provider_info()["executors"]
+    assert ExecutorLoader.import_executor_cls(ExecutorName(name))[0] is TemporalExecutor
+    assert ExecutorLoader.import_executor_cls(ExecutorName("airflow_temporal.executor.TemporalExecutor"))[0] is TemporalExecutor
 
 
 def test_temporal_check_names_the_unreachable_address(tmp_path):

@@ -79,7 +79,7 @@ class RunnerServerProcess:
         (targets / "prefork_target.py").write_text(TARGET)
         python_path = os.pathsep.join([str(targets), str(BRIDGE), os.environ.get("PYTHONPATH", "")])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "airflow_temporal.runner_server", "--socket", self.socket_path,
+            [sys.executable, "-m", "airflow_temporal.worker.runner_server", "--socket", self.socket_path,
              "--allow-module", "prefork_target", *extra],
             env={**os.environ, "PYTHONPATH": python_path, **(env or {})}, stdin=stdin, stderr=subprocess.PIPE, text=True,
         )
@@ -337,7 +337,7 @@ def test_a_spawned_runner_and_its_task_process_die_when_the_worker_exits(short_d
     worker = subprocess.Popen(["sleep", "300"])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(targets), str(BRIDGE), os.environ.get("PYTHONPATH", "")])}
     runner = subprocess.Popen(
-        [sys.executable, "-m", "airflow_temporal.masked_output", "--worker-pid", str(worker.pid), "prefork_target",
+        [sys.executable, "-m", "airflow_temporal.worker.masked_output", "--worker-pid", str(worker.pid), "prefork_target",
          "--grandchild", str(short_dir / "task"), "--sleep", "120"], env=env)
     try:
         task = _wait_for_pid_file(short_dir / "task")
@@ -360,9 +360,9 @@ def test_a_preloading_server_runs_the_real_runner_modules(short_dir):
     s = RunnerServerProcess(short_dir, env={"AIRFLOW_HOME": str(short_dir)})
     try:
         missing = str(short_dir / "missing.json")
-        _, code = s.run(short_dir / "owned.txt", "--json-path", missing, module="airflow_temporal.task_runner")
+        _, code = s.run(short_dir / "owned.txt", "--json-path", missing, module="airflow_temporal.worker.task_runner")
         assert code == 2
-        assert "python -m airflow_temporal.task_runner: error: cannot read the workload file" in \
+        assert "python -m airflow_temporal.worker.task_runner: error: cannot read the workload file" in \
             (short_dir / "owned.txt").read_text()
         _, code = s.run(short_dir / "executor.txt", "--json-path", missing,
                         module="airflow.sdk.execution_time.execute_workload")

@@ -1,4 +1,4 @@
-"""airflow_temporal.supervisor_exit against the installed Airflow's real task supervisor and a real child."""
+"""airflow_temporal.worker.supervisor_exit against the installed Airflow's real task supervisor and a real child."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import uuid
 import pytest
 from airflow.sdk.execution_time.supervisor import WatchedSubprocess
 
-from airflow_temporal import supervisor_exit
+from airflow_temporal.worker import supervisor_exit
 
 # Far longer than any test runs: a supervisor that sleeps it out would hang the test, not pass it.
 HEARTBEAT_WAIT_S = 3600

@@ -1,4 +1,4 @@
-"""``python -m airflow_temporal.task_runner`` refuses what it cannot run, in one line and with exit code 2.
+"""``python -m airflow_temporal.worker.task_runner`` refuses what it cannot run, in one line and with exit code 2.
 
 It runs for real in tests/test_external_runs.py (``test_owned_task_runner_runs_a_ti_of_an_external_run``),
 against the real api-server.
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-from airflow_temporal.task_runner import EXIT_CANNOT_START
+from airflow_temporal.worker.task_runner import EXIT_CANNOT_START
 
 
 def run_task_runner(tmp_path, workload: str | None, **env: str) -> subprocess.CompletedProcess:
@@ -21,14 +21,14 @@ def run_task_runner(tmp_path, workload: str | None, **env: str) -> subprocess.Co
     if workload is not None:
         path.write_text(workload)
     return subprocess.run(
-        [sys.executable, "-m", "airflow_temporal.task_runner", "--json-path", str(path)],
+        [sys.executable, "-m", "airflow_temporal.worker.task_runner", "--json-path", str(path)],
         env={**os.environ, "AIRFLOW_HOME": str(tmp_path), **env}, capture_output=True, text=True, timeout=120,
     )
 
 
 def assert_refused(result: subprocess.CompletedProcess, message: str) -> None:
     assert result.returncode == EXIT_CANNOT_START, result.stderr
-    assert result.stderr.startswith("python -m airflow_temporal.task_runner: error: "), result.stderr
+    assert result.stderr.startswith("python -m airflow_temporal.worker.task_runner: error: "), result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 

@@ -1,4 +1,4 @@
-"""``python -m airflow_temporal.token_minter`` signs the tokens Airflow's Execution API accepts, with the
+"""``python -m airflow_temporal.worker.token_minter`` signs the tokens Airflow's Execution API accepts, with the
 worker's key, and names the setting when there is no key."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ SECRET = "token-minter-test-secret-0123456789"
 
 def mint(tmp_path, lines: list[str], **env: str) -> list[dict]:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_temporal.token_minter"], input="".join(f"{line}\n" for line in lines),
+        [sys.executable, "-m", "airflow_temporal.worker.token_minter"], input="".join(f"{line}\n" for line in lines),
         env={**os.environ, "AIRFLOW_HOME": str(tmp_path), **env}, capture_output=True, text=True, timeout=120,
     )
     assert result.returncode == 0, result.stderr

@@ -17,10 +17,10 @@ from temporalio import workflow as temporal_workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from airflow_temporal.cli import _progress_line
+from airflow_temporal.cli.temporal_commands import _progress_line
 from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
-from airflow_temporal.workflow_client import (
+from airflow_temporal.executors.workflow_client import (
     DagRunWorkflowClient,
     RunAlreadyStarted,
     is_transient,

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from temporalio.converter import DataConverter
 
-from airflow_temporal.executor import submission_for
+from airflow_temporal.executors.temporal_executor import submission_for
 from airflow_temporal.wire import (
     TRIGGERED_BY,
     AttemptKey,
@@ -233,8 +233,8 @@ def test_owned_task_workload_becomes_airflows_execute_task(wire_fixture, monkeyp
     """The Java record carries exactly the fields of Airflow's TaskInstanceDTO that the runner needs."""
     from airflow.api_fastapi.execution_api.app import _jwt_validator
 
-    from airflow_temporal.task_runner import execute_task
-    from airflow_temporal.token_minter import answer, jwt_generator
+    from airflow_temporal.worker.task_runner import execute_task
+    from airflow_temporal.worker.token_minter import answer, jwt_generator
 
     monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "wire-contract-test-" + "s" * 64)
     owned = wire_fixture("owned_task_workload.json")

@@ -20,18 +20,13 @@ The per-DAG table is printed at the end and written to <state dir>/corpus-table.
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from airflow_temporal_testing.stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-for p in (REPO / "scripts", REPO / "tests" / "e2e", HERE):
-    sys.path.insert(0, str(p))
-
-from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec  # noqa: E402
-
 REPORT: list[str] = []
 _STACK: Stack | None = None
 

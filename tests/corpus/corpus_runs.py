@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from airflow_local_settings import LOCAL_RUN_PREFIX
-from e2e_owned import RunOutcome, owned_argv, run_outcome
-from stack import TERMINAL_RUN_STATES, AirflowClient
+from airflow_temporal_testing.owned import RunOutcome, owned_argv, run_outcome
+from airflow_temporal_testing.stack import TERMINAL_RUN_STATES, AirflowClient
 
 MODES = ("local", "executor", "owned")
 REFERENCE_MODE = "local"

@@ -3,7 +3,7 @@ apache-airflow-providers-standard that needs no network and no extra package, pl
 examples/dags/e2e_diff_*.py, each run once in three modes on one real stack, all runs at once:
 
 - **LocalExecutor**, the reference: Airflow's own executor, in the same scheduler as the TemporalExecutor.
-  The stack sets `[core] executor = airflow_temporal.executor.TemporalExecutor,LocalExecutor` (Airflow 3's
+  The stack sets `[core] executor = airflow_temporal.executors.temporal_executor.TemporalExecutor,LocalExecutor` (Airflow 3's
   multiple executors; the first is the default) and installs airflow_local_settings.py, whose
   `task_instance_mutation_hook` sets `ti.executor = "LocalExecutor"` on the TIs of runs whose id starts with
   `corpus_local__`. Airflow applies the hook wherever a TI is created or refreshed from its task (run

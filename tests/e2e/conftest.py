@@ -4,7 +4,7 @@ metrics port (WorkerSpec.metrics_port); Temporal
 Schedules on for DAGs tagged `temporal`, synced every 5 s).
 
 Knobs (environment):
-  AT_E2E_EXECUTOR   executor for the stack (default airflow_temporal.executor.TemporalExecutor);
+  AT_E2E_EXECUTOR   executor for the stack (default airflow_temporal.executors.temporal_executor.TemporalExecutor);
                     with any other executor the Temporal-side assertions are skipped and no
                     workers are started (handy to validate the harness with LocalExecutor).
   AT_E2E_KEEP_STATE state dir is always kept under $AT_CACHE/state/<stack name> for post-mortems;
@@ -17,17 +17,11 @@ from __future__ import annotations
 
 import base64
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "scripts"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec, free_port  # noqa: E402
-from e2e_temporal import use_codec_key  # noqa: E402
+from airflow_temporal_testing.stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec, free_port
+from airflow_temporal_testing.temporal import use_codec_key
 
 DEFAULT_IDENTITY = "default-worker"
 SPECIAL_IDENTITY = "special-worker"

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from e2e_temporal import describe_activities, list_executions, task_activities
-from stack import wait_until, workflow_id_for
+from airflow_temporal_testing.temporal import describe_activities, list_executions, task_activities
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import wait_until
 
 RUN_TIMEOUT = 300
 
@@ -23,7 +24,7 @@ def run_dag(stack, dag_id: str, conf: dict | None = None, expect: str = "success
 
 
 def assert_one_workflow(stack, dag_id: str, run_id: str) -> str:
-    wid = workflow_id_for(dag_id, run_id)
+    wid = workflow_id(dag_id, run_id)
     # Visibility is eventually consistent: wait until the execution is listed.
     executions = wait_until(lambda: list_executions(stack.temporal_address, wid), 60,
                             f"workflow {wid} in Temporal visibility")
@@ -68,7 +69,7 @@ def in_process_executor(monkeypatch, address: str):
     """A TemporalExecutor in this test process, configured as the scheduler's but for Temporal at `address`."""
     monkeypatch.setenv("AIRFLOW__TEMPORAL__ADDRESS", address)
     monkeypatch.setenv("AIRFLOW__TEMPORAL__RPC_TIMEOUT", "3")
-    from airflow_temporal.executor import TemporalExecutor
+    from airflow_temporal.executors.temporal_executor import TemporalExecutor
 
     executor = TemporalExecutor()
     executor.start()

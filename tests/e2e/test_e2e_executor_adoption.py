@@ -12,7 +12,7 @@ import uuid
 import pytest
 
 from e2e_checks import in_process_executor
-from stack import free_port, wait_until
+from airflow_temporal_testing.stack import free_port, wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 

@@ -11,8 +11,8 @@ import pytest
 from temporalio.api.enums.v1 import EventType
 
 from e2e_checks import assert_one_workflow, run_dag
-from e2e_temporal import history_events, task_activities
-from stack import wait_until
+from airflow_temporal_testing.temporal import history_events, task_activities
+from airflow_temporal_testing.stack import wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
@@ -51,7 +51,7 @@ def test_a_reschedule_sensor_pokes_three_times_at_try_one_and_succeeds(stack, ai
     assert [a.closed for a in activities if a.scheduled_event_id not in revoked] == ["completed"] * 3, activities
 
 def _workload_activities(stack, wid: str):
-    from e2e_temporal import activities, history_events
+    from airflow_temporal_testing.temporal import activities, history_events
 
     return [a for a in activities(history_events(stack.temporal_address, wid)) if a.activity_type == "run_workload"]
 
@@ -114,7 +114,7 @@ def test_a_connection_test_runs_on_a_worker_without_its_password_in_temporal_or_
         (activity,) = wait_until(lambda: [a for a in _workload_activities(stack, wid) if a.closed], 60,
                                  f"the run_workload activity of {wid}")
         assert activity.closed == "completed" and activity.started_identity, activity
-        from e2e_temporal import history_events
+        from airflow_temporal_testing.temporal import history_events
 
         assert password not in str(history_events(stack.temporal_address, wid))
     assert password not in _log_text(stack, "scheduler", "worker-", "api-server")

@@ -20,7 +20,7 @@ from temporalio.client import WorkflowExecutionStatus
 
 from conftest import SCHEDULE_SYNC_INTERVAL
 from e2e_checks import RUN_TIMEOUT, ts
-from e2e_owned import (
+from airflow_temporal_testing.owned import (
     TI_COLUMNS,
     describe,
     describe_schedule,
@@ -31,8 +31,9 @@ from e2e_owned import (
     trigger_owned,
     trigger_schedule,
 )
-from e2e_temporal import list_executions
-from stack import REPO, wait_until, workflow_id_for
+from airflow_temporal_testing.temporal import list_executions
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import REPO, wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
@@ -65,7 +66,7 @@ def _no_run(airflow, dag_id: str, run_id: str) -> bool:
 
 def _owned_workflow(stack, dag_id: str, run_id: str, status=WorkflowExecutionStatus.COMPLETED) -> dict:
     """The run's single OwnedDagRun execution, once visibility shows it with `status`."""
-    wid = workflow_id_for(dag_id, run_id)
+    wid = workflow_id(dag_id, run_id)
     execs = wait_until(
         lambda: (e := list_executions(stack.temporal_address, wid)) and all(x["status"] == status for x in e) and e,
         60, f"workflow {wid} {status.name} in Temporal visibility",
@@ -128,7 +129,7 @@ def test_cli_trigger_wait_creates_an_external_run_that_its_workflow_runs_to_succ
 
     # The run page's Temporal tab links to this workflow: it exists under the DagRun's workflow id and completed.
     _owned_workflow(stack, dag_id, run_id)
-    attempts = owned_attempts(stack.temporal_address, workflow_id_for(dag_id, run_id))
+    attempts = owned_attempts(stack.temporal_address, workflow_id(dag_id, run_id))
     assert attempts == {(task_id, -1): [(1, "completed")] for task_id in order}, attempts
 
 
@@ -329,7 +330,7 @@ def test_executor_mode_and_owned_mode_end_with_identical_states_tries_and_xcoms(
     # The owned run was run (and closed) by its own workflow, one activity per try, never seen by Airflow's scheduler.
     assert ow.run["last_scheduling_decision"] is None
     _owned_workflow(stack, dag_id, owned_run_id)
-    attempts = owned_attempts(stack.temporal_address, workflow_id_for(dag_id, owned_run_id))
+    attempts = owned_attempts(stack.temporal_address, workflow_id(dag_id, owned_run_id))
     ran = {key: [t for t, _ in tries] for key, tries in attempts.items()}
     assert ran == {key: list(range(1, n + 1)) for key, (_, n) in ow.tis.items() if n > 0}, attempts
     assert all(closed == "completed" for tries in attempts.values() for _, closed in tries), attempts

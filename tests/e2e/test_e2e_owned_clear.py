@@ -18,9 +18,10 @@ import pytest
 from temporalio.client import Client, WorkflowExecutionStatus
 
 from e2e_checks import RUN_TIMEOUT, ts
-from e2e_owned import OWNED_TASK_ACTIVITY_TYPE, describe, start_owned, trigger_owned
-from e2e_temporal import activities, list_executions
-from stack import wait_until, workflow_id_for
+from airflow_temporal_testing.owned import OWNED_TASK_ACTIVITY_TYPE, describe, start_owned, trigger_owned
+from airflow_temporal_testing.temporal import activities, list_executions
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
@@ -72,7 +73,7 @@ def _scheduler_columns(stack, run_id: str) -> dict[str, tuple]:
 
 def _executions(stack, run_id: str, count: int) -> list[dict]:
     """The run's OwnedDagRun executions (oldest first), once visibility lists `count` of them, all completed."""
-    wid = workflow_id_for(DAG_ID, run_id)
+    wid = workflow_id(DAG_ID, run_id)
 
     def listed():
         execs = list_executions(stack.temporal_address, wid)
@@ -101,7 +102,7 @@ def _first_event_time(stack, workflow_id: str, run_id: str):
 def _attempts(stack, run_id: str, execution: dict) -> dict[str, list[tuple[int, str | None]]]:
     """task_id -> [(try_number, how its activity closed)] for one execution of the run's workflow."""
     out: dict[str, list] = {}
-    for a in activities(_history(stack, workflow_id_for(DAG_ID, run_id), execution["run_id"])):
+    for a in activities(_history(stack, workflow_id(DAG_ID, run_id), execution["run_id"])):
         if a.activity_type == OWNED_TASK_ACTIVITY_TYPE:
             ti = a.input[0]["ti"]
             out.setdefault(ti["task_id"], []).append((ti["try_number"], a.closed))
@@ -164,7 +165,7 @@ def test_clearing_the_failed_task_of_a_failed_owned_run_resumes_it_in_temporal_a
     again = trigger_owned(stack, DAG_ID, "--run-id", run_id)
     assert again.returncode != 0 and f"run {run_id} of DAG {DAG_ID} was already started" in again.stderr, \
         describe(again)
-    assert len(list_executions(stack.temporal_address, workflow_id_for(DAG_ID, run_id))) == 2
+    assert len(list_executions(stack.temporal_address, workflow_id(DAG_ID, run_id))) == 2
 
 
 def test_clearing_a_whole_failed_owned_run_through_the_rest_api_runs_every_task_again_at_its_next_try(

@@ -10,8 +10,8 @@ import uuid
 import pytest
 
 from e2e_checks import RUN_TIMEOUT, ts
-from e2e_owned import describe, trigger_owned
-from stack import wait_until
+from airflow_temporal_testing.owned import describe, trigger_owned
+from airflow_temporal_testing.stack import wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 

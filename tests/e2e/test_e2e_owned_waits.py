@@ -16,8 +16,9 @@ import pytest
 from temporalio.client import Client
 
 from e2e_checks import RUN_TIMEOUT
-from e2e_owned import describe, owned_attempts, start_owned, trigger_owned, xcom_entries
-from stack import wait_until, workflow_id_for
+from airflow_temporal_testing.owned import describe, owned_attempts, start_owned, trigger_owned, xcom_entries
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
@@ -95,7 +96,7 @@ def test_a_reschedule_sensor_pokes_at_one_try_until_ready_and_soft_fail_skips_it
     tries = airflow.tries(RESCHEDULE_DAG, run_id, "ready_after_three_pokes")
     assert [(t["try_number"], t["state"]) for t in tries] == [(1, "success")]
     # Four pokes, four runners, all at try 1; between them the try held no worker.
-    attempts = owned_attempts(stack.temporal_address, workflow_id_for(RESCHEDULE_DAG, run_id))
+    attempts = owned_attempts(stack.temporal_address, workflow_id(RESCHEDULE_DAG, run_id))
     assert attempts[("ready_after_three_pokes", -1)] == [(1, "completed")] * 4, attempts
 
 
@@ -115,7 +116,7 @@ def _assert_deferrable_run_succeeded_at_try_one(stack, airflow, run_id: str) -> 
     assert xcoms[("after_deferrals", -1, "return_value")] == RESUMED_RESULT
     assert [(t["try_number"], t["state"]) for t in airflow.tries(DEFERRABLE_DAG, run_id, "defer_and_return")] \
         == [(1, "success")]
-    attempts = owned_attempts(stack.temporal_address, workflow_id_for(DEFERRABLE_DAG, run_id))
+    attempts = owned_attempts(stack.temporal_address, workflow_id(DEFERRABLE_DAG, run_id))
     # One runner deferred the try, a second one resumed it with the event.
     assert attempts[("defer_and_return", -1)] == [(1, "completed"), (1, "completed")], attempts
     # (time_delta defers only if its runner starts before run_after + 3 s: one or two runners, both at try 1.)
@@ -145,7 +146,7 @@ def test_a_deferred_task_survives_a_kill_of_every_worker_and_of_the_triggerer(st
     waiting = start_owned(stack, DEFERRABLE_DAG, "--wait", "--run-id", run_id,
                           "--conf", json.dumps({"defer_seconds": 90}))
     try:
-        wid = workflow_id_for(DEFERRABLE_DAG, run_id)
+        wid = workflow_id(DEFERRABLE_DAG, run_id)
 
         def parked():
             states = _tis(airflow, DEFERRABLE_DAG, run_id)
@@ -184,7 +185,7 @@ def test_an_approval_given_through_the_rest_api_resumes_the_run(stack, airflow):
     airflow.unpause(HITL_DAG)
     waiting = start_owned(stack, HITL_DAG, "--wait", "--run-id", run_id)
     try:
-        wid = workflow_id_for(HITL_DAG, run_id)
+        wid = workflow_id(HITL_DAG, run_id)
         wait_until(lambda: _tis(airflow, HITL_DAG, run_id).get("approve") == ("awaiting_input", 1)
                    and not _pending_activities(stack, wid), RUN_TIMEOUT, "approve awaiting input", interval=1,
                    on_timeout=lambda: repr(_tis(airflow, HITL_DAG, run_id)))
@@ -203,5 +204,5 @@ def test_an_approval_given_through_the_rest_api_resumes_the_run(stack, airflow):
     xcoms = xcom_entries(airflow, HITL_DAG, run_id)
     assert xcoms[("approve", -1, "return_value")]["chosen_options"] == ["Approve"]
     assert xcoms[("after_approval", -1, "return_value")] == "approved with ['Approve']"
-    attempts = owned_attempts(stack.temporal_address, workflow_id_for(HITL_DAG, run_id))
+    attempts = owned_attempts(stack.temporal_address, workflow_id(HITL_DAG, run_id))
     assert attempts[("approve", -1)] == [(1, "completed"), (1, "completed")], attempts

@@ -10,8 +10,9 @@ import pytest
 
 from e2e_checks import (RUN_TIMEOUT, assert_attempt_activities, assert_log_contains, assert_one_workflow,
                         in_process_executor, run_dag)
-from e2e_temporal import history_events, task_activities
-from stack import WorkerSpec, wait_until, workflow_id_for
+from airflow_temporal_testing.temporal import history_events, task_activities
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import WorkerSpec, wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
@@ -165,7 +166,7 @@ def test_an_owned_try_no_worker_picks_up_within_task_queued_timeout_fails_naming
     """The Temporal-owned twin of the test above: the try's activity waits task_queued_timeout (30 s on
     this stack) for a worker of queue 'nowhere', times out before it starts, and is failed by Airflow's
     rules (no retries: failed), so the run fails instead of holding its pool slot forever."""
-    from e2e_owned import describe, trigger_owned
+    from airflow_temporal_testing.owned import describe, trigger_owned
     from temporalio.api.enums.v1 import EventType, TimeoutType
 
     dag_id, task_id = "e2e_queue_without_worker", "never_picked_up"
@@ -178,7 +179,7 @@ def test_an_owned_try_no_worker_picks_up_within_task_queued_timeout_fails_naming
     ti = airflow.task_instance(dag_id, run_id, task_id)
     assert (ti["state"], ti["try_number"]) == ("failed", 1)
 
-    events = history_events(stack.temporal_address, workflow_id_for(dag_id, run_id))
+    events = history_events(stack.temporal_address, workflow_id(dag_id, run_id))
     scheduled = [e.activity_task_scheduled_event_attributes for e in events
                  if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
                  and e.activity_task_scheduled_event_attributes.activity_type.name == "run_owned_task"]

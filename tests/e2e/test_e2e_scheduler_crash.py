@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from e2e_checks import RUN_TIMEOUT, assert_attempt_activities, assert_one_workflow
-from stack import wait_until
+from airflow_temporal_testing.stack import wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 

@@ -31,8 +31,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from e2e_owned import start_owned
-from stack import Stack, WorkerSpec, wait_until, workflow_id_for
+from airflow_temporal_testing.owned import start_owned
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import Stack, WorkerSpec, wait_until
 
 DAG_ID = "e2e_secrets_scan"
 CONN_ID = "e2e_scan_conn"
@@ -134,7 +135,7 @@ def test_no_secret_in_task_environments_histories_logs_or_command_lines(secret_s
         log = stack.airflow.log_text(DAG_ID, run_id, "read_secrets", 1)
         assert "connection password: ***" in log and "variable value: ***" in log, (mode, log[-3000:])
 
-    histories = {mode: _history_text(stack, workflow_id_for(DAG_ID, run_id)) for mode, (run_id, _) in runs.items()}
+    histories = {mode: _history_text(stack, workflow_id(DAG_ID, run_id)) for mode, (run_id, _) in runs.items()}
 
     # What the scan reads is real: the worker itself (left out of the scan) holds the DB URL and the key.
     worker = {what: text.decode("utf-8", "replace") for what, text in environs.items() if what.endswith("worker")}
@@ -156,7 +157,7 @@ def test_with_the_codec_the_workload_token_is_not_readable_in_history(secret_sta
     run_id = stack.airflow.trigger(DAG_ID)["dag_run_id"]
     _task_environments(stack, run_id)  # releases the first task
     stack.airflow.wait_for_run(DAG_ID, run_id, timeout=300)
-    decoded, raw = _history_text(stack, workflow_id_for(DAG_ID, run_id))
+    decoded, raw = _history_text(stack, workflow_id(DAG_ID, run_id))
     tokens = set(re.findall(r'"token":\s*"(eyJ[A-Za-z0-9_.-]+)"', decoded))
     assert tokens, "no workload token in the decoded submit_task payloads"
     assert not any(t.encode() in raw for t in tokens), "a workload token is readable in the encoded history"

@@ -22,7 +22,7 @@ from e2e_checks import (
     run_dag,
     ts,
 )
-from stack import wait_until
+from airflow_temporal_testing.stack import wait_until
 
 # ----------------------------------------------------------------------------------------------
 def test_chain_runs_every_task_once_in_order_in_one_workflow(stack, airflow, temporal_enabled):

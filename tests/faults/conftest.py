@@ -11,18 +11,11 @@ detection time, runner processes left) is printed and written to <state dir>/fau
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
-for p in (REPO / "scripts", REPO / "tests" / "e2e", HERE):
-    sys.path.insert(0, str(p))
-
-from fault_scenario import WORKERS, summary_table  # noqa: E402
-from stack import Stack  # noqa: E402
+from fault_scenario import WORKERS, summary_table
+from airflow_temporal_testing.stack import Stack
 
 ROWS: list[dict] = []
 _STACK: Stack | None = None

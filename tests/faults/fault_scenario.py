@@ -11,11 +11,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from e2e_owned import start_owned
-from e2e_temporal import activities, history_events
+from airflow_temporal_testing.owned import start_owned
+from airflow_temporal_testing.temporal import activities, history_events
 from fault_expectations import DAG_ID, PARALLEL, check_run
 from fault_watch import Attempt, Watch
-from stack import Proc, Stack, StackError, WorkerSpec, wait_until, workflow_id_for
+from airflow_temporal.wire import workflow_id
+from airflow_temporal_testing.stack import Proc, Stack, StackError, WorkerSpec, wait_until
 
 WORKERS = {name: WorkerSpec(queues="default", identity=f"faults-{name}") for name in ("a", "b")}
 TASK_ACTIVITY_TYPES = ("run_task", "run_owned_task")
@@ -129,7 +130,7 @@ class Scenario:
         did to the run the checks judge)."""
         finished = {(a.task_id, a.try_number) for a in attempts if not a.lost}
         try:
-            acts = activities(history_events(self.stack.temporal_address, workflow_id_for(DAG_ID, run_id)))
+            acts = activities(history_events(self.stack.temporal_address, workflow_id(DAG_ID, run_id)))
         except Exception as exc:  # noqa: BLE001 - a note only
             return [f"history unreadable: {exc!r}"]
         given_up = []
@@ -168,5 +169,5 @@ class Scenario:
                 continue
             self.stack.airflow.request("PATCH", f"/dags/{DAG_ID}/dagRuns/{run_id}", json={"state": "failed"})
             subprocess.run([self.stack.bin("temporal"), "workflow", "terminate", "--workflow-id",
-                            workflow_id_for(DAG_ID, run_id), "--address", self.stack.temporal_address,
+                            workflow_id(DAG_ID, run_id), "--address", self.stack.temporal_address,
                             "--reason", "fault suite: run did not end"], capture_output=True, timeout=60)

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stack import AirflowClient, process_alive
+from airflow_temporal_testing.stack import AirflowClient, process_alive
 
 PROCESS_POLL = 0.25  # s between /proc scans of the attempts' pids
 REST_POLL = 1.0  # s between reads of the task instances

@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 
 from fault_scenario import WORKERS, Scenario, summary_table, use_workers, worker
-from stack import StackError
+from airflow_temporal_testing.stack import StackError
 
 RESTART_AFTER = 20  # s: scenario 1
 TEMPORAL_OUTAGE = 90  # s: scenario 3

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import signal
 
-from airflow_temporal.executor import TemporalExecutor
+from airflow_temporal.executors.temporal_executor import TemporalExecutor
 
 CRASH_LOG_LINE = "killing this scheduler (SIGKILL) before it processes the QUEUED event"
 

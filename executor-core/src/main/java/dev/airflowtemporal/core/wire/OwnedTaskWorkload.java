@@ -3,7 +3,7 @@ package dev.airflowtemporal.core.wire;
 import java.util.UUID;
 
 /**
- * What the worker hands {@code python -m airflow_temporal.task_runner} for one attempt of a
+ * What the worker hands {@code python -m airflow_temporal.worker.task_runner} for one attempt of a
  * Temporal-owned run: Airflow's {@code ExecuteTask} workload without its token. The runner host mints
  * the token with Airflow's own generator and signing key, so no credential enters Temporal.
  */

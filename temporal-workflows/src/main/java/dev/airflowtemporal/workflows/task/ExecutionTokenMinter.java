@@ -19,13 +19,13 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Signs the Execution API token of each Temporal-owned try on this host, through
- * {@code python -m airflow_temporal.token_minter}: Airflow's own generator and signing key, in a
+ * {@code python -m airflow_temporal.worker.token_minter}: Airflow's own generator and signing key, in a
  * process of its own that no task process descends from. Task runners start without the signing key
  * ({@link RunnerEnvironment}); the token reaches the try's runner only in its 0600 workload file.
  * The minter starts with the first owned try (importing Airflow takes seconds) and again if it died.
  */
 public final class ExecutionTokenMinter implements AutoCloseable {
-  public static final String MODULE = "airflow_temporal.token_minter";
+  public static final String MODULE = "airflow_temporal.worker.token_minter";
   private static final ObjectMapper JSON = WireJson.newMapper();
   /** The first answer waits for Airflow's import; later ones take milliseconds. */
   private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);

@@ -34,7 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker host's pre-forked runner, {@code python -m airflow_temporal.runner_server}: a Python
+ * The worker host's pre-forked runner, {@code python -m airflow_temporal.worker.runner_server}: a Python
  * process that has imported Airflow's task runners once and forks one child per attempt, sparing
  * each attempt an interpreter start. The worker starts it, talks to it over a Unix domain socket in
  * a directory only this user can enter, and restarts it when it stops answering; meanwhile
@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * and so does every runner it forked ({@code --worker-pid}), though not when only the server stops.
  */
 public final class PreforkRunnerServer implements AutoCloseable {
-  public static final String MODULE = "airflow_temporal.runner_server";
+  public static final String MODULE = "airflow_temporal.worker.runner_server";
 
   private static final Logger log = LoggerFactory.getLogger(PreforkRunnerServer.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
@@ -66,7 +66,7 @@ public final class PreforkRunnerServer implements AutoCloseable {
 
   /**
    * @param command the server command without its socket options, normally
-   *     {@code [python, -m, airflow_temporal.runner_server]}
+   *     {@code [python, -m, airflow_temporal.worker.runner_server]}
    * @param restartBackoff the least time between two starts
    */
   PreforkRunnerServer(List<String> command, Duration restartBackoff) {

@@ -10,7 +10,7 @@ import java.util.List;
  * @param command the runner command without the workload argument, normally
  *     {@code [python, -m, airflow.sdk.execution_time.execute_workload]}
  * @param ownedCommand the same for Temporal-owned runs, whose workloads come without a token:
- *     {@code [python, -m, airflow_temporal.task_runner]}
+ *     {@code [python, -m, airflow_temporal.worker.task_runner]}
  * @param logFolder Airflow's {@code [logging] base_log_folder}: where a runner that could not start
  *     gets its reason written, so the Airflow UI shows it in the task's log
  * @param heartbeatInterval how often the activity heartbeats while the runner lives
@@ -25,7 +25,7 @@ public record RunnerSettings(List<String> command, List<String> ownedCommand, Pa
     Duration killGracePeriod, PreforkRunnerServer runnerServer, ExecutionTokenMinter tokenMinter, String reattachQueue) {
 
   public static final String RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload";
-  public static final String OWNED_RUNNER_MODULE = "airflow_temporal.task_runner";
+  public static final String OWNED_RUNNER_MODULE = "airflow_temporal.worker.task_runner";
 
   public static RunnerSettings forPython(String python, Path logFolder, PreforkRunnerServer runnerServer,
       String reattachQueue) {

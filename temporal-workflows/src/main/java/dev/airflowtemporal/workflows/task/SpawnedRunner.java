@@ -10,7 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 /** A runner the worker started as a new interpreter (no shell), its output drained through a pipe. */
 final class SpawnedRunner implements RunnerProcess {
-  static final String MASKED_OUTPUT_MODULE = "airflow_temporal.masked_output";
+  static final String MASKED_OUTPUT_MODULE = "airflow_temporal.worker.masked_output";
   private static final Set<String> RUNNER_MODULES = Set.of(RunnerSettings.RUNNER_MODULE, RunnerSettings.OWNED_RUNNER_MODULE);
 
   private final Process process;
@@ -32,7 +32,7 @@ final class SpawnedRunner implements RunnerProcess {
   }
 
   /**
-   * {@code [python, -m, RUNNER_MODULE, ARG...]} as {@code [python, -m, airflow_temporal.masked_output,
+   * {@code [python, -m, RUNNER_MODULE, ARG...]} as {@code [python, -m, airflow_temporal.worker.masked_output,
    * --worker-pid, PID, RUNNER_MODULE, ARG...]}: its output then reaches us only as its tail through
    * Airflow's secrets masker, once the runner is done, and it dies with this worker process as a
    * forked runner does. Other commands are left as they are.

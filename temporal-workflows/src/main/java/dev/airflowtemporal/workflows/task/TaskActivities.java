@@ -19,7 +19,7 @@ public interface TaskActivities {
 
   /**
    * Temporal-owned mode: the same, for a workload without a token; the runner
-   * ({@code python -m airflow_temporal.task_runner}) mints the token on this host with Airflow's
+   * ({@code python -m airflow_temporal.worker.task_runner}) mints the token on this host with Airflow's
    * own signing key, so no credential passes through Temporal.
    */
   @ActivityMethod(name = "run_owned_task")

@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one attempt as Airflow's own task runner in a process of its own (no shell in between): forked
  * by the pre-forked runner server, or spawned as a new interpreter. The runner outlives a Temporal
- * outage (see {@link LiveRunners}) but not this worker process (see {@code airflow_temporal.lifeline}).
+ * outage (see {@link LiveRunners}) but not this worker process (see {@code airflow_temporal.worker.lifeline}).
  */
 public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
   private static final Logger log = LoggerFactory.getLogger(TaskActivitiesImpl.class);

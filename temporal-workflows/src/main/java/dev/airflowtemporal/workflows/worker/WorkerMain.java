@@ -13,8 +13,23 @@ import picocli.CommandLine.Command;
         CommandLine.HelpCommand.class})
 public final class WorkerMain {
 
+  /** SLF4J's own reporting threshold (its warnings and errors, e.g. no or several providers, still show). */
+  static final String SLF4J_VERBOSITY = "slf4j.internal.verbosity";
+
   public static void main(String[] args) {
+    quietLoggingStartup();
     System.exit(commandLine().execute(args));
+  }
+
+  /**
+   * SLF4J 2.0.15 reports at INFO, on stderr, which provider it bound to ({@code SLF4J(I): Connected with provider of
+   * type ...}): that line came first on every command, before the command's own output. Set before any logger exists
+   * (picocli creates the commands, whose classes hold loggers, after this); an explicit {@code -D} wins.
+   */
+  static void quietLoggingStartup() {
+    if (System.getProperty(SLF4J_VERBOSITY) == null) {
+      System.setProperty(SLF4J_VERBOSITY, "WARN");
+    }
   }
 
   static CommandLine commandLine() {

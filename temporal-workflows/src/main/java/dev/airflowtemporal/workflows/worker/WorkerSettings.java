@@ -26,7 +26,7 @@ final class WorkerSettings {
 
   @Option(names = "--runner", defaultValue = "${env:AIRFLOW_TEMPORAL_RUNNER:-prefork}",
       description = "prefork: fork each task runner from a Python process that has imported Airflow once "
-          + "(python -m airflow_temporal.runner_server, started by the worker; runners are spawned while it is down); "
+          + "(python -m airflow_temporal.worker.runner_server, started by the worker; runners are spawned while it is down); "
           + "spawn: start a new interpreter per attempt. Default: ${DEFAULT-VALUE}.")
   RunnerMode runner;
 

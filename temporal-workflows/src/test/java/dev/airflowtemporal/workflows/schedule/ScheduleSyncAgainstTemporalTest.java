@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows.schedule;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.airflowtemporal.core.WorkflowIds;
 import dev.airflowtemporal.core.dag.Timetable;
 import dev.airflowtemporal.core.schedule.DagSchedule;
 import dev.airflowtemporal.core.schedule.ScheduleIds;
@@ -181,7 +182,7 @@ class ScheduleSyncAgainstTemporalTest {
     assertThat(request.triggeredBy()).isEqualTo("timetable");
     assertThat(request.logicalDate()).isEqualTo(request.runAfter());
     assertThat(request.logicalDate().toInstant()).isBetween(before, Instant.now());
-    assertThat(ScheduledDagRunWorkflowTest.startedIds).containsExactly("dagrun:" + DAG_ID + ":" + request.runId());
+    assertThat(ScheduledDagRunWorkflowTest.startedIds).containsExactly(WorkflowIds.forDagRun(DAG_ID, request.runId()));
 
     // 6. Opting out deletes the schedule; schedules that are not ours stay.
     ScheduleSyncSummary optedOut = activities.sync(new ScheduleSyncSettings("no-such-tag", List.of(), Duration.ofSeconds(30)));

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The task activity with a real runner server ({@code python -m airflow_temporal.runner_server},
+ * The task activity with a real runner server ({@code python -m airflow_temporal.worker.runner_server},
  * without preloading Airflow): a small target module stands in for the runner module, and writes
  * down its pid and its parent's, so each test sees whether the runner was forked by the server or
  * spawned by the JVM.

@@ -11,10 +11,10 @@ class SpawnedRunnerTest {
   @Test
   void theRunnerModulesRunThroughTheMaskerTiedToThisWorkerAndOtherCommandsAsTheyAre() {
     assertThat(SpawnedRunner.throughMasker(List.of("/venv/bin/python", "-m", RunnerSettings.RUNNER_MODULE, "--json-path", "F")))
-        .containsExactly("/venv/bin/python", "-m", "airflow_temporal.masked_output", "--worker-pid", WORKER_PID,
+        .containsExactly("/venv/bin/python", "-m", "airflow_temporal.worker.masked_output", "--worker-pid", WORKER_PID,
             RunnerSettings.RUNNER_MODULE, "--json-path", "F");
     assertThat(SpawnedRunner.throughMasker(List.of("python3", "-m", RunnerSettings.OWNED_RUNNER_MODULE, "--json-path", "F")))
-        .containsExactly("python3", "-m", "airflow_temporal.masked_output", "--worker-pid", WORKER_PID,
+        .containsExactly("python3", "-m", "airflow_temporal.worker.masked_output", "--worker-pid", WORKER_PID,
             RunnerSettings.OWNED_RUNNER_MODULE, "--json-path", "F");
     assertThat(SpawnedRunner.throughMasker(List.of("sh", "-c", "exit 3"))).containsExactly("sh", "-c", "exit 3");
   }

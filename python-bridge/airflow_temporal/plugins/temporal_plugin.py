@@ -14,22 +14,16 @@ runs, for the user of the request's bearer token or, as for a framed page, of th
 from __future__ import annotations
 
 from html import escape
-from urllib.parse import quote
 
 from airflow.configuration import conf
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse
 
+from airflow_temporal.temporal_ui import workflow_url
 from airflow_temporal.wire import workflow_id
 
 URL_PREFIX = "/temporal"
-
-
-def workflow_url(ui_url: str, namespace: str, dag_id: str, run_id: str) -> str:
-    """The Temporal UI page of a DagRun's workflow."""
-    wid = workflow_id(dag_id, run_id)
-    return f"{ui_url.rstrip('/')}/namespaces/{quote(namespace, safe='')}/workflows/{quote(wid, safe='')}"
 
 
 def _settings() -> tuple[str, str]:

@@ -1,5 +1,5 @@
 """
-``python -m airflow_temporal.runner_server --socket PATH``: the pre-forked task runner of a worker host.
+``python -m airflow_temporal.worker.runner_server --socket PATH``: the pre-forked task runner of a worker host.
 
 Starting a Python interpreter that imports Airflow's task runner costs about 2 s and 2.5 CPU-s per
 attempt. This server pays it once: it imports the runner modules, then forks one child per attempt,
@@ -40,10 +40,10 @@ import traceback
 import warnings
 from dataclasses import dataclass, field
 
-from airflow_temporal import lifeline, masked_output
+from airflow_temporal.worker import lifeline, masked_output
 
 EXECUTOR_RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload"
-OWNED_RUNNER_MODULE = "airflow_temporal.task_runner"
+OWNED_RUNNER_MODULE = "airflow_temporal.worker.task_runner"
 
 # What a runner imports on its way to the task: the two runner modules, what they import lazily,
 # the supervisor and the task-side runner it forks, what that runner parses the DAG file with, and
@@ -152,7 +152,7 @@ class RunnerServer:
             except FileNotFoundError:
                 pass
         # Running children live on in their own sessions: the worker kills those it cancels by pid,
-        # and each dies with the worker itself (--worker-pid, see airflow_temporal.lifeline).
+        # and each dies with the worker itself (--worker-pid, see airflow_temporal.worker.lifeline).
 
     def _request_stop(self, *_):
         self.stopping = True
@@ -368,7 +368,8 @@ def preload(modules: tuple[str, ...]) -> None:
 
     # Owned runs need Airflow's models to accept run_type='external': the hook must be in place before
     # the models are imported, here once for every child (it is idempotent).
-    from airflow_temporal import external_runs, supervisor_exit
+    from airflow_temporal import external_runs
+    from airflow_temporal.worker import supervisor_exit
 
     external_runs.install()
     for name in modules:
@@ -395,7 +396,7 @@ def preload(modules: tuple[str, ...]) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_temporal.runner_server",
+        prog="python -m airflow_temporal.worker.runner_server",
         description="Pre-import Airflow's task runners once and fork one child per attempt on request.",
     )
     parser.add_argument("--socket", required=True, help="Unix domain socket path to listen on (created 0600)")

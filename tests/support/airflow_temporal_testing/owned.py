@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from dataclasses import dataclass
 
-from stack import AirflowClient
+from airflow_temporal_testing.stack import AirflowClient
 
 CLI_TIMEOUT = 300
 
@@ -134,7 +134,7 @@ OWNED_TASK_ACTIVITY_TYPE = "run_owned_task"
 
 def owned_attempts(address: str, workflow_id: str) -> dict[tuple[str, int], list[tuple[int, str | None]]]:
     """(task_id, map_index) -> [(try_number, how the activity closed)], one entry per `run_owned_task` activity."""
-    from e2e_temporal import activities, history_events
+    from airflow_temporal_testing.temporal import activities, history_events
 
     out: dict[tuple[str, int], list[tuple[int, str | None]]] = {}
     for a in activities(history_events(address, workflow_id)):

@@ -9,7 +9,7 @@ to an unlinked file first, and only when the runner module has returned writes t
 where the worker reads: a runner killed before that leaves nothing behind to read.
 
 Forked runners (``runner_server``) do this in the child; spawned ones run as
-``python -m airflow_temporal.masked_output --worker-pid PID MODULE ARG...``, which runs ``MODULE`` as
+``python -m airflow_temporal.worker.masked_output --worker-pid PID MODULE ARG...``, which runs ``MODULE`` as
 ``python -m MODULE ARG...`` would, dies with the worker process PID (see ``lifeline``) and writes the
 masked tail to its own stdout.
 """
@@ -67,9 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     if argv[:1] == ["--worker-pid"] and len(argv) >= 2:
         worker_pid, argv = int(argv[1]), argv[2:]
     if not argv:
-        sys.exit("usage: python -m airflow_temporal.masked_output [--worker-pid PID] MODULE [ARG...]")
-    from airflow_temporal import lifeline
-    from airflow_temporal.runner_server import run_module_as_main
+        sys.exit("usage: python -m airflow_temporal.worker.masked_output [--worker-pid PID] MODULE [ARG...]")
+    from airflow_temporal.worker import lifeline
+    from airflow_temporal.worker.runner_server import run_module_as_main
 
     if worker_pid is not None:
         try:

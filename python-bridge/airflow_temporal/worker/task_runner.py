@@ -1,10 +1,10 @@
 """
-``python -m airflow_temporal.task_runner --json-path FILE``: run one attempt of a Temporal-owned DagRun.
+``python -m airflow_temporal.worker.task_runner --json-path FILE``: run one attempt of a Temporal-owned DagRun.
 
 The worker JAR starts this for every attempt of an ``OwnedDagRun`` workflow. FILE (mode 0600) holds the
 ``OwnedTaskWorkload`` (docs/wire-contract.md) the workflow sent, Airflow's ``ExecuteTask`` workload
 without its token, so that no credential passes through Temporal, plus the ``token`` the worker host
-signed for this try (``airflow_temporal.token_minter``: this process never sees the signing key). It
+signed for this try (``airflow_temporal.worker.token_minter``: this process never sees the signing key). It
 completes the workload as the scheduler's ``ExecuteTask.make`` does — the log path rendered from
 ``[logging] log_filename_template`` — and runs it as ``python -m airflow.sdk.execution_time.execute_workload``
 does. It never reads the metadata DB, and never prints or logs the token.
@@ -20,7 +20,8 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from airflow_temporal import external_runs, supervisor_exit
+from airflow_temporal import external_runs
+from airflow_temporal.worker import supervisor_exit
 from airflow_temporal.wire import CONTRACT_VERSION
 
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ def execute_task(owned: Mapping[str, Any]) -> ExecuteTask:
     token = owned.get("token")
     if not isinstance(token, str) or not token:
         raise CannotStart("the workload file has no token: the worker signs one per try into the file it "
-                          "writes (see airflow_temporal.token_minter); run this through the worker")
+                          "writes (see airflow_temporal.worker.token_minter); run this through the worker")
     try:
         return ExecuteTask(
             ti=ti,
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> None:
     # (install() is idempotent); an editable install without `install-pth` has not.
     external_runs.install()
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_temporal.task_runner",
+        prog="python -m airflow_temporal.worker.task_runner",
         description="Run one attempt of a Temporal-owned DagRun from an OwnedTaskWorkload and the token the worker signed.",
     )
     parser.add_argument("--json-path", required=True, help="Path of the OwnedTaskWorkload JSON file")

@@ -1,5 +1,5 @@
 """
-``python -m airflow_temporal.token_minter``: signs the Execution API tokens of Temporal-owned tries.
+``python -m airflow_temporal.worker.token_minter``: signs the Execution API tokens of Temporal-owned tries.
 
 The worker JAR starts this once per host, with the worker's own environment, when the first
 Temporal-owned try arrives. It is the only process on a worker host that reads Airflow's signing key

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from airflow_temporal.config import TemporalSettings
     from airflow_temporal.wire import OwnedDagRunProgress, OwnedDagRunRequest
-    from airflow_temporal.workflow_client import DagRunWorkflowClient
+    from airflow_temporal.executors.workflow_client import DagRunWorkflowClient
 
 #: States of an owned run after which its progress no longer changes.
 FINAL_STATES = ("success", "failed", "rejected")
@@ -29,20 +29,20 @@ def get_temporal_cli_commands() -> list[GroupCommand]:
             ActionCommand(
                 name="check",
                 help="Check that Temporal is reachable with the settings of the temporal section",
-                func=lazy_load_command("airflow_temporal.cli.check"),
+                func=lazy_load_command("airflow_temporal.cli.temporal_commands.check"),
                 args=(),
             ),
             ActionCommand(
                 name="workflow",
                 help="Print the workflow id and Temporal UI link of a DagRun",
-                func=lazy_load_command("airflow_temporal.cli.workflow"),
+                func=lazy_load_command("airflow_temporal.cli.temporal_commands.workflow"),
                 args=(Arg(("dag_id",), help="The DAG id"), Arg(("run_id",), help="The DagRun's run id")),
             ),
             ActionCommand(
                 name="trigger",
                 help="Start a Temporal-owned DagRun (run_type 'external'): a workflow creates and runs it, "
                      "not the scheduler",
-                func=lazy_load_command("airflow_temporal.cli.trigger"),
+                func=lazy_load_command("airflow_temporal.cli.temporal_commands.trigger"),
                 args=(
                     Arg(("dag_id",), help="The DAG id"),
                     Arg(("-c", "--conf"), help="The run's conf, a JSON object"),
@@ -70,13 +70,13 @@ def _settings() -> TemporalSettings:
 
 
 def _temporal_ui_url(settings: TemporalSettings, dag_id: str, run_id: str) -> str:
-    from airflow_temporal.plugin import workflow_url
+    from airflow_temporal.temporal_ui import workflow_url
 
     return workflow_url(settings.ui_url, settings.namespace, dag_id, run_id)
 
 
 def check(args: argparse.Namespace) -> None:
-    from airflow_temporal.workflow_client import DagRunWorkflowClient
+    from airflow_temporal.executors.workflow_client import DagRunWorkflowClient
 
     client = DagRunWorkflowClient(_settings())
     client.start()
@@ -118,7 +118,7 @@ def _trigger(args: argparse.Namespace) -> None:
     from temporalio.client import WorkflowQueryFailedError
     from temporalio.service import RPCError
 
-    from airflow_temporal.workflow_client import DagRunWorkflowClient, RunAlreadyStarted, WorkflowClosed
+    from airflow_temporal.executors.workflow_client import DagRunWorkflowClient, RunAlreadyStarted, WorkflowClosed
 
     request = _owned_run_request(args)  # every argument problem is reported before Temporal is contacted
     if args.poll_interval <= 0:
@@ -201,7 +201,7 @@ def _progress_updates(
     """Poll the run's progress; yield it whenever its state, task-state counts or running attempts change."""
     import time
 
-    from airflow_temporal.workflow_client import is_transient, is_workflow_task_retrying
+    from airflow_temporal.executors.workflow_client import is_transient, is_workflow_task_retrying
 
     last = None
     hinted: set[str] = set()

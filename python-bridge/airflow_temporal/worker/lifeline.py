@@ -9,7 +9,7 @@ The runner server itself may stop or be restarted meanwhile without taking its r
 docs/architecture.md ("When a worker dies").
 
 Forked runners are tied by the runner server (``--worker-pid``), spawned ones by
-``airflow_temporal.masked_output --worker-pid``.
+``airflow_temporal.worker.masked_output --worker-pid``.
 """
 
 from __future__ import annotations

@@ -489,36 +489,3 @@ def write_pth(directory: str | None = None) -> str:
     with open(path, "w") as f:
         f.write(PTH_LINE)
     return path
-
-
-def main(argv: list[str] | None = None) -> int:
-    import argparse
-    import json
-
-    ap = argparse.ArgumentParser(prog="python -m airflow_temporal.external_runs",
-                                 description="run_type='external' support for Airflow 3.3 (Temporal-owned mode)")
-    sub = ap.add_subparsers(dest="cmd", required=True)
-    sub.add_parser("status", help="import Airflow and show which patches applied in this interpreter")
-    w = sub.add_parser("install-pth", help=f"write {PTH_NAME} into site-packages (editable installs)")
-    w.add_argument("--dir", default=None)
-    sub.add_parser("remove-pth", help=f"remove {PTH_NAME} from site-packages")
-    args = ap.parse_args(argv)
-    if args.cmd == "status":
-        print(json.dumps(status(), indent=2))
-    elif args.cmd == "install-pth":
-        print(write_pth(args.dir))
-    else:
-        import sysconfig
-
-        path = os.path.join(sysconfig.get_paths()["purelib"], PTH_NAME)
-        if os.path.exists(path):
-            os.remove(path)
-        print(path)
-    return 0
-
-
-if __name__ == "__main__":
-    # Run the copy the .pth imported (not this __main__ copy), so there is one hook and one STATE.
-    from airflow_temporal import external_runs as _self
-
-    sys.exit(_self.main())

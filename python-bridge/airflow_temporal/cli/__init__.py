@@ -1,0 +1,1 @@
+"""The ``airflow temporal ...`` commands."""
