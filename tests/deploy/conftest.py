@@ -5,13 +5,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[2]
-DEPLOY = REPO / "deploy"
-WORKER_JAR = REPO / "temporal-workflows" / "target" / "airflow-temporal-worker.jar"
+from deploy_files import WORKER_JAR
 
 
 @pytest.fixture(scope="session")
@@ -34,17 +30,3 @@ def worker_flags(worker_help) -> set[str]:
         if negatable:
             flags.add(f"--no-{name}")
     return flags
-
-
-def flag_values(args: list[str]) -> dict[str, str]:
-    """`--name value`, `--name=value` and bare `--name` options of an argument list, by name."""
-    values: dict[str, str] = {}
-    pending = None
-    for arg in args:
-        if pending is not None and not arg.startswith("--"):
-            values[pending], pending = arg, None
-        elif arg.startswith("--"):
-            name, eq, value = arg.partition("=")
-            values[name] = value
-            pending = None if eq else name
-    return values

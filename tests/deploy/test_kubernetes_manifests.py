@@ -4,7 +4,7 @@ the Deployment's pods."""
 from __future__ import annotations
 
 import yaml
-from conftest import DEPLOY, flag_values
+from deploy_files import DEPLOY, flag_values
 
 MANIFESTS = DEPLOY / "kubernetes"
 SECRET_VARIABLES = {"AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "TEMPORAL_API_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"}

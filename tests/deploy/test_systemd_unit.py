@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import DEPLOY, flag_values
+from deploy_files import DEPLOY, flag_values
 
 UNIT = DEPLOY / "systemd" / "airflow-temporal-worker.service"
 ENV_EXAMPLE = DEPLOY / "systemd" / "worker.env.example"
