@@ -88,8 +88,8 @@ def test_the_layers_hold_the_jre_the_worker_and_the_airflow_environment(layer_fi
         "opt/airflow/bin/python",
         f"{VENV_SITE}/airflow/__init__.py",
         f"{VENV_SITE}/apache_airflow-3.3.2.dist-info/METADATA",
-        f"{VENV_SITE}/airflow_temporal/task_runner.py",
-        f"{VENV_SITE}/airflow_temporal/runner_server.py",
+        f"{VENV_SITE}/airflow_temporal/worker/task_runner.py",
+        f"{VENV_SITE}/airflow_temporal/worker/runner_server.py",
         "app/classes/dev/airflowtemporal/workflows/worker/WorkerMain.class",
         "app/jib-classpath-file",
     }
@@ -119,7 +119,7 @@ def test_the_image_s_java_runs_the_worker_and_its_python_imports_airflow_and_the
     chroot = ["unshare", "--mount", "--pid", "--fork", f"--mount-proc={root / 'proc'}", "chroot", str(root)]
     python = subprocess.run(
         [*chroot, "/opt/airflow/bin/python", "-c",
-         "import airflow, airflow_temporal.task_runner; print(airflow.__version__)"],
+         "import airflow, airflow_temporal.worker.task_runner; print(airflow.__version__)"],
         env=env, capture_output=True, text=True, timeout=300)
     assert python.returncode == 0, python.stderr
     assert python.stdout.strip() == "3.3.2"
