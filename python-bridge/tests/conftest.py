@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_temporal_testing.stack import free_port, port_open, wait_until
+from airflow_temporal_testing.stack import free_port, port_open, terminate, wait_until
 
 FIXTURES = Path(__file__).resolve().parents[2] / "docs" / "wire-contract" / "fixtures"
 TEMPORAL = Path(sys.executable).parent / "temporal"
@@ -42,10 +42,5 @@ def temporal_address(tmp_path_factory):
             capture_output=True, timeout=30).returncode == 0, 120, "Temporal dev server")
         yield address
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        terminate(server)
         log.close()

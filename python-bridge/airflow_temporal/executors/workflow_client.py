@@ -200,9 +200,11 @@ class DagRunWorkflowClient:
                         timeout=s.rpc_timeout,
                     )
                 except Exception as e:
+                    fix = ("The server's TLS certificate is not signed by a CA this client trusts: set [temporal] "
+                           "tls_server_ca_cert_path to the CA that signed it." if "UnknownIssuer" in str(e) else
+                           "Check [temporal] address / tls / api_key (AIRFLOW__TEMPORAL__*) and that the server is up.")
                     raise TemporalUnavailable(
-                        f"cannot reach Temporal at {s.address} (namespace {s.namespace!r}): {e or type(e).__name__}. "
-                        "Check [temporal] address / tls / api_key (AIRFLOW__TEMPORAL__*) and that the server is up."
+                        f"cannot reach Temporal at {s.address} (namespace {s.namespace!r}): {e or type(e).__name__}. {fix}"
                     ) from e
         return self._client
 

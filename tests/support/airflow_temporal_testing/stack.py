@@ -81,6 +81,16 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
+def terminate(popen: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM one child process and wait for it (SIGKILL after timeout)."""
+    popen.terminate()
+    try:
+        popen.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        popen.kill()
+        popen.wait(timeout=10)
+
+
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.5, on_timeout=None):
     """Poll predicate() until it returns a truthy value; return that value."""
     deadline = time.monotonic() + timeout

@@ -18,6 +18,8 @@ import com.uber.m3.tally.NoopScope;
 import com.uber.m3.tally.Scope;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -174,7 +176,10 @@ final class StartupChecks {
           CONNECT_TIMEOUT);
     } catch (RuntimeException e) {
       throw new StartupException("cannot reach Temporal at " + profile.getAddress() + " (" + rootMessage(e)
-          + "): check --address / TEMPORAL_ADDRESS, TLS and API key settings, and that the server is up");
+          + "): " + (untrustedServer(e)
+              ? "the server's TLS certificate is not signed by a CA this worker trusts: point "
+                  + "TEMPORAL_TLS_SERVER_CA_CERT_PATH (or the profile's server_ca_cert) at the CA that signed it"
+              : "check --address / TEMPORAL_ADDRESS, TLS and API key settings, and that the server is up"));
     }
     try {
       requireNamespace(service, profile, CONNECT_TIMEOUT);
@@ -199,6 +204,17 @@ final class StartupChecks {
       throw new StartupException("cannot use Temporal namespace '" + profile.getNamespace() + "' at "
           + profile.getAddress() + ": " + e.getStatus());
     }
+  }
+
+  /** Whether the TLS handshake failed because no trusted CA signed the server's certificate. */
+  private static boolean untrustedServer(Throwable e) {
+    for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+      if (cause instanceof CertPathBuilderException
+          || cause instanceof CertPathValidatorException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static String rootMessage(Throwable e) {
