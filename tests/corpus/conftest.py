@@ -15,6 +15,7 @@ The stack differs from the e2e one in what the corpus needs:
 
 Knobs (environment):
   AT_CORPUS_STACK_NAME  stack name (default corpus); sessions running at the same time need different names.
+  AT_CORPUS_DAGS        comma-separated DAG ids: run only those of the corpus (to try a few quickly); CI runs all.
 The per-DAG table is printed at the end and written to <state dir>/corpus-table.md.
 """
 from __future__ import annotations

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta, timezone
 from airflow_local_settings import LOCAL_RUN_PREFIX
 from airflow_temporal_testing.owned import RunOutcome, owned_argv, run_outcome
 from airflow_temporal_testing.stack import TERMINAL_RUN_STATES, AirflowClient
+from corpus import HITL_ANSWERS, IGNORED_XCOM_KEYS
 
 MODES = ("local", "executor", "owned")
 REFERENCE_MODE = "local"
@@ -128,11 +129,26 @@ def corpus_run_states(airflow: AirflowClient, suffix: str) -> dict[tuple[str, st
             return out
 
 
+def answer_hitl_requests(airflow: AirflowClient, suffix: str) -> None:
+    """Answer, as HITL_ANSWERS says, every Human-in-the-loop task of the corpus's runs that awaits input."""
+    page = airflow.get("/dags/~/dagRuns/~/hitlDetails", params={"response_received": False, "limit": 100})
+    for detail in page["hitl_details"]:
+        ti = detail["task_instance"]
+        answer = HITL_ANSWERS.get((ti["dag_id"], ti["task_id"]))
+        if answer is None or not ti["dag_run_id"].endswith(suffix) or ti["state"] != "awaiting_input":
+            continue
+        airflow.request("PATCH", f"/dags/{airflow.q(ti['dag_id'])}/dagRuns/{airflow.q(ti['dag_run_id'])}"
+                                 f"/taskInstances/{airflow.q(ti['task_id'])}/{ti['map_index']}/hitlDetails",
+                        json={"params_input": {}, **answer}, expect=(200, 409))  # 409: answered meanwhile
+
+
 def wait_all(airflow: AirflowClient, runs: dict[tuple[str, str], ModeRun], suffix: str, timeout: float) -> list[ModeRun]:
-    """Wait until every started run has ended; returns those still unfinished at the timeout."""
+    """Wait until every started run has ended, answering its HITL tasks; returns those still unfinished at the
+    timeout."""
     started = [r for r in runs.values() if r.trigger_error is None]
     deadline = time.monotonic() + timeout
     while True:
+        answer_hitl_requests(airflow, suffix)
         states = corpus_run_states(airflow, suffix)
         unfinished = [r for r in started if states.get((r.dag_id, r.run_id)) not in TERMINAL_RUN_STATES]
         if not unfinished or time.monotonic() > deadline:
@@ -156,8 +172,14 @@ def fields(run: ModeRun) -> dict[tuple[str | None, int, str], object]:
         out[(task_id, map_index, "state")] = state
         out[(task_id, map_index, "try_number")] = try_number
     for (task_id, map_index, key), value in o.xcoms.items():
-        out[(task_id, map_index, f"xcom:{key}")] = value
+        out[(task_id, map_index, f"xcom:{key}")] = _without_ignored_keys(value)
     return out
+
+
+def _without_ignored_keys(value: object) -> object:
+    if isinstance(value, dict):
+        return {k: _without_ignored_keys(v) for k, v in value.items() if k not in IGNORED_XCOM_KEYS}
+    return value
 
 
 def differences(reference: ModeRun, other: ModeRun) -> list[Difference]:

@@ -23,6 +23,7 @@ apart (the DB allows one run per logical date), all on one day.
 """
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections import Counter
@@ -53,7 +54,8 @@ from corpus_runs import (
     wait_all,
 )
 
-CORPUS = corpus_dags()
+# AT_CORPUS_DAGS=dag_a,dag_b runs only those DAGs of the corpus (to try a few quickly); CI runs them all.
+CORPUS = [d for d in corpus_dags() if d in os.environ.get("AT_CORPUS_DAGS", d).split(",")]
 # Every run of the corpus at once should end well within this on 2 loaded cores; a run that has not is
 # compared as it stands (a hung mode shows as its unfinished state).
 CORPUS_TIMEOUT = 20 * 60
@@ -111,8 +113,10 @@ def _table(runs: dict, verdicts: dict, wall: float) -> list[str]:
 @pytest.fixture(scope="module")
 def corpus_results(stack, report):
     airflow = stack.airflow
+    # One deadline for all: the dag-processor parses the ~130 files once, in its own order, slowly on a loaded host.
+    parsed_by = time.monotonic() + 15 * 60
     for dag_id in CORPUS:
-        airflow.wait_for_dag(dag_id, timeout=300)
+        airflow.wait_for_dag(dag_id, timeout=max(parsed_by - time.monotonic(), 30))
         airflow.unpause(dag_id)
     _ensure_pool(airflow, DIFF_POOL, 1)
     suffix = uuid.uuid4().hex[:8]
@@ -147,7 +151,7 @@ def test_every_example_dag_of_the_corpus_packages_is_run_or_excluded_with_a_reas
         missing = set(listed) - shipped.get(package, set()) - set(EXCLUDED)
         assert not missing, f"listed example DAGs of {package} that Airflow does not show: {sorted(missing)}"
     assert not set(OWN_DAGS) & set(EXCLUDED)
-    assert all(g.dag_id in CORPUS and g.mode in MODES and g.mode != REFERENCE_MODE for g in KNOWN_GAPS), KNOWN_GAPS
+    assert all(g.dag_id in corpus_dags() and g.mode in MODES and g.mode != REFERENCE_MODE for g in KNOWN_GAPS), KNOWN_GAPS
 
 
 @pytest.mark.parametrize("dag_id", CORPUS)
