@@ -724,7 +724,7 @@ class OwnedDagRunWorkflowTest {
 
   private static DagPlan plan(int maxActiveTasks, TaskPlan... tasks) {
     return new DagPlan(DAG, new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()),
-        maxActiveTasks, withDownstreams(List.of(tasks)));
+        maxActiveTasks, withDownstreams(List.of(tasks)), Optional.empty());
   }
 
   private static TaskPlan task(String taskId, String... upstreams) {
