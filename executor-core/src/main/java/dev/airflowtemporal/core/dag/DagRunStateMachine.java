@@ -148,7 +148,7 @@ public final class DagRunStateMachine {
     timesOutAt = null;
     Set<String> known = new TreeSet<>();
     instances.keySet().forEach(ref -> known.add(ref.taskId()));
-    planTaskIds.stream().filter(taskId -> !known.contains(taskId))
+    plan.tasks().stream().map(TaskPlan::taskId).filter(taskId -> !known.contains(taskId))
         .forEach(taskId -> record(TaskProgress.notStarted(TaskInstanceRef.of(taskId))));
     List.copyOf(instances.values()).stream().filter(p -> TaskState.UNFINISHED.contains(p.state()))
         .forEach(p -> record(p.settled(TaskState.SKIPPED)));
