@@ -43,8 +43,9 @@ class RecordedHistoriesReplayTest {
       "histories/owned-mode-deferred-tasks.json",
       // An ApprovalOperator awaiting input, answered through the REST API; the sweep signalled the resumption.
       "histories/owned-mode-human-in-the-loop.json",
-      // e2e_owned_dag_limits past its 30 s dagrun_timeout (the getVersion "dagrun-timeout" marker, the deadline
-      // timer, time_out_dag_run) while long_sleep ran; the workflow ended once that try, stopped, had settled.
+      // e2e_owned_dag_limits (then quick -> long_sleep -> after, 30 s) past its dagrun_timeout (the getVersion
+      // marker, the deadline timer, time_out_dag_run) while long_sleep ran; the workflow ended once that try,
+      // stopped, had settled.
       "histories/owned-mode-dagrun-timeout.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
