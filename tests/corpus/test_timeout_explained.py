@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from corpus_runs import ModeRun, timeout_explained
-from e2e_owned import RunOutcome
+from airflow_temporal_testing.owned import RunOutcome
 
 TIMEOUT = timedelta(minutes=4)
 START = "2026-01-01T00:00:00Z"

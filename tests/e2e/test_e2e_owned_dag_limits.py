@@ -13,9 +13,9 @@ import uuid
 import pytest
 
 from e2e_checks import RUN_TIMEOUT
-from e2e_owned import describe, trigger_owned
-from e2e_temporal import list_executions
-from stack import wait_until
+from airflow_temporal_testing.owned import describe, trigger_owned
+from airflow_temporal_testing.temporal import list_executions
+from airflow_temporal_testing.stack import wait_until
 
 pytestmark = pytest.mark.usefixtures("require_temporal")
 
