@@ -17,7 +17,7 @@ from temporalio import workflow as temporal_workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from airflow_temporal.cli.temporal_commands import _progress_line
+from airflow_temporal.cli.temporal_commands import _progress_line, params_refusal
 from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
 from airflow_temporal.executors.workflow_client import (
@@ -34,11 +34,36 @@ TEMPORAL = Path(sys.executable).parent / "temporal"
 UNREACHABLE = "127.0.0.1:1"
 
 
-def airflow_temporal_trigger(tmp_path, *args: str, address: str = UNREACHABLE) -> subprocess.CompletedProcess:
-    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__TEMPORAL__ADDRESS": address,
-           "AIRFLOW__TEMPORAL__RPC_TIMEOUT": "3"}
-    return subprocess.run([sys.executable, "-m", "airflow", "temporal", "trigger", *args], env=env,
-                          capture_output=True, text=True, timeout=120)
+PARAMS_DAG = """
+from airflow.sdk import DAG, Param
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("params_dag", schedule=None, params={"name": Param(type="string"), "count": Param(5, type="integer")}):
+    EmptyOperator(task_id="noop")
+"""
+
+
+def _airflow_env(home: Path, address: str = UNREACHABLE) -> dict[str, str]:
+    return {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__TEMPORAL__ADDRESS": address,
+            "AIRFLOW__TEMPORAL__RPC_TIMEOUT": "3"}
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory) -> Path:
+    """A real Airflow metadata DB (SQLite, `airflow db migrate`) holding params_dag, serialized by Airflow."""
+    home = tmp_path_factory.mktemp("airflow_home")
+    (home / "dags").mkdir()
+    (home / "dags" / "params_dag.py").write_text(PARAMS_DAG)
+    for command in (["db", "migrate"], ["dags", "reserialize"]):
+        subprocess.run([sys.executable, "-m", "airflow", *command], env=_airflow_env(home), check=True,
+                       capture_output=True, text=True, timeout=300)
+    return home
+
+
+def airflow_temporal_trigger(home: Path, *args: str, address: str = UNREACHABLE) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "airflow", "temporal", "trigger", *args],
+                          env=_airflow_env(home, address), capture_output=True, text=True, timeout=120)
 
 
 @pytest.mark.parametrize(("conf", "message"), [
@@ -46,21 +71,21 @@ def airflow_temporal_trigger(tmp_path, *args: str, address: str = UNREACHABLE) -
     ("[1, 2, 3]", "error: conf must be a JSON object, got array [1,2,3]"),
     ('"text"', 'error: conf must be a JSON object, got string "text"'),
 ])
-def test_a_conf_that_is_not_a_json_object_is_refused_before_temporal_is_contacted(tmp_path, conf, message):
-    result = airflow_temporal_trigger(tmp_path, "example_dag", "--conf", conf)
+def test_a_conf_that_is_not_a_json_object_is_refused_before_temporal_is_contacted(airflow_home, conf, message):
+    result = airflow_temporal_trigger(airflow_home, "example_dag", "--conf", conf)
     assert result.returncode != 0
     assert message in result.stderr
     assert "cannot reach Temporal" not in result.stderr and "Started" not in result.stdout
 
 
-def test_a_logical_date_that_is_not_a_date_is_refused(tmp_path):
-    result = airflow_temporal_trigger(tmp_path, "example_dag", "--logical-date", "yesterday-ish")
+def test_a_logical_date_that_is_not_a_date_is_refused(airflow_home):
+    result = airflow_temporal_trigger(airflow_home, "example_dag", "--logical-date", "yesterday-ish")
     assert result.returncode != 0
     assert "--logical-date" in result.stderr and "cannot reach Temporal" not in result.stderr
 
 
-def test_an_unreachable_temporal_is_named(tmp_path):
-    result = airflow_temporal_trigger(tmp_path, "example_dag", "--conf", '{"a": 1}')
+def test_an_unreachable_temporal_is_named(airflow_home):
+    result = airflow_temporal_trigger(airflow_home, "example_dag", "--conf", '{"a": 1}')
     assert result.returncode != 0
     assert f"cannot reach Temporal at {UNREACHABLE}" in result.stderr
 
@@ -94,11 +119,11 @@ def _executions(temporal_address: str, wid: str) -> list[str]:
     return [line for line in listed.stdout.splitlines() if line.strip()]
 
 
-def test_starting_the_same_run_twice_is_refused_and_creates_nothing(tmp_path, temporal_address, workflows):
+def test_starting_the_same_run_twice_is_refused_and_creates_nothing(airflow_home, temporal_address, workflows):
     wid = workflows.start_owned_run(_request("dup_1"))
     assert wid == workflow_id("example_dag", "dup_1")
 
-    result = airflow_temporal_trigger(tmp_path, "example_dag", "--run-id", "dup_1", address=temporal_address)
+    result = airflow_temporal_trigger(airflow_home, "example_dag", "--run-id", "dup_1", address=temporal_address)
     assert result.returncode != 0
     assert ("error: run dup_1 of DAG example_dag was already started (workflow dagrun:example_dag:dup_1): "
             "pick another --run-id") in result.stderr
@@ -145,3 +170,61 @@ def test_a_run_whose_workflow_task_fails_is_told_apart_from_a_missing_worker(tem
     error = asyncio.run(query_while_the_workflow_task_fails())
     assert is_workflow_task_retrying(error), repr(error)
     assert not is_transient(error)
+
+# ------------------------------------------------------------------------------- params, as create_dagrun checks them
+def _serialized_dag(dag):
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return DagSerialization.from_dict(DagSerialization.to_dict(dag))
+
+
+def _params_dag(**params):
+    from airflow.sdk import DAG
+
+    with DAG("params_dag", schedule=None, params=params) as dag:
+        pass
+    return _serialized_dag(dag)
+
+
+def test_a_required_param_without_a_value_is_refused_with_airflows_message():
+    from airflow.sdk import Param
+
+    refusal = params_refusal(_params_dag(name=Param(type="string")), {})
+    assert refusal is not None and "Invalid input for param name" in refusal, refusal
+
+
+def test_a_conf_value_that_breaks_its_params_schema_is_refused():
+    from airflow.sdk import Param
+
+    refusal = params_refusal(_params_dag(count=Param(5, type="integer", minimum=1)), {"count": 0})
+    assert refusal is not None and "Invalid input for param count" in refusal, refusal
+
+
+def test_a_conf_that_satisfies_the_params_is_accepted_and_unknown_keys_pass_as_in_airflow():
+    from airflow.sdk import Param
+
+    dag = _params_dag(name=Param(type="string"), count=Param(5, type="integer"))
+    assert params_refusal(dag, {"name": "x", "count": 2, "other": [1]}) is None
+
+
+def test_airflows_params_ui_tutorial_is_refused_without_conf_as_its_rest_trigger_is():
+    import airflow.example_dags
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = Path(airflow.example_dags.__file__).parent
+    bag = DagBag(dag_folder=str(folder / "example_params_ui_tutorial.py"))
+    refusal = params_refusal(_serialized_dag(bag.dags["example_params_ui_tutorial"]), {})
+    assert refusal is not None and "Invalid input for param" in refusal, refusal
+
+
+def test_a_trigger_airflow_would_refuse_for_its_params_is_refused_before_temporal_is_contacted(airflow_home):
+    result = airflow_temporal_trigger(airflow_home, "params_dag", "--conf", '{"count": 3}')
+    assert result.returncode != 0
+    assert "error: run " in result.stderr and "of DAG params_dag was refused: Invalid input for param name" in result.stderr
+    assert "cannot reach Temporal" not in result.stderr and "Started" not in result.stdout
+
+
+def test_a_trigger_whose_conf_satisfies_the_params_goes_on_to_temporal(airflow_home):
+    result = airflow_temporal_trigger(airflow_home, "params_dag", "--conf", '{"name": "x", "count": 3}')
+    assert result.returncode != 0
+    assert f"cannot reach Temporal at {UNREACHABLE}" in result.stderr

@@ -145,13 +145,6 @@ ALLOWED_DIFFERENCES = (
     AllowedDifference("tutorial", "print_date", "xcom:return_value", f"the output of `date`: {_CLOCK}"),
     AllowedDifference("example_external_task", "parent_task_sensor", "xcom:_link_ExternalDagLink",
                       f"links the child_dag run of the same logical date, whose run id {_RUN_ID}"),
-    # Whether the DAG's 4-minute dagrun_timeout ends a run before these two tasks run depends on the load
-    # (~300 runs at once): seen both ways in LocalExecutor and executor mode. Owned runs do not apply
-    # dagrun_timeout at all (docs/limits.md), so there they always run.
-    *(AllowedDifference("example_passing_params_via_test_command", task_id, what,
-                        "dagrun_timeout=4 min races with the machine's load: timed out first, the task is "
-                        "skipped, else it runs (also_run_this then failed in both runs seen)")
-      for task_id in ("also_run_this", "env_var_test_task") for what in ("state", "try_number")),
     # TimeDeltaSensor(deferrable=True) returns True at once when its runner starts 30 s or more after the run's
     # logical date (its data_interval_end here), else it defers and its execute_complete returns None: which
     # one depends on how soon the runner starts (owned runs are triggered through the CLI, seconds later).
@@ -176,11 +169,7 @@ class KnownGap:
     issue: str = "issue 8"
 
 
-KNOWN_GAPS = (
-    KnownGap("example_params_ui_tutorial", "owned",
-             "Airflow refuses the trigger (HTTP 400: required param without a value); "
-             "`airflow temporal trigger` starts the run, whose task then fails"),
-)
+KNOWN_GAPS: tuple[KnownGap, ...] = ()
 
 
 def corpus_dags() -> list[str]:

@@ -182,6 +182,28 @@ def _without_ignored_keys(value: object) -> object:
     return value
 
 
+def timed_out(run: ModeRun, dagrun_timeout: timedelta | None) -> bool:
+    """Whether the run ended as a dagrun_timeout ends one: failed, at least the DAG's dagrun_timeout after it
+    started."""
+    o = run.outcome
+    if o is None or dagrun_timeout is None or o.state != "failed":
+        return False
+    start, end = o.run.get("start_date"), o.run.get("end_date")
+    return bool(start and end) and datetime.fromisoformat(end) - datetime.fromisoformat(start) >= dagrun_timeout
+
+
+def timeout_explained(reference: ModeRun, other: ModeRun, dagrun_timeout: timedelta | None) -> list[Difference]:
+    """The differences a dagrun_timeout explains: whether a run passes its timeout depends on the machine's load,
+    not on the mode. When one run timed out (timed_out) and the other did not, their run states; and in any case
+    every field of a task instance that a timed-out run left skipped (its state, its try number, the XComs it did
+    not push), since the timeout skips what has not finished."""
+    stopped = [r for r in (reference, other) if timed_out(r, dagrun_timeout)]
+    skipped = {key for r in stopped for key, (state, _) in r.outcome.tis.items() if state == "skipped"}
+    return [d for d in differences(reference, other)
+            if (d.task_id is None and d.what == "run state" and len(stopped) == 1)
+            or (d.task_id is not None and (d.task_id, d.map_index) in skipped)]
+
+
 def differences(reference: ModeRun, other: ModeRun) -> list[Difference]:
     a, b = fields(reference), fields(other)
     absent = "<absent>"

@@ -12,6 +12,8 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator
 
+    from airflow.serialization.definitions.dag import SerializedDAG
+
     from airflow_temporal.config import TemporalSettings
     from airflow_temporal.wire import OwnedDagRunProgress, OwnedDagRunRequest
     from airflow_temporal.executors.workflow_client import DagRunWorkflowClient
@@ -129,6 +131,8 @@ def _trigger(args: argparse.Namespace) -> None:
     client = DagRunWorkflowClient(settings)
     client.start()
     try:
+        if refusal := _params_refusal(request.dag_id, request.conf):
+            sys.exit(f"error: {run} was refused: {refusal}")
         try:
             wid = client.start_owned_run(request)
         except RunAlreadyStarted as e:
@@ -193,6 +197,30 @@ def _owned_run_request(args: argparse.Namespace) -> OwnedDagRunRequest:
     except ValueError as e:
         sys.exit(f"error: {e}")
     return request
+
+
+def _params_refusal(dag_id: str, conf: dict | None) -> str | None:
+    """Why Airflow would refuse this conf for the DAG's latest version (a required param without a value, a
+    schema violation), in Airflow's own words; None when it would not, or when the DAG is unknown (the
+    workflow refuses that, naming it). The check of `DAG.create_dagrun`, which `airflow dags trigger` and the
+    REST API's trigger run."""
+    from airflow.models.dagbag import DBDagBag
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        dag = DBDagBag().get_latest_version_of_dag(dag_id, session=session)
+    return None if dag is None else params_refusal(dag, conf)
+
+
+def params_refusal(dag: SerializedDAG, conf: dict | None) -> str | None:
+    """`create_dagrun`'s `dag.params.deep_merge(conf).validate()`: its ParamValidationError's message, or None."""
+    from airflow.exceptions import ParamValidationError
+
+    try:
+        dag.params.deep_merge(conf).validate()
+    except ParamValidationError as e:
+        return str(e)
+    return None
 
 
 def _progress_updates(

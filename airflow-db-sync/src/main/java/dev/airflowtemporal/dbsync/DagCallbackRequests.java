@@ -39,6 +39,7 @@ import org.hibernate.Session;
  *   <li>failed with task instances that can never run: {@code "all_tasks_deadlocked"}, the first of them
  *       (by task id, map index) with a finished direct upstream.</li>
  * </ul>
+ * A run failed for its dagrun_timeout is the exception ({@link #writeForTimedOutRun}).
  */
 final class DagCallbackRequests {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -48,7 +49,7 @@ final class DagCallbackRequests {
   /** {@code DatabaseCallbackSink.send}'s weight for every callback request. */
   private static final int PRIORITY_WEIGHT = 1;
   /** Airflow's {@code State.unfinished}: None and the states a task instance still moves on from. */
-  private static final String UNFINISHED = "(ti.state is null or ti.state in ("
+  static final String UNFINISHED = "(ti.state is null or ti.state in ("
       + TaskState.UNFINISHED.stream().filter(s -> s != TaskState.NONE).map(s -> "'" + s.airflowName() + "'")
           .collect(Collectors.joining(", ")) + "))";
 
@@ -83,6 +84,24 @@ final class DagCallbackRequests {
       }
       insert(connection, dagId, runId, dagRun, relevantTi, reason, success);
       return true;
+    });
+  }
+
+  /**
+   * Inside the caller's transaction, right after it failed the run for its dagrun_timeout: the timed-out
+   * branch of the scheduler's {@code _schedule_dag_run} sends the failure callback request whether or not
+   * the DAG has a callback (the dag-processor then runs what the DAG has), with reason {@code "timed_out"}
+   * and the task instance it picked before skipping the unfinished ones.
+   *
+   * @param relevantTiId that task instance; null for none
+   */
+  static void writeForTimedOutRun(Session session, String dagId, String runId, UUID relevantTiId) {
+    session.doWork(connection -> {
+      ObjectNode dagRun = dagRunContext(connection, dagId, runId);
+      dagRun.remove("created_dag_version_id");
+      JsonNode relevantTi = relevantTiId == null ? JSON.nullNode()
+          : taskInstance(connection, "ti.id = '" + relevantTiId + "'", dagId, runId, null);
+      insert(connection, dagId, runId, dagRun, relevantTi, "timed_out", false);
     });
   }
 

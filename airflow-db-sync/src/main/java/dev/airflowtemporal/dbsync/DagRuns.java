@@ -104,7 +104,8 @@ public final class DagRuns {
    * has task instances to run again, so it must not be closed on the states the caller saw before.
    * In the same transaction, the DAG's {@code on_success_callback} / {@code on_failure_callback} is
    * requested from the dag-processor as Airflow's scheduler requests it ({@link DagCallbackRequests}):
-   * once, since a repeat finds the run ended.
+   * once, since a repeat finds the run ended. A failed run pauses its DAG when it makes the DAG's
+   * {@code max_consecutive_failed_dag_runs} ({@link ConsecutiveFailedRuns}).
    */
   public FinishOutcome finish(String dagId, String runId, String state, Instant endDate, int expectedClearNumber) {
     if (!FINAL_STATES.contains(state)) {
@@ -124,6 +125,9 @@ public final class DagRuns {
           .executeUpdate();
       if (updated == 1) {
         DagCallbackRequests.writeForEndedRun(session, dagId, runId);
+        if (state.equals("failed")) {
+          ConsecutiveFailedRuns.pauseDagIfLimitReached(session, dagId);
+        }
         return FinishOutcome.FINISHED;
       }
       DagRunRow row = find(session, dagId, runId);

@@ -62,6 +62,7 @@ class DagCallbackRequestsTest {
   private static SerializedDags serializedDags;
   private static DagRuns dagRuns;
   private static TaskInstanceCreation creation;
+  private static DagRunTimeouts timeouts;
 
   private final List<String[]> createdRuns = new ArrayList<>();
 
@@ -72,6 +73,7 @@ class DagCallbackRequestsTest {
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
     creation = new TaskInstanceCreation(db);
+    timeouts = new DagRunTimeouts(db);
   }
 
   @AfterAll
@@ -151,6 +153,50 @@ class DagCallbackRequestsTest {
     assertThat(request.at("/context_from_server/last_ti/task_id").asText()).isEqualTo("report");
     assertThat(claimed.path("same_json_as_airflow").asBoolean())
         .as("ours %s%nAirflow's %s", request, claimed.path("airflow")).isTrue();
+  }
+
+  @Test
+  void aTimedOutRunSkipsItsUnfinishedTasksFailsAndRequestsATimedOutCallbackAsTheScheduler() throws Exception {
+    String runId = startedRun(DAG_ID);
+    settle(runId, "work", "running", END.minusSeconds(20));
+
+    assertThat(timeouts.timeOut(DAG_ID, runId, 0)).isEqualTo(DagRuns.FinishOutcome.FINISHED);
+    assertThat(timeouts.timeOut(DAG_ID, runId, 0)).as("a repeat").isEqualTo(DagRuns.FinishOutcome.ENDED_ELSEWHERE);
+
+    assertThat(airflowDb.count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND state = 'failed' "
+        + "AND end_date IS NOT NULL", DAG_ID, runId)).isEqualTo(1);
+    assertThat(airflowDb.count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND state = 'skipped'",
+        DAG_ID, runId)).as("the running task and the one not started").isEqualTo(2);
+    JsonNode claimed = readBackAsTheDagProcessor(runId, "work");
+    assertThat(claimed.path("claimed")).hasSize(1);
+    JsonNode request = claimed.path("claimed").get(0);
+    assertThat(request.path("msg").asText()).isEqualTo("timed_out");
+    assertThat(request.path("is_failure_callback").asBoolean()).isTrue();
+    assertThat(request.at("/context_from_server/last_ti/task_id").asText()).as("the last unfinished to start")
+        .isEqualTo("work");
+    assertThat(request.at("/context_from_server/dag_run/state").asText()).isEqualTo("failed");
+    assertThat(claimed.path("same_json_as_airflow").asBoolean())
+        .as("ours %s%nAirflow's %s", request, claimed.path("airflow")).isTrue();
+  }
+
+  @Test
+  void aTimedOutRunRequestsTheCallbackEvenWithoutOneAsTheSchedulerDoes() {
+    String runId = startedRun(DAG_WITHOUT_CALLBACKS);
+
+    assertThat(timeouts.timeOut(DAG_WITHOUT_CALLBACKS, runId, 0)).isEqualTo(DagRuns.FinishOutcome.FINISHED);
+
+    assertThat(requests(runId)).isEqualTo(1);
+  }
+
+  @Test
+  void aRunClearedSinceItWasReadIsNotTimedOut() {
+    String runId = startedRun(DAG_ID);
+
+    assertThat(timeouts.timeOut(DAG_ID, runId, 3)).isEqualTo(DagRuns.FinishOutcome.CLEARED);
+
+    assertThat(airflowDb.count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND state = 'running'",
+        DAG_ID, runId)).isEqualTo(1);
+    assertThat(requests(runId)).isZero();
   }
 
   @Test

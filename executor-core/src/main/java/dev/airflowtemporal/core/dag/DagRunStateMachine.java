@@ -26,7 +26,8 @@ import java.util.TreeSet;
  * rules), carries it out against Airflow's DB, and reports what it found through one method per event:
  * {@link #marked}, {@link #expanded}, {@link #revised}, {@link #queued}, {@link #settled} (a try's
  * runner ended and Airflow's DB was read back), {@link #adopt} (the run was read back after a clear),
- * {@link #parkedRead} (the parked tries {@link #parkedToRead} asked for were read back).
+ * {@link #parkedRead} (the parked tries {@link #parkedToRead} asked for were read back),
+ * {@link #timedOutRun} (the run was failed for its dagrun_timeout, which {@link #timedOut} said it passed).
  * {@link #untilNextTimer} says how long it may sleep.
  *
  * <p><b>Tries that wait without a runner</b> (see docs/architecture.md, "Waiting tasks"): a sensor in
@@ -86,6 +87,8 @@ public final class DagRunStateMachine {
   private Duration parkedReadBackoff = PARKED_READ_FIRST;
   /** The sweep signalled that Airflow resumed tries of this run: read the parked ones back at once. */
   private boolean parkedReadRequested;
+  /** When the run's dagrun_timeout runs out; null without one, or before {@link #runStarted}. */
+  private Instant timesOutAt;
 
   /**
    * @param logicalDate the run's logical date (null for a run without one): part of a retry delay's jitter
@@ -118,6 +121,37 @@ public final class DagRunStateMachine {
     decider = new DagRunDecider(newPlan);
     tasksById.clear();
     newPlan.tasks().forEach(task -> tasksById.put(task.taskId(), task));
+  }
+
+  /**
+   * The run's start date as Airflow's DB has it (null: not known): from then the DAG's dagrun_timeout, if it has
+   * one, runs ({@link #timedOut}). Called again after a read-back, since a resumed run starts anew.
+   */
+  public void runStarted(Instant startDate) {
+    timesOutAt = startDate == null ? null : plan.dagrunTimeout().map(startDate::plus).orElse(null);
+  }
+
+  /**
+   * Whether the run has exceeded its dagrun_timeout: Airflow's scheduler fails a running run once
+   * {@code start_date < now - dagrun_timeout} ({@code _schedule_dag_run}).
+   */
+  public boolean timedOut(Instant now) {
+    return timesOutAt != null && now.isAfter(timesOutAt);
+  }
+
+  /**
+   * The run was failed for its dagrun_timeout: as Airflow's scheduler does, every unfinished task instance
+   * (in flight or not) is skipped; a try in flight stays in flight until its runner, stopped by the Execution
+   * API, has ended ({@link #settled}). No timeout is pending any more.
+   */
+  public void timedOutRun() {
+    timesOutAt = null;
+    Set<String> known = new TreeSet<>();
+    instances.keySet().forEach(ref -> known.add(ref.taskId()));
+    plan.tasks().stream().map(TaskPlan::taskId).filter(taskId -> !known.contains(taskId))
+        .forEach(taskId -> record(TaskProgress.notStarted(TaskInstanceRef.of(taskId))));
+    List.copyOf(instances.values()).stream().filter(p -> TaskState.UNFINISHED.contains(p.state()))
+        .forEach(p -> record(p.settled(TaskState.SKIPPED)));
   }
 
   /** Takes the task instances a run carried over continue-as-new (nothing is in flight then). */
@@ -398,11 +432,16 @@ public final class DagRunStateMachine {
   }
 
   /**
-   * Until the earliest retry, reschedule, pool recheck or read of parked tries (at least 1 ms), or null
+   * Until the earliest retry, reschedule, pool recheck, read of parked tries or the dagrun_timeout (at least
+   * 1 ms), or null
    * when nothing waits on a clock.
    */
   public Duration untilNextTimer(Instant now) {
     Instant next = parked().isEmpty() ? null : parkedReadAt;
+    if (timesOutAt != null && (next == null || timesOutAt.isBefore(next))) {
+      // Airflow's check is strict (start_date < now - timeout): wake just past the deadline.
+      next = timesOutAt.plusMillis(1);
+    }
     for (TaskProgress progress : instances.values()) {
       boolean onClock = progress.state() == TaskState.UP_FOR_RETRY || progress.state() == TaskState.UP_FOR_RESCHEDULE;
       if (onClock && progress.retryAt() != null && (next == null || progress.retryAt().isBefore(next))) {

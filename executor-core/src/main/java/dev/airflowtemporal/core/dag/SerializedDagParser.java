@@ -124,7 +124,10 @@ public final class SerializedDagParser {
     int maxActiveTasks = dag.has("max_active_tasks")
         ? integer(dag.get("max_active_tasks"), where + ": max_active_tasks")
         : DEFAULT_MAX_ACTIVE_TASKS;
-    return new DagPlan(dagId, timetable(where, dag.path("timetable")), maxActiveTasks, tasks);
+    // Airflow applies a dagrun_timeout only when it is truthy: timedelta(0) is none.
+    Optional<Duration> dagrunTimeout = fixedDuration(where + ": dagrun_timeout", dag.get("dagrun_timeout"))
+        .filter(timeout -> !timeout.isZero());
+    return new DagPlan(dagId, timetable(where, dag.path("timetable")), maxActiveTasks, tasks, dagrunTimeout);
   }
 
   /** Parses {@code serialized_dag.data_compressed}: zlib (RFC 1950) over the same JSON. */

@@ -205,7 +205,57 @@ class DagRunStateMachineTest {
                   snapshot("noop", TaskState.UP_FOR_RESCHEDULE, 1)), NOW);
               return m.attemptsToQueue(List.of(), NOW);
             }, List.of(new AttemptToQueue("noop", -1, 1)),
-            List.of("extract=success/1", "fan=deferred/1", "noop=up_for_reschedule/1", "transform=running/1*")));
+            List.of("extract=success/1", "fan=deferred/1", "noop=up_for_reschedule/1", "transform=running/1*")),
+        // ---- dagrun_timeout (1 minute in this plan)
+        new Case("a run times out only once it is past its dagrun_timeout, as Airflow's strict check",
+            List.of("extract=running/1*"),
+            m -> {
+              m.runStarted(NOW.minusSeconds(60));
+              return List.of(m.timedOut(NOW), m.timedOut(NOW.plusMillis(1)));
+            }, List.of(false, true), List.of("extract=running/1*")),
+        new Case("a run with a dagrun_timeout wakes just past its deadline", List.of("extract=running/1*"),
+            m -> {
+              m.runStarted(NOW);
+              return m.untilNextTimer(NOW);
+            }, Duration.ofSeconds(60).plusMillis(1), List.of("extract=running/1*")),
+        new Case("a retry due before the deadline wakes the run first", List.of("extract=up_for_retry/1@+5"),
+            m -> {
+              m.runStarted(NOW);
+              return m.untilNextTimer(NOW);
+            }, Duration.ofSeconds(5), List.of("extract=up_for_retry/1")),
+        new Case("a run whose start date is not known never times out", List.of("extract=running/1*"),
+            m -> {
+              m.runStarted(null);
+              return List.of(m.timedOut(NOW.plus(Duration.ofDays(365))), Optional.ofNullable(m.untilNextTimer(NOW)));
+            }, List.of(false, Optional.empty()), List.of("extract=running/1*")),
+        new Case("a timed-out run skips every unfinished instance, in flight or not, and keeps the finished ones",
+            List.of("extract=success/1", "transform=running/1*", "noop=success/1", "fan[0]=up_for_retry/1",
+                "fan[1]=deferred/1", "fan[2]=none/0"),
+            m -> {
+              m.runStarted(NOW.minusSeconds(120));
+              m.timedOutRun();
+              return List.of(m.timedOut(NOW), Optional.ofNullable(m.untilNextTimer(NOW)));
+            }, List.of(false, Optional.empty()),
+            List.of("extract=success/1", "fan[0]=skipped/1", "fan[1]=skipped/1", "fan[2]=skipped/0", "noop=success/1",
+                "transform=skipped/1*")),
+        new Case("a timed-out run skips the tasks whose instances it has not seen yet", List.of("extract=running/1*"),
+            m -> { m.timedOutRun(); return m.countsByState(); }, Map.of("skipped", 4),
+            List.of("extract=skipped/1*", "fan=skipped/0", "noop=skipped/0", "transform=skipped/0")));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("plansWithoutATimeout")
+  void aDagWithoutADagrunTimeoutNeverTimesOut(DagPlan plan) {
+    DagRunStateMachine machine = new DagRunStateMachine("etl", null, plan);
+    machine.runStarted(NOW);
+    assertThat(machine.timedOut(NOW.plus(Duration.ofDays(365)))).isFalse();
+    assertThat(machine.untilNextTimer(NOW)).isNull();
+  }
+
+  static Stream<DagPlan> plansWithoutATimeout() {
+    DagPlan plan = plan();
+    return Stream.of(new DagPlan(plan.dagId(), plan.timetable(), plan.maxActiveTasks(), plan.tasks(), Optional.empty()),
+        new DagPlan(plan.dagId(), plan.timetable(), plan.maxActiveTasks(), plan.tasks(), null));
   }
 
   @ParameterizedTest(name = "{0}")
@@ -287,7 +337,7 @@ class DagRunStateMachineTest {
         task("transform", List.of("extract"), List.of(), 0, Optional.empty(), false),
         task("noop", List.of("extract"), List.of(), 0, Optional.empty(), true),
         task("fan", List.of("extract"), List.of(), 0, Optional.of(new ExpandInput(List.of(), List.of("extract"))),
-            false)));
+            false)), Optional.of(Duration.ofMinutes(1)));
   }
 
   private static TaskPlan task(String taskId, List<String> upstreams, List<String> downstreams, int retries,

@@ -27,7 +27,7 @@ class PackedPlanTest {
           TriggerRule.ALL_SUCCESS, 2, Duration.ofSeconds(300), 0, Optional.empty(), Optional.of(Duration.ofMinutes(5)),
           "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), List.of(), false, false, false));
     }
-    DagPlan plan = new DagPlan("big", new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()), 16, tasks);
+    DagPlan plan = new DagPlan("big", new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()), 16, tasks, Optional.of(Duration.ofMinutes(4)));
     ObjectMapper json = WireJson.newMapper();
     PackedPlan packed = PackedPlan.pack(plan);
     assertThat(json.writeValueAsBytes(plan).length).as("unpacked").isGreaterThan(2_000_000);

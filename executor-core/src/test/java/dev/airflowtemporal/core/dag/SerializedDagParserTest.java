@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Parses the fixtures Airflow 3.3.2 itself serialized (serialized-dags/generate.py). */
@@ -206,6 +207,18 @@ class SerializedDagParserTest {
     assertThat(plan.task("uses_site_defaults").queue()).isEqualTo("site_queue");
     assertThat(plan.task("overrides").retries()).isZero();
     assertThat(plan.task("overrides").queue()).isEqualTo("default");
+  }
+
+  @ParameterizedTest
+  @CsvSource(nullValues = "none", value = {"240.0, PT4M", "0.5, PT0.5S", "0, none", "null, none", "absent, none"})
+  void theDagrunTimeoutIsReadAsAirflowWritesItAndAZeroOneIsNone(String serialized, String expected) {
+    String field = serialized.equals("absent") ? "" : "\"dagrun_timeout\": " + serialized + ", ";
+    DagPlan plan = parseJson("""
+        {"__version": 3, "dag": {"dag_id": "timed", "fileloc": "f.py", %s
+          "timetable": {"__type": "airflow.timetables.simple.NullTimetable", "__var": {}},
+          "tasks": [{"__type": "operator", "__var": {"task_id": "only"}}]}}
+        """.formatted(field));
+    assertThat(plan.dagrunTimeout()).isEqualTo(Optional.ofNullable(expected).map(Duration::parse));
   }
 
   @Test

@@ -136,6 +136,17 @@ public interface DagRunSyncActivities {
   void finishDagRun(OwnedRun run, String state);
 
   /**
+   * Fails the running DagRun for its DAG's dagrun_timeout, as Airflow's scheduler does: its unfinished task
+   * instances skipped (a running try's runner is stopped by the Execution API), the run failed, the DAG's
+   * failure callback requested with reason timed_out. A run already ended is left alone.
+   *
+   * @throws io.temporal.failure.ApplicationFailure of type {@link #CLEARED} when Airflow cleared the
+   *     run since the workflow read it: left running to be read back
+   */
+  @ActivityMethod(name = "time_out_dag_run")
+  void timeOutDagRun(OwnedRun run);
+
+  /**
    * Fails a run its workflow cannot drive any further (a bug, a permanent DB error, a DB outage past
    * its bound, a cancel), as the UI's "Mark run as failed" does: running task instances failed, the
    * other unfinished ones skipped, the run failed; a run already ended is left alone. Logs the reason.

@@ -22,6 +22,7 @@ import dev.airflowtemporal.dbsync.AttemptReadBack;
 import dev.airflowtemporal.dbsync.DagRun;
 import dev.airflowtemporal.dbsync.DagRunClearedException;
 import dev.airflowtemporal.dbsync.DagRunKey;
+import dev.airflowtemporal.dbsync.DagRunTimeouts;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.NewDagRun;
 import dev.airflowtemporal.dbsync.NewTaskInstance;
@@ -74,6 +75,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   private final SerializedDags serializedDags;
   private final DagRuns dagRuns;
+  private final DagRunTimeouts timeouts;
   private final TaskInstanceCreation creation;
   private final TaskInstanceQueueing queueing;
   private final TaskInstanceSettlement settlement;
@@ -89,6 +91,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout) {
     this.taskQueuedTimeout = taskQueuedTimeout;
     this.serializedDags = new SerializedDags(database);
+    this.timeouts = new DagRunTimeouts(database);
     this.dagRuns = new DagRuns(database);
     this.creation = new TaskInstanceCreation(database);
     this.queueing = new TaskInstanceQueueing(database);
@@ -144,7 +147,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
-        stored.clearNumber(), taskQueuedTimeout);
+        stored.clearNumber(), taskQueuedTimeout, stored.startDate());
     return new CreatedDagRun(run, PackedPlan.pack(plan), "queued".equals(stored.state()));
   }
 
@@ -173,7 +176,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     OwnedRun run = new OwnedRun(dagId, runId, current.dagVersionId(), serialized.relativeFileloc(),
         serialized.bundleName(), current.bundleVersion(),
         current.logicalDate() == null ? null : OffsetDateTime.ofInstant(current.logicalDate(), ZoneOffset.UTC),
-        current.clearNumber(), taskQueuedTimeout);
+        current.clearNumber(), taskQueuedTimeout, current.startDate());
     DagRunKey key = key(run);
     Set<TaskInstanceRef> busy = Set.copyOf(inFlight);
     // A run cleared onto a newer DAG version keeps rows of tasks it no longer has (removed): not ours to drive.
@@ -343,7 +346,16 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   @Override
   public void finishDagRun(OwnedRun run, String state) {
-    switch (dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber())) {
+    ended(run, dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber()));
+  }
+
+  @Override
+  public void timeOutDagRun(OwnedRun run) {
+    ended(run, timeouts.timeOut(run.dagId(), run.runId(), run.clearNumber()));
+  }
+
+  private static void ended(OwnedRun run, DagRuns.FinishOutcome outcome) {
+    switch (outcome) {
       case FINISHED -> { }
       case ENDED_ELSEWHERE -> log.info("DagRun {} of {} had already ended; left as it is", run.runId(), run.dagId());
       case CLEARED -> throw ApplicationFailure.newNonRetryableFailure("DagRun " + run.dagId() + "/" + run.runId()

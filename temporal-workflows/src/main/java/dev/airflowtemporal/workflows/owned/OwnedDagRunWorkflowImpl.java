@@ -1,6 +1,5 @@
 package dev.airflowtemporal.workflows.owned;
 
-import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.DagRunStateMachine;
 import dev.airflowtemporal.core.dag.DagRunStep;
@@ -14,19 +13,12 @@ import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
-import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
-import dev.airflowtemporal.workflows.DagRunWorker;
-import dev.airflowtemporal.workflows.task.RunnerReattach;
-import dev.airflowtemporal.workflows.task.TaskActivities;
-import dev.airflowtemporal.workflows.task.TaskAttemptResult;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
-import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
-import io.temporal.failure.TimeoutFailure;
 import io.temporal.worker.NonDeterministicException;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Workflow;
@@ -48,12 +40,6 @@ import org.slf4j.Logger;
 public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   /** Leaves room below Temporal's 51,200-event limit for the tries still running at that point. */
   static final long CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
-  /** A silent worker for this long is presumed lost; its try is then failed (and retried if it may). */
-  static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
-  /** Bounds a try without an execution_timeout; the runner's own limit is the real one. */
-  static final Duration TRY_WITHOUT_TIMEOUT_LIMIT = Duration.ofDays(7);
-  /** Time the runner gets past execution_timeout to fail the task itself before it is killed. */
-  static final Duration EXECUTION_TIMEOUT_GRACE = Duration.ofSeconds(60);
   static final Duration RUN_SLOT_RECHECK_FIRST = Duration.ofSeconds(1);
   static final Duration RUN_SLOT_RECHECK_MAX = Duration.ofSeconds(15);
 
@@ -83,6 +69,9 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
           NullPointerException.class.getName(), ClassCastException.class.getName(),
           InvalidDagException.class.getName(), UncheckedIOException.class.getName())
       .build();
+
+  /** The {@link Workflow#getVersion} change id under which runs follow their DAG's dagrun_timeout. */
+  static final String DAGRUN_TIMEOUT_CHANGE = "dagrun-timeout";
 
   private final long continueAsNewAfterEvents;
 
@@ -114,6 +103,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private boolean changed;
   /** A step that failed for good (a bug or a non-retryable DB error) inside a try's procedure. */
   private RuntimeException fatal;
+  /** Whether this run follows its DAG's dagrun_timeout (not in histories recorded before it did). */
+  private boolean followsTimeout;
 
   @Override
   public String run(OwnedDagRunRequest request, OwnedDagRunCarry carried) {
@@ -155,6 +146,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   }
 
   private String drive(OwnedDagRunCarry carried) {
+    // Runs recorded before dagrun_timeout was followed keep sleeping as they did (no deadline timer).
+    followsTimeout = Workflow.getVersion(DAGRUN_TIMEOUT_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
     if (carried == null) {
       if (create() && !startQueuedRun()) {
         return phase;
@@ -173,6 +166,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       machine.restore(carried.taskInstances());
     }
     phase = "running";
+    runStarted();
     while (true) {
       if (fatal != null) {
         throw fatal;
@@ -183,6 +177,10 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
             return phase;
           }
           continue;
+        }
+        if (machine.timedOut(now())) {
+          timeOut();
+          return phase;
         }
         Step step = step();
         if (step == Step.FINISHED) {
@@ -271,7 +269,32 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     log.info("DagRun {} of {} was cleared in Airflow (clear_number {} -> {}): read back", run.runId(), run.dagId(),
         run.clearNumber(), current.run().clearNumber());
     adopt(current);
+    runStarted();
     return true;
+  }
+
+  /** The dagrun_timeout runs from the run's start date as last read (a resumed run starts anew). */
+  private void runStarted() {
+    if (followsTimeout) {
+      machine.runStarted(run.startDate());
+    }
+  }
+
+  /**
+   * The run exceeded its DAG's dagrun_timeout: failed as Airflow's scheduler fails it (unfinished task
+   * instances skipped, a timed_out failure callback), then the workflow ends once its tries in flight have:
+   * each runner's next Execution API heartbeat finds its task instance skipped and stops it.
+   */
+  private void timeOut() {
+    log.info("DagRun {} of {} exceeded its dagrun_timeout of {}: failing it; {} tries in flight are stopped",
+        run.runId(), run.dagId(), machine.plan().dagrunTimeout().orElseThrow(), machine.inFlight().size());
+    db.timeOutDagRun(run);
+    machine.timedOutRun();
+    phase = TaskState.FAILED.airflowName();
+    Workflow.await(() -> machine.nothingInFlight() || fatal != null);
+    if (fatal != null) {
+      throw fatal;
+    }
   }
 
   /** Takes the run, its plan and the state of every task instance not in flight from a read-back. */
@@ -423,50 +446,10 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     }
   }
 
-  /** One try: its runner as an activity on the task's queue, then what Airflow's DB says of it. */
+  /** One try: its runner as an activity on the task's queue ({@link OwnedTaskTry}), then what Airflow's DB says of it. */
   private void runTry(QueueResult queued) {
     TaskPlan task = machine.task(queued.taskId());
-    TaskInstanceRef ref = new TaskInstanceRef(queued.taskId(), queued.mapIndex());
-    String label = ref.label() + " try " + queued.tryNumber();
-    Duration startToClose = task.executionTimeout().map(t -> t.plus(EXECUTION_TIMEOUT_GRACE)).orElse(TRY_WITHOUT_TIMEOUT_LIMIT);
-    String taskQueue = TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(),
-        DagRunWorker.DEFAULT_QUEUE.equals(task.queue()) ? null : task.queue());
-    TaskActivities runner = Workflow.newActivityStub(TaskActivities.class, ActivityOptions.newBuilder()
-        .setTaskQueue(taskQueue)
-        // Airflow's [scheduler] task_queued_timeout: a try no worker of its queue picks up fails.
-        .setScheduleToStartTimeout(run.queuedTimeout())
-        .setStartToCloseTimeout(startToClose)
-        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
-        // Airflow's retries are the workflow's: a second activity attempt would find the TI no longer queued.
-        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
-        .setSummary(label)
-        .build());
-    OwnedTaskWorkload workload = new OwnedTaskWorkload(ContractVersion.CURRENT,
-        new OwnedTaskWorkload.TaskInstance(queued.taskInstanceId(), run.dagVersionId(), task.taskId(), run.dagId(),
-            run.runId(), queued.tryNumber(), queued.mapIndex(), task.poolSlots(), task.queue(), task.priorityWeight()),
-        run.dagRelPath(), new OwnedTaskWorkload.BundleInfo(run.bundleName(), run.bundleVersion()));
-    try {
-      TaskAttemptResult result = RunnerReattach.call(() -> runner.runOwnedTask(workload), startToClose,
-          HEARTBEAT_TIMEOUT, label);
-      if (!result.succeeded()) {
-        log.warn("{}: {}", label, result.reason());
-      }
-    } catch (ActivityFailure e) {
-      boolean unanswered = e.getCause() instanceof TimeoutFailure t
-          && t.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START;
-      if (unanswered && RunnerReattach.ACTIVITY_TYPE.equals(e.getActivityType())) {
-        log.warn("{}: worker lost: the worker process that ran its runner did not answer within {} s of its "
-            + "heartbeat timeout", label, RunnerReattach.PICKUP_TIMEOUT.toSeconds());
-      } else if (unanswered) {
-        // As Airflow's scheduler fails a task stuck in queued; settling it below releases its pool slots.
-        log.error("{} was queued for longer than task_queued_timeout ({} s) and no worker picked it up from task "
-            + "queue '{}' (Airflow queue '{}'): is a worker serving that queue (worker --queues {})? Failing it",
-            label, run.queuedTimeout().toMillis() / 1000.0, taskQueue, task.queue(), task.queue());
-      } else {
-        log.warn("{}: {}", label, e.getCause() instanceof TimeoutFailure t
-            ? "timed out (" + t.getTimeoutType() + ")" : String.valueOf(e.getCause().getMessage()));
-      }
-    }
+    OwnedTaskTry.run(run, task, queued);
     SettledAttempt settled = db.settleAttempt(run, task.taskId(), queued.mapIndex(), queued.tryNumber(),
         queued.queuedAt(), task.retries());
     machine.settled(task, settled);

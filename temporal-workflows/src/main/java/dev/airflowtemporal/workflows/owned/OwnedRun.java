@@ -1,6 +1,7 @@
 package dev.airflowtemporal.workflows.owned;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
@@ -17,9 +18,12 @@ import java.util.UUID;
  * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout} as the worker that created
  *     or resumed the run saw it: a try no worker picks up within it fails (null in histories recorded
  *     before it was carried: {@link #DEFAULT_TASK_QUEUED_TIMEOUT})
+ * @param startDate the run's {@code start_date} when the workflow created or last read it, from which its
+ *     DAG's dagrun_timeout runs (null while queued, and in histories recorded before it was carried)
  */
 public record OwnedRun(String dagId, String runId, UUID dagVersionId, String dagRelPath, String bundleName,
-                       String bundleVersion, OffsetDateTime logicalDate, int clearNumber, Duration taskQueuedTimeout) {
+                       String bundleVersion, OffsetDateTime logicalDate, int clearNumber, Duration taskQueuedTimeout,
+                       Instant startDate) {
   /** Airflow's default {@code task_queued_timeout}. */
   public static final Duration DEFAULT_TASK_QUEUED_TIMEOUT = Duration.ofSeconds(600);
 

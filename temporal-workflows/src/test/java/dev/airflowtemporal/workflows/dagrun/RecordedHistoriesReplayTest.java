@@ -43,6 +43,10 @@ class RecordedHistoriesReplayTest {
       "histories/owned-mode-deferred-tasks.json",
       // An ApprovalOperator awaiting input, answered through the REST API; the sweep signalled the resumption.
       "histories/owned-mode-human-in-the-loop.json",
+      // e2e_owned_dag_limits (then quick -> long_sleep -> after, 30 s) past its dagrun_timeout (the getVersion
+      // marker, the deadline timer, time_out_dag_run) while long_sleep ran; the workflow ended once that try,
+      // stopped, had settled.
+      "histories/owned-mode-dagrun-timeout.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {

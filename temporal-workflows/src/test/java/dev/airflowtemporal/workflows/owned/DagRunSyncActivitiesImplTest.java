@@ -294,8 +294,9 @@ class DagRunSyncActivitiesImplTest {
     CreatedDagRun created = activities.createDagRun(request);
 
     UUID versionId = dagVersionId(dagId);
+    assertThat(created.run().startDate()).as("a running run's start_date, whence its dagrun_timeout runs").isNotNull();
     assertThat(created.run()).isEqualTo(new OwnedRun(dagId, request.runId(), versionId, dagId + ".py", "dags-folder",
-        null, logicalDate, 0, Duration.ofSeconds(42)));
+        null, logicalDate, 0, Duration.ofSeconds(42), created.run().startDate()));
     assertThat(created.plan().unpack().dagId()).isEqualTo(dagId);
     try (Connection c = connect(); PreparedStatement q = c.prepareStatement("""
         SELECT run_type, state, created_dag_version_id, conf->>'rows', start_date IS NOT NULL, logical_date,
@@ -589,7 +590,7 @@ class DagRunSyncActivitiesImplTest {
     assertThat(resumed.resumed()).isTrue();
     assertThat(resumed.state()).isEqualTo("running");
     assertThat(resumed.run()).isEqualTo(new OwnedRun(dagId, run.runId(), run.dagVersionId(), run.dagRelPath(),
-        run.bundleName(), run.bundleVersion(), null, 1, Duration.ofSeconds(42)));
+        run.bundleName(), run.bundleVersion(), null, 1, Duration.ofSeconds(42), resumed.run().startDate()));
     assertThat(resumed.plan().unpack().tasks()).hasSize(4);
     assertThat(resumed.taskInstances()).extracting(t -> t.ref().taskId(), TaskInstanceSnapshot::state,
         TaskInstanceSnapshot::tryNumber).containsExactly(

@@ -530,6 +530,20 @@ class OwnedDagRunWorkflowTest {
   }
 
   @Test
+  void aRunPastItsDagrunTimeoutIsFailedWithItsUnfinishedTasksSkippedAndEndsOnceItsRunningTryStopped() {
+    airflow.holdRunner.put("long", new CountDownLatch(1));  // let go only by the timeout
+    DagPlan untimed = plan(16, task("quick"), task("long", "quick"), task("after", "long"));
+    start(new DagPlan(untimed.dagId(), untimed.timetable(), untimed.maxActiveTasks(), untimed.tasks(),
+        Optional.of(Duration.ofSeconds(2))));
+
+    assertThat(result()).isEqualTo("failed");
+    assertThat(airflow.finishedAs).containsExactly("failed: timed out");
+    assertThat(airflow.started).containsExactly("quick try 1", "long try 1");
+    assertThat(airflow.tiSummary()).isEqualTo(Map.of("quick", "success 1", "long", "skipped 1", "after", "skipped 0"));
+    assertThat(workflow().progress().state()).isEqualTo("failed");
+  }
+
+  @Test
   void aTryClearedWhileItRunsRunsAgainAtTheNextTryOnceItsRunnerHasStopped() {
     CountDownLatch hold = new CountDownLatch(1);
     airflow.holdRunner.put("long", hold);
@@ -724,7 +738,7 @@ class OwnedDagRunWorkflowTest {
 
   private static DagPlan plan(int maxActiveTasks, TaskPlan... tasks) {
     return new DagPlan(DAG, new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()),
-        maxActiveTasks, withDownstreams(List.of(tasks)));
+        maxActiveTasks, withDownstreams(List.of(tasks)), Optional.empty());
   }
 
   private static TaskPlan task(String taskId, String... upstreams) {
@@ -953,7 +967,7 @@ class OwnedDagRunWorkflowTest {
 
     private OwnedRun ownedRun(String runId, OffsetDateTime logicalDate) {
       return new OwnedRun(DAG, runId, dagVersionId, "etl.py", "dags-folder", null, logicalDate, clearNumber,
-          taskQueuedTimeout);
+          taskQueuedTimeout, Instant.ofEpochMilli(env.currentTimeMillis()));
     }
 
     @Override
@@ -1068,6 +1082,12 @@ class OwnedDagRunWorkflowTest {
           return new SettledAttempt(ref, tryNumber, TaskState.NONE, Instant.EPOCH, null, List.of());
         }
       }
+      synchronized (this) {
+        if (tiStates.get(ref) == TaskState.SKIPPED) {
+          // Skipped while it ran (the run timed out): its runner was stopped, the state stays.
+          return new SettledAttempt(ref, tryNumber, TaskState.SKIPPED, Instant.EPOCH, null, List.of());
+        }
+      }
       Deque<TaskState> scripted = outcomes.getOrDefault(ref.label(), outcomes.get(taskId));
       TaskState state;
       if (runnerDies.containsKey(taskId) || !started.contains(ref.label() + " try " + tryNumber)) {
@@ -1118,6 +1138,23 @@ class OwnedDagRunWorkflowTest {
       refuseIfCleared(run, "finish " + state);
       runState = state;
       finishedAs.add(state);
+    }
+
+    /**
+     * As the scheduler's dagrun_timeout: unfinished task instances skipped, the run failed; a held runner is
+     * let go, as the Execution API stops a runner whose task instance is no longer running.
+     */
+    @Override
+    public synchronized void timeOutDagRun(OwnedRun run) {
+      unavailableUntilOutageEnds("time_out_dag_run");
+      if (runState.equals("success") || runState.equals("failed")) {
+        return;
+      }
+      refuseIfCleared(run, "time out");
+      tiStates.replaceAll((ref, state) -> state.finished() ? state : TaskState.SKIPPED);
+      runState = "failed";
+      finishedAs.add("failed: timed out");
+      holdRunner.values().forEach(CountDownLatch::countDown);
     }
 
     /** As "Mark run as failed": running tries failed, the other unfinished ones skipped, the run failed. */
