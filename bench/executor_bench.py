@@ -395,12 +395,29 @@ def cpu_snapshot(roots: Roots) -> dict:
         for r in rs:
             members.update(descendants(procs, r, children))
         out[name] = sum(procs[p][1] + procs[p][2] for p in members if p in procs)
+    out.update(worker_split(procs, children, roots.workers()))
     busy, total = system_cpu_busy_ticks()
     out["_system_busy"] = busy
     out["_system_total"] = total
     ru = resource.getrusage(resource.RUSAGE_SELF)
     out["_bench_self_s"] = ru.ru_utime + ru.ru_stime
     return out
+
+
+def worker_split(procs: dict, children: dict, workers: list[int]) -> dict:
+    """The worker JVM tree's CPU ticks by part: the JVM process itself, the runner server process
+    itself, and the runners it forked with their task processes (reaped ones through the server's
+    children ticks, running ones as they are now). Parts not in the tree count 0."""
+    jvm = server = runners = 0
+    for w in workers:
+        if w not in procs:
+            continue
+        jvm += procs[w][1]
+        for child in children.get(w, ()):
+            server += procs[child][1]
+            runners += procs[child][2] + sum(procs[p][1] + procs[p][2]
+                                             for p in descendants(procs, child, children) if p != child)
+    return {"worker_jvm_process": jvm, "runner_server_process": server, "runners_and_tasks": runners}
 
 
 def cpu_delta(a: dict, b: dict) -> dict:
@@ -839,7 +856,7 @@ def bench_executor(short: str, args, dags_folder: Path, dags: dict) -> dict:
         **args.extra_env,
     }
     stack = Stack(
-        name=f"bench-{short.replace('Executor', '').lower()}", ports="free", executor=executor,
+        name=f"{args.stack_prefix}-{short.replace('Executor', '').lower()}", ports="free", executor=executor,
         dags_folder=dags_folder, extra_env=env,
         workers=[WorkerSpec(queues="default", identity="bench-worker",
                             extra_args=["--max-concurrent-tasks", p])],
@@ -943,6 +960,9 @@ ROWS = [  # (dag kind, label, path into a run result)
     ("*", "CPU scheduler+worker trees per task (s)", ("cpu", "cpu_executor_side_per_task_s")),
     ("*", "CPU scheduler tree (s)", ("cpu", "cpu_scheduler_s")),
     ("*", "CPU worker JVM tree (s)", ("cpu", "cpu_worker_jvm_s")),
+    ("*", "CPU  of it: JVM process (s)", ("cpu", "cpu_worker_jvm_process_s")),
+    ("*", "CPU  of it: runner server process (s)", ("cpu", "cpu_runner_server_process_s")),
+    ("*", "CPU  of it: runners + task processes (s)", ("cpu", "cpu_runners_and_tasks_s")),
     ("*", "CPU api-server (s)", ("cpu", "cpu_api_server_s")),
     ("*", "CPU postgres (s)", ("cpu", "cpu_postgres_s")),
     ("*", "CPU temporal server (s)", ("cpu", "cpu_temporal_server_s")),
@@ -1158,6 +1178,8 @@ def main(argv=None) -> int:
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra environment for every stack component, worker and runner (repeatable), e.g. "
                          "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL=1 for an experiment; recorded in the JSON")
+    ap.add_argument("--stack-prefix", default="bench",
+                    help="stack names are PREFIX-temporal, PREFIX-temporalowned, PREFIX-local (state dirs under the cache)")
     ap.add_argument("--out", default=str(REPO / "bench" / "results"))
     args = ap.parse_args(argv)
     for item in args.env:
