@@ -63,6 +63,9 @@ PRELOADED_MODULES = (
     "airflow.api_fastapi.auth.tokens",
     "airflow.utils.helpers",
     "pydantic",
+    # Every task process loads the entry-point plugins (for listeners and macros): ours imports
+    # FastAPI, which was two thirds of a no-op task process's CPU (0.2 CPU-s, docs/benchmarks.md).
+    "airflow_temporal.plugins.temporal_plugin",
 )
 # What most DAG files use (`@task`, PythonOperator), where installed: the standard provider is optional.
 OPTIONAL_PRELOADED_MODULES = ("airflow.providers.standard.decorators.python",)
