@@ -9,6 +9,7 @@ through the REST API, as the UI reads it, and must come from the log server of t
 from __future__ import annotations
 
 import os
+import subprocess
 import uuid
 
 import pytest
@@ -70,3 +71,13 @@ def test_temporal_owned_runs_logs_are_served_by_their_workers_too(two_hosts):
             owned.kill()
     assert owned.returncode == 0, out
     _assert_each_log_served_by_the_worker_that_ran_it(two_hosts, run_id)
+
+
+def test_a_worker_whose_log_server_address_is_taken_exits_2_naming_the_port_and_the_way_out(two_hosts):
+    spec = WorkerSpec(queues="default", identity="host-2-again", host=HOSTS["on_default"])
+    argv = two_hosts.worker_argv(spec) + ["--runner", "spawn"]
+    result = subprocess.run(argv, env={**two_hosts.airflow_env(), **two_hosts.host_env(spec)}, capture_output=True,
+                            text=True, timeout=180)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"cannot listen on {HOSTS['on_default']}:{two_hosts.log_server_port}" in result.stderr, result.stderr
+    assert "--no-serve-logs" in result.stderr, result.stderr
