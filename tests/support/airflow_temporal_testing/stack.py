@@ -43,6 +43,7 @@ from pathlib import Path
 import requests
 
 from airflow_temporal.temporal_ui import workflow_url, workflows_url
+from airflow_temporal_testing.hostname import HOSTNAME_ENV
 
 # tests/support/airflow_temporal_testing/stack.py: an editable install (see __init__) keeps this in the checkout.
 REPO = Path(__file__).resolve().parents[3]
@@ -156,6 +157,11 @@ class WorkerSpec:
     extra_args: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)  # on top of the Airflow environment
     metrics_port: int | None = None  # --metrics-port: /metrics, /livez, /readyz on 127.0.0.1
+    # A loopback address (127.0.0.2, ...): the worker is a host of its own as Airflow sees it (its tries'
+    # hostname), with its own log folder, and serves it there on the stack's worker_log_server_port.
+    # None: it shares the stack's log folder with the api-server and serves no logs (workers on one
+    # address could not all listen on that one port).
+    host: str | None = None
 
     @property
     def metrics_url(self) -> str:
@@ -705,20 +711,33 @@ class Stack:
             "--address", self.temporal_address, "--namespace", "default", "--task-queue", "airflow",
             "--queues", spec.queues,
             "--python", str(self.venv / "bin" / "python"),
-            "--log-folder", str(self.airflow_home / "logs"),
+            "--log-folder", str(self.worker_log_folder(spec)),
             # The DB URL (with its password) comes from AIRFLOW__DATABASE__SQL_ALCHEMY_CONN, never the command line.
         ]
+        argv += ["--log-server-host", spec.host] if spec.host else ["--no-serve-logs"]
         if spec.identity:
             argv += ["--identity", spec.identity]
         if spec.metrics_port is not None:
             argv += ["--metrics-port", str(spec.metrics_port)]
         return argv + list(spec.extra_args)
 
+    def worker_log_folder(self, spec: WorkerSpec) -> Path:
+        return self.airflow_home / ("logs" if spec.host is None else f"logs-{spec.name}")
+
+    def host_env(self, spec: WorkerSpec) -> dict[str, str]:
+        """What makes a worker (and its task processes) a host of its own, named spec.host."""
+        if spec.host is None:
+            return {}
+        return {"AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.worker_log_folder(spec)),
+                "AIRFLOW__CORE__HOSTNAME_CALLABLE": "airflow_temporal_testing.hostname.from_environment",
+                HOSTNAME_ENV: spec.host}
+
     def start_worker(self, spec: WorkerSpec) -> Proc:
         if not self.worker_jar.exists():
             raise StackError(f"worker JAR {self.worker_jar} not found: run `bash scripts/bootstrap.sh` "
                              f"(mvn -B -q -DskipTests package) or use --executor LocalExecutor")
-        proc = self._spawn(spec.name, self.worker_argv(spec), env={**self.airflow_env(), **spec.env})
+        proc = self._spawn(spec.name, self.worker_argv(spec), env={**self.airflow_env(), **self.host_env(spec),
+                                                                   **spec.env})
         proc.spec = spec
         time.sleep(2)
         self._check_alive(proc)

@@ -51,6 +51,7 @@ final class WorkerCommand implements Callable<Integer> {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
     PreforkRunnerServer runnerServer = StartupChecks.runnerServer(settings);
+    WorkerLogServer logServer = settings.serveLogs ? WorkerLogServer.start(settings.python, settings.logServerHost) : null;
     AirflowDatabase database = StartupChecks.database(settings, DB_POOL_SIZE);
     ClientConfigProfile profile = StartupChecks.temporalProfile(settings.temporal);
     PrometheusMeterRegistry registry = settings.metricsPort == 0 ? null
@@ -107,6 +108,9 @@ final class WorkerCommand implements Callable<Integer> {
       database.close();
       if (runnerServer != null) {
         runnerServer.close();
+      }
+      if (logServer != null) {
+        logServer.close(); // last: the logs of draining attempts stay readable until they end
       }
       stopped.countDown();
     }, "worker-shutdown"));

@@ -34,6 +34,19 @@ final class WorkerSettings {
       + "AIRFLOW__LOGGING__BASE_LOG_FOLDER, else $AIRFLOW_HOME/logs, else ~/airflow/logs.")
   Path logFolder;
 
+  @Option(names = "--serve-logs", negatable = true, defaultValue = "${env:AIRFLOW_TEMPORAL_SERVE_LOGS:-true}",
+      fallbackValue = "true",
+      description = "Serve this host's task logs to Airflow's api-server with Airflow's worker log server (python -m "
+          + "airflow_temporal.worker.log_server) on [logging] worker_log_server_port, as a Celery worker does; "
+          + "--no-serve-logs when the api-server reads them from a shared folder or remote logging. "
+          + "Default: ${DEFAULT-VALUE}.")
+  boolean serveLogs;
+
+  @Option(names = "--log-server-host", defaultValue = "${env:AIRFLOW_TEMPORAL_LOG_SERVER_HOST:-}",
+      description = "Address the log server listens on; it must be reachable at this host's name as Airflow "
+          + "records it ([core] hostname_callable). Default: every interface.")
+  String logServerHost;
+
   @Option(names = "--db-url", defaultValue = "${env:AIRFLOW__DATABASE__SQL_ALCHEMY_CONN}",
       description = "Airflow's metadata DB (SQLAlchemy or JDBC PostgreSQL URL). Default: AIRFLOW__DATABASE__SQL_ALCHEMY_CONN.")
   String dbUrl;
