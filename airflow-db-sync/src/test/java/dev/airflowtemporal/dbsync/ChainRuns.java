@@ -13,7 +13,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Runs of {@code example_temporal_chain} (extract → transform → validate → load) created as a Temporal-owned
- * run creates them, on the DB {@code airflow db migrate} made (tests skip without one); each test's runs and
+ * run creates them, on the DB {@code airflow db migrate} made ({@link OpenAirflowDb}: tests skip without one); each test's runs and
  * pools are deleted after it, so Airflow's tables are left as they were. Register it with
  * {@code @RegisterExtension static final ChainRuns chain = new ChainRuns();}.
  */
@@ -21,6 +21,7 @@ public final class ChainRuns implements BeforeAllCallback, AfterEachCallback, Af
   public static final String DAG_ID = "example_temporal_chain";
   public static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
 
+  private final OpenAirflowDb airflow = new OpenAirflowDb();
   private MigratedAirflowDb airflowDb;
   private AirflowDatabase db;
   private SerializedDag dag;
@@ -29,8 +30,9 @@ public final class ChainRuns implements BeforeAllCallback, AfterEachCallback, Af
 
   @Override
   public void beforeAll(ExtensionContext context) {
-    airflowDb = MigratedAirflowDb.orSkip();
-    db = AirflowDatabase.open(airflowDb.url(), 2);
+    airflow.beforeAll(context);
+    airflowDb = airflow.airflowDb();
+    db = airflow.db();
     dag = new SerializedDags(db).latest(DAG_ID);
   }
 
@@ -50,9 +52,7 @@ public final class ChainRuns implements BeforeAllCallback, AfterEachCallback, Af
 
   @Override
   public void afterAll(ExtensionContext context) {
-    if (db != null) {
-      db.close();
-    }
+    airflow.afterAll(context);
   }
 
   public MigratedAirflowDb airflowDb() {

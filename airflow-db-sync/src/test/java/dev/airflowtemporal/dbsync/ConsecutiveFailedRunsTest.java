@@ -6,11 +6,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A Temporal-owned run that ends failed pauses its DAG once the DAG's last
@@ -22,26 +22,19 @@ class ConsecutiveFailedRunsTest {
   private static final String DAG_ID = "e2e_owned_dag_limits";
   private static final Instant FIRST_RUN_AFTER = Instant.parse("2026-03-01T10:00:00Z");
 
+  @RegisterExtension
+  static final OpenAirflowDb airflow = new OpenAirflowDb();
   private static MigratedAirflowDb airflowDb;
-  private static AirflowDatabase db;
   private static SerializedDags serializedDags;
   private static DagRuns dagRuns;
 
   private final List<String> createdRuns = new ArrayList<>();
 
   @BeforeAll
-  static void openDatabase() {
-    airflowDb = MigratedAirflowDb.orSkip();
-    db = AirflowDatabase.open(airflowDb.url(), 2);
-    serializedDags = new SerializedDags(db);
-    dagRuns = new DagRuns(db);
-  }
-
-  @AfterAll
-  static void closeDatabase() {
-    if (db != null) {
-      db.close();
-    }
+  static void useDatabase() {
+    airflowDb = airflow.airflowDb();
+    serializedDags = new SerializedDags(airflow.db());
+    dagRuns = new DagRuns(airflow.db());
   }
 
   @BeforeEach

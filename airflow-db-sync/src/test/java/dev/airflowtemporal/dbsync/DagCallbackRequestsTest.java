@@ -8,10 +8,10 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Ending a Temporal-owned run requests its DAG's success/failure callback from the dag-processor as
@@ -57,8 +57,9 @@ class DagCallbackRequestsTest {
       print("RESULT " + json.dumps(result))
       """;
 
+  @RegisterExtension
+  static final OpenAirflowDb airflow = new OpenAirflowDb();
   private static MigratedAirflowDb airflowDb;
-  private static AirflowDatabase db;
   private static SerializedDags serializedDags;
   private static DagRuns dagRuns;
   private static TaskInstanceCreation creation;
@@ -67,20 +68,13 @@ class DagCallbackRequestsTest {
   private final List<String[]> createdRuns = new ArrayList<>();
 
   @BeforeAll
-  static void openDatabase() {
-    airflowDb = MigratedAirflowDb.orSkip();
-    db = AirflowDatabase.open(airflowDb.url(), 2);
+  static void useDatabase() {
+    airflowDb = airflow.airflowDb();
+    AirflowDatabase db = airflow.db();
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
     creation = new TaskInstanceCreation(db);
     timeouts = new DagRunTimeouts(db);
-  }
-
-  @AfterAll
-  static void closeDatabase() {
-    if (db != null) {
-      db.close();
-    }
   }
 
   @AfterEach

@@ -30,10 +30,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.DeflaterOutputStream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The stores of Temporal-owned runs against PostgreSQL migrated by the real {@code airflow db migrate},
@@ -46,6 +46,8 @@ class TemporalOwnedRunsTest {
   private static final List<String> CHAIN = List.of("extract", "transform", "validate", "load");
   private static final SecureRandom RANDOM = new SecureRandom();
 
+  @RegisterExtension
+  static final OpenAirflowDb airflow = new OpenAirflowDb();
   private static MigratedAirflowDb airflowDb;
   private static DatabaseUrl url;
   private static AirflowDatabase db;
@@ -59,23 +61,16 @@ class TemporalOwnedRunsTest {
   private final List<String> createdRunIds = new ArrayList<>();
 
   @BeforeAll
-  static void openDatabase() {
-    airflowDb = MigratedAirflowDb.orSkip();
+  static void useDatabase() {
+    airflowDb = airflow.airflowDb();
     url = airflowDb.url();
-    db = AirflowDatabase.open(url, 2);
+    db = airflow.db();
     serializedDags = new SerializedDags(db);
     dagRuns = new DagRuns(db);
     creation = new TaskInstanceCreation(db);
     queueing = new TaskInstanceQueueing(db);
     settlement = new TaskInstanceSettlement(db);
     pools = new Pools(db);
-  }
-
-  @AfterAll
-  static void closeDatabase() {
-    if (db != null) {
-      db.close();
-    }
   }
 
   @AfterEach
