@@ -469,6 +469,9 @@ class Stack:
             "AIRFLOW__API__PORT": str(self.airflow_port),
             "AIRFLOW__API__BASE_URL": f"{self.airflow_url}/",
             "AIRFLOW__API__WORKERS": "1",
+            # Airflow's advice for loaded hosts: tests share 2 cores with whole other stacks, where one
+            # api-server answer can take over the default 5 s, and five timeouts fail a task in every executor.
+            "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
             "AIRFLOW__API__SECRET_KEY": API_SECRET_KEY,
             "AIRFLOW__API_AUTH__JWT_SECRET": JWT_SECRET,
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -780,6 +783,18 @@ class Stack:
     def proc_named(self, name: str) -> Proc:
         return next(p for p in self.procs if p.name == name)
 
+    def log_server_pids(self, proc: Proc) -> list[int]:
+        """The live task log servers the worker `proc` started (its children)."""
+        pids = []
+        for pid in _pids_with_stack_id(self.stack_id):
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    if WORKER_LOG_SERVER.encode() in f.read() and _ppid(pid) == proc.popen.pid and process_alive(pid):
+                        pids.append(pid)
+            except (OSError, ValueError, IndexError):
+                continue
+        return pids
+
     def workers_running(self) -> list[Proc]:
         return [p for p in self.procs if p.spec is not None and p.popen.poll() is None]
 
@@ -863,7 +878,7 @@ class Stack:
         """Task-runner processes of this stack still alive: pid -> command line. Runners are the runner
         server's forked children (in their own session), `execute_workload` / `airflow_temporal.worker.task_runner`
         spawned runners, the task processes they fork (`airflow worker -- <ti id>`), and a runner server
-        whose worker is gone, or the worker's other helper, the token minter, likewise."""
+        whose worker is gone, or the worker's other helpers, the token minter and the log server, likewise."""
         worker_pids = {p.popen.pid for p in self.workers_running()}
         out = {}
         for pid in _pids_with_stack_id(self.stack_id):
@@ -875,6 +890,8 @@ class Stack:
                 if any(m in cmdline for m in RUNNER_COMMANDS):
                     out[pid] = cmdline
                 elif any(h in cmdline for h in WORKER_HELPERS) and (os.getsid(pid) == pid or _ppid(pid) not in worker_pids):
+                    out[pid] = cmdline
+                elif WORKER_LOG_SERVER in cmdline and _ppid(pid) not in worker_pids:
                     out[pid] = cmdline
             except (OSError, ValueError):
                 continue
@@ -957,8 +974,11 @@ def _pids_with_stack_id(stack_id: str) -> list[int]:
 
 
 RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_temporal.worker.task_runner", "airflow worker -- ")
-# The worker's own helpers: alive only as children of a live worker.
+# The worker's own helpers: alive only as children of a live worker (a child in a session of its own is a
+# forked runner).
 WORKER_HELPERS = ("airflow_temporal.worker.runner_server", "airflow_temporal.worker.token_minter")
+# The task log server leads a session of its own: left over only once its worker is gone.
+WORKER_LOG_SERVER = "airflow_temporal.worker.log_server"
 
 
 def _proc_stat_fields(pid: int) -> list[str]:

@@ -27,7 +27,7 @@ final class CheckCommand implements Callable<Integer> {
       database = StartupChecks.database(settings, 1);
       ClientConfigProfile profile = StartupChecks.temporalProfile(settings.temporal);
       service = StartupChecks.temporal(profile);
-      try (Readiness readiness = Readiness.of(service, profile, database, runnerServer, null)) {
+      try (Readiness readiness = Readiness.of(service, profile, database, runnerServer, null, null)) {
         Readiness.Verdict verdict = readiness.evaluate();
         System.out.print(verdict.text());
         return verdict.ready() ? 0 : 1;

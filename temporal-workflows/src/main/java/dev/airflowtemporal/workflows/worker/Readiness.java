@@ -21,7 +21,8 @@ import java.util.function.Supplier;
 
 /**
  * Whether this worker can do its work now: Temporal answers for the namespace, Airflow's DB answers,
- * the runner server answers (with {@code --runner prefork}), the pollers run. The one verdict behind
+ * the runner server answers (with {@code --runner prefork}), the task log server runs (with
+ * {@code --serve-logs}), the pollers run. The one verdict behind
  * {@code /readyz} and the {@code check} command.
  */
 final class Readiness implements AutoCloseable {
@@ -61,9 +62,10 @@ final class Readiness implements AutoCloseable {
    * @param database null where this host does not use Airflow's DB
    * @param runnerServer null with {@code --runner spawn}
    * @param pollers null where nothing polls (the {@code check} command)
+   * @param logServer null where this worker serves no task logs (and in the {@code check} command)
    */
   static Readiness of(WorkflowServiceStubs service, ClientConfigProfile profile, AirflowDatabase database,
-                      PreforkRunnerServer runnerServer, WorkerFactory pollers) {
+                      PreforkRunnerServer runnerServer, WorkerFactory pollers, WorkerLogServer logServer) {
     List<Check> checks = new ArrayList<>();
     checks.add(new Check("temporal", () -> {
       try {
@@ -87,6 +89,9 @@ final class Readiness implements AutoCloseable {
       checks.add(new Check("runner_server", () -> runnerServer.ping() ? Optional.empty()
           : Optional.of("the runner server (python -m " + PreforkRunnerServer.MODULE + ") does not answer; attempts "
               + "are spawned until it is restarted")));
+    }
+    if (logServer != null) {
+      checks.add(new Check("log_server", logServer::problem));
     }
     if (pollers != null) {
       checks.add(new Check("pollers", () -> pollers.isShutdown() ? Optional.of("the worker is stopping (draining)")

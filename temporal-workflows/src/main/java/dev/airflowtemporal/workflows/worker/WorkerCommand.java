@@ -76,7 +76,7 @@ final class WorkerCommand implements Callable<Integer> {
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database, metrics);
     OwnedRunsCount ownedRuns = registry == null ? null
         : OwnedRunsCount.start(service, profile.getNamespace(), metrics);
-    Readiness readiness = Readiness.of(service, profile, database, runnerServer, factory);
+    Readiness readiness = Readiness.of(service, profile, database, runnerServer, factory, logServer);
     HealthServer health = registry == null ? null
         : HealthServer.start(settings.metricsHost, settings.metricsPort, registry, readiness);
 

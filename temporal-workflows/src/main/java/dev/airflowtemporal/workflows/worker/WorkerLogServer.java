@@ -9,8 +9,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
@@ -21,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * worker log server (what {@code airflow celery worker} starts unless {@code --skip-serve-logs}), from
  * which the api-server reads the logs of tries this host ran. It runs with the task runners'
  * environment plus {@code [api] secret_key}, which checks the api-server's signed requests; it never
- * sees the DB URL, the JWT secret or Temporal's credentials. It exits with the worker.
+ * sees the DB URL, the JWT secret or Temporal's credentials. It exits with the worker. If it stops on
+ * its own, the worker starts it again, as a service manager would, at most once per
+ * {@link #RESTART_BACKOFF}; meanwhile {@link #problem()} says so to {@code /readyz}.
  */
 final class WorkerLogServer implements AutoCloseable {
   static final String MODULE = "airflow_temporal.worker.log_server";
@@ -30,14 +35,23 @@ final class WorkerLogServer implements AutoCloseable {
   private static final String READY_PREFIX = "Serving task logs of ";
   /** Importing Airflow takes seconds, and much longer on a saturated host. */
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /** The least time between two starts: a server that cannot start (its port taken) is not retried in a loop. */
+  static final Duration RESTART_BACKOFF = Duration.ofSeconds(10);
 
   private static final Logger log = LoggerFactory.getLogger(WorkerLogServer.class);
 
-  private final Process process;
+  private final List<String> argv;
+  private final ScheduledExecutorService restarter = Executors.newSingleThreadScheduledExecutor(runnable -> {
+    Thread thread = new Thread(runnable, "log-server-restart");
+    thread.setDaemon(true);
+    return thread;
+  });
+  private volatile Process process;
+  private volatile String stoppedBecause;
   private volatile boolean closing;
 
-  private WorkerLogServer(Process process) {
-    this.process = process;
+  private WorkerLogServer(List<String> argv) {
+    this.argv = List.copyOf(argv);
   }
 
   /**
@@ -52,32 +66,20 @@ final class WorkerLogServer implements AutoCloseable {
     if (host != null && !host.isEmpty()) {
       argv.addAll(List.of("--host", host));
     }
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
-    environment(builder.environment(), System.getenv());
-    Process process;
+    WorkerLogServer server = new WorkerLogServer(argv);
     try {
-      process = builder.start();
+      server.launch();
     } catch (IOException e) {
+      server.close();
       throw new StartupException("--serve-logs: cannot start " + argv + " (" + e.getMessage() + "): fix --python, "
           + "or run without a log server (--no-serve-logs)");
-    }
-    WorkerLogServer server = new WorkerLogServer(process);
-    CompletableFuture<String> ready = new CompletableFuture<>();
-    Thread output = new Thread(() -> server.drain(ready), "log-server-output");
-    output.setDaemon(true);
-    output.start();
-    try {
-      ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      log.info("Task log server pid {} listens", process.pid());
-      return server;
     } catch (ExecutionException | TimeoutException e) {
       server.close();
-      String reason = e instanceof TimeoutException ? "it did not listen within " + START_TIMEOUT.toSeconds() + " s"
-          : e.getCause().getMessage();
       throw new StartupException("--serve-logs: the task log server (python -m " + MODULE + ") did not start: "
-          + reason + "; or run without it (--no-serve-logs, AIRFLOW_TEMPORAL_SERVE_LOGS=false) if the api-server "
+          + reason(e) + "; or run without it (--no-serve-logs, AIRFLOW_TEMPORAL_SERVE_LOGS=false) if the api-server "
           + "reads task logs from a shared folder or remote logging");
     }
+    return server;
   }
 
   /** The task runners' environment (the worker's, scrubbed) with {@code [api] secret_key} put back. */
@@ -90,10 +92,35 @@ final class WorkerLogServer implements AutoCloseable {
     }
   }
 
+  /** Empty while it serves; else why the api-server cannot read this host's task logs now. */
+  Optional<String> problem() {
+    Process current = process;
+    if (current != null && current.isAlive() && stoppedBecause == null) {
+      return Optional.empty();
+    }
+    return Optional.of("the task log server (python -m " + MODULE + ") has stopped (" + stoppedBecause
+        + "); it is restarted at most every " + RESTART_BACKOFF.toSeconds() + " s");
+  }
+
+  /** Starts the process and waits until it listens. */
+  private void launch() throws IOException, ExecutionException, TimeoutException, InterruptedException {
+    ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+    environment(builder.environment(), System.getenv());
+    Process started = builder.start();
+    process = started;
+    CompletableFuture<String> ready = new CompletableFuture<>();
+    Thread output = new Thread(() -> drain(started, ready), "log-server-output");
+    output.setDaemon(true);
+    output.start();
+    ready.get(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    stoppedBecause = null;
+    log.info("Task log server pid {} listens", started.pid());
+  }
+
   /** Logs what it prints; completes ready with its start line, or exceptionally if it exits first. */
-  private void drain(CompletableFuture<String> ready) {
+  private void drain(Process server, CompletableFuture<String> ready) {
     String last = "";
-    try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader reader = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = reader.readLine()) != null) {
         log.info("log server: {}", line);
@@ -107,25 +134,65 @@ final class WorkerLogServer implements AutoCloseable {
     } catch (IOException e) {
       // it has gone
     }
+    String because = "it exited" + (last.isEmpty() ? "" : ": " + last);
     if (!ready.isDone()) {
-      ready.completeExceptionally(new IllegalStateException("it exited" + (last.isEmpty() ? "" : ": " + last)));
-    } else if (!closing) {
-      log.warn("The task log server stopped ({}): the api-server cannot read the logs of this host's tries until "
-          + "the worker is restarted", last);
+      ready.completeExceptionally(new IllegalStateException(because));
+    } else if (!closing && server == process) {
+      stoppedBecause = because;
+      log.warn("The task log server stopped ({}): the api-server cannot read the logs of this host's tries until it "
+          + "is back; starting it again in {} s", last, RESTART_BACKOFF.toSeconds());
+      scheduleRestart();
     }
+  }
+
+  private void scheduleRestart() {
+    if (closing) {
+      return;
+    }
+    restarter.schedule(() -> {
+      if (closing) {
+        return;
+      }
+      Process old = process;
+      if (old != null) {
+        old.destroyForcibly(); // a server that stopped listening but did not exit
+      }
+      try {
+        launch();
+      } catch (ExecutionException | TimeoutException | IOException e) {
+        stoppedBecause = reason(e);
+        log.warn("The task log server did not start again ({}); trying again in {} s", stoppedBecause,
+            RESTART_BACKOFF.toSeconds());
+        scheduleRestart();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt(); // closing
+      }
+    }, RESTART_BACKOFF.toSeconds(), TimeUnit.SECONDS);
+  }
+
+  private static String reason(Exception e) {
+    if (e instanceof TimeoutException) {
+      return "it did not listen within " + START_TIMEOUT.toSeconds() + " s";
+    }
+    return e instanceof ExecutionException ? e.getCause().getMessage() : e.getMessage();
   }
 
   @Override
   public void close() {
     closing = true;
-    process.destroy();
+    restarter.shutdownNow();
+    Process current = process;
+    if (current == null) {
+      return;
+    }
+    current.destroy();
     try {
-      if (!process.waitFor(10, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
+      if (!current.waitFor(10, TimeUnit.SECONDS)) {
+        current.destroyForcibly();
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      process.destroyForcibly();
+      current.destroyForcibly();
     }
   }
 }
