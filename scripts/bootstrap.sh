@@ -20,6 +20,9 @@
 #   AT_PYTHON               interpreter used to create the venv (default python3.11, else python3)
 #   AT_SKIP_JAR=1           do not build the worker JAR
 #   AT_SKIP_PG=1            do not check/install PostgreSQL
+#   AT_TEST_TOOLS=1         also install (apt-get, if missing) what scripts/test needs beyond the
+#                           demo: nginx-light (the TLS test's mTLS frontend) and mmdebstrap (the
+#                           container image's base)
 
 # --- sourced: run the real work in a child bash (so `set -e` cannot kill the caller's shell) ---
 if [[ "${BASH_SOURCE[0]}" != "${0}" ]]; then
@@ -139,6 +142,25 @@ if [[ "${AT_SKIP_PG:-0}" != "1" ]]; then
         compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null || die "postgresql install did not provide pg_ctl"
     fi
 fi
+
+# ---------------------------------------------------------------- test tools
+install_test_tools() {
+    local missing=() sudo=""
+    command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+    command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+    if [[ ${#missing[@]} -eq 0 ]]; then
+        log "test tools present: nginx, mmdebstrap"
+        return
+    fi
+    if [[ "$(id -u)" != "0" ]]; then
+        command -v sudo >/dev/null 2>&1 || die "${missing[*]} missing and not root (no sudo)"
+        sudo="sudo"
+    fi
+    log "installing via apt-get: ${missing[*]}"
+    $sudo apt-get update >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" >&2
+}
+if [[ "${AT_TEST_TOOLS:-0}" == "1" ]]; then install_test_tools; fi
 
 # ---------------------------------------------------------------- worker JAR
 JAR="$REPO/temporal-workflows/target/airflow-temporal-worker.jar"

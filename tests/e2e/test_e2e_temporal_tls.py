@@ -1,35 +1,33 @@
 """Temporal over mTLS, as Temporal Cloud and private clusters serve it: the worker JAR (`check`, with
 temporal-envconfig's TEMPORAL_TLS_* variables) and the Python client (`airflow temporal check`, with
-`[temporal] tls_*`) connect to a real Temporal server whose frontend requires TLS and a client
-certificate, and both refuse, saying why, a server their CA did not sign.
+`[temporal] tls_*`) connect to a Temporal frontend that requires TLS and a client certificate signed by a
+private CA, and both refuse, saying why, a server their CA did not sign or a connection without their
+client certificate.
 
-`temporal server start-dev` has no TLS options, so this starts Temporal's own server binary (the
-version the dev server embeds; `bash scripts/build-temporal-server.sh` builds it once, from the Go
-module proxy) with SQLite in memory and `global.tls` in its config, on free loopback ports. The
-certificates are made here: a CA, the server's (localhost, 127.0.0.1), a client's, and an unrelated CA.
-The worker's checks also need Airflow's DB: a PostgreSQL of its own (stack.py's `start_database`).
+`temporal server start-dev` cannot serve TLS, so TLS ends, as in many private deployments, at a proxy
+in front of Temporal: nginx (Debian's, installed by bootstrap) checks the client certificate against the
+CA and passes the gRPC calls to the dev server on loopback. The certificates are made here: a CA, the
+server's (localhost, 127.0.0.1), a client's, and an unrelated CA. The worker's checks also need Airflow's
+DB: a PostgreSQL of its own (stack.py's `start_database`), beside the dev server.
 """
 from __future__ import annotations
 
 import datetime
 import ipaddress
 import os
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from airflow_temporal_testing.stack import AT_CACHE, Stack, WorkerSpec, free_port, terminate
+from airflow_temporal_testing.stack import Stack, WorkerSpec, free_port, terminate, wait_until
 
-SERVER_VERSION = "1.32.0"
-SERVER_BINARY = AT_CACHE / f"temporal-server-{SERVER_VERSION}" / "server"
 NAMESPACE = "default"
 
 
@@ -78,49 +76,39 @@ class Certificates:
         self.client_cert, self.client_key = _write(folder / "client", client_key, client)
 
 
-# ------------------------------------------------------------------ the server
-def _server_config(certs: Certificates, ports: dict[str, int], folder: Path) -> dict:
-    def sqlite(database: str) -> dict:
-        return {"sql": {"pluginName": "sqlite", "databaseName": database, "connectAddr": "localhost",
-                        "connectProtocol": "tcp", "connectAttributes": {"mode": "memory", "cache": "private"},
-                        "maxConns": 1, "maxIdleConns": 1, "maxConnLifetime": "1h"}}
+# ------------------------------------------------------------------ the TLS frontend
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
-    def service(name: str) -> dict:
-        rpc = {"grpcPort": ports[name], "membershipPort": ports[f"{name}-membership"], "bindOnLocalHost": True}
-        if name == "frontend":
-            rpc["httpPort"] = ports["frontend-http"]
-        return {"rpc": rpc}
 
-    client = {"serverName": "localhost", "rootCaFiles": [str(certs.ca)]}
-    dynamic_config = folder / "dynamic-config.yaml"
-    dynamic_config.write_text("{}\n")
-    return {
-        "log": {"stdout": True, "level": "warn"},
-        "persistence": {"defaultStore": "default", "visibilityStore": "visibility", "numHistoryShards": 1,
-                        "datastores": {"default": sqlite("default"), "visibility": sqlite("visibility")}},
-        "global": {
-            "membership": {"maxJoinDuration": "30s", "broadcastAddress": "127.0.0.1"},
-            "tls": {
-                # The frontend (what clients and workers call) requires TLS and a client certificate
-                # signed by the CA; the server's own services call it with the same client identity.
-                "frontend": {"server": {"certFile": str(certs.server_cert), "keyFile": str(certs.server_key),
-                                        "requireClientAuth": True, "clientCaFiles": [str(certs.ca)]},
-                             "client": client},
-                "systemWorker": {"certFile": str(certs.client_cert), "keyFile": str(certs.client_key),
-                                 "client": client},
-            },
-        },
-        "services": {name: service(name) for name in ("frontend", "matching", "history", "worker")},
-        "clusterMetadata": {
-            "enableGlobalNamespace": False, "failoverVersionIncrement": 10,
-            "masterClusterName": "active", "currentClusterName": "active",
-            "clusterInformation": {"active": {
-                "enabled": True, "initialFailoverVersion": 1, "rpcName": "frontend",
-                "rpcAddress": f"localhost:{ports['frontend']}", "httpAddress": f"localhost:{ports['frontend-http']}"}},
-        },
-        "dcRedirectionPolicy": {"policy": "noop"},
-        "dynamicConfigClient": {"filepath": str(dynamic_config), "pollInterval": "10s"},
-    }
+def _nginx_config(certs: Certificates, port: int, temporal_port: int, folder: Path) -> str:
+    # ssl_verify_client on: a connection without a certificate the CA signed gets nginx's 496/495,
+    # answered here as gRPC's UNAUTHENTICATED (what a gRPC client can read) instead of an HTML page.
+    # grpc_read_timeout outlasts Temporal's long polls (up to 70 s) for workers behind it.
+    return f"""
+pid {folder}/nginx.pid;
+events {{}}
+http {{
+    access_log off;
+    server {{
+        listen 127.0.0.1:{port} ssl http2;
+        ssl_certificate {certs.server_cert};
+        ssl_certificate_key {certs.server_key};
+        ssl_client_certificate {certs.ca};
+        ssl_verify_client on;
+        error_page 495 496 = @no_client_certificate;
+        location / {{
+            grpc_pass grpc://127.0.0.1:{temporal_port};
+            grpc_read_timeout 90s;
+        }}
+        location @no_client_certificate {{
+            default_type application/grpc;
+            add_header grpc-status 16 always;
+            add_header grpc-message "this server requires a client certificate signed by its CA" always;
+            return 204;
+        }}
+    }}
+}}
+"""
 
 
 def _cli_tls(certs: Certificates) -> list[str]:
@@ -134,47 +122,45 @@ def certs(tmp_path_factory) -> Certificates:
 
 
 @pytest.fixture(scope="module")
-def tls_server(certs, tmp_path_factory):
-    if not SERVER_BINARY.exists():
-        pytest.skip(f"no Temporal server binary at {SERVER_BINARY}: run `bash scripts/build-temporal-server.sh` "
-                    "(needs Go; the dev server of `temporal server start-dev` cannot serve TLS)")
-    folder = tmp_path_factory.mktemp("temporal-tls")
-    names = ["frontend", "frontend-http", "matching", "history", "worker"]
-    ports = {name: free_port() for name in names}
-    ports.update({f"{name}-membership": free_port() for name in ("frontend", "matching", "history", "worker")})
-    config = folder / "config.yaml"
-    config.write_text(yaml.safe_dump(_server_config(certs, ports, folder)))
-    log = (folder / "server.log").open("w")
-    server = subprocess.Popen([str(SERVER_BINARY), "--config-file", str(config), "--allow-no-auth", "start"],
-                              stdout=log, stderr=subprocess.STDOUT)
-    address = f"127.0.0.1:{ports['frontend']}"
-    temporal_cli = str(Path(sys.executable).parent / "temporal")
+def stack():
+    """PostgreSQL with Airflow's schema (the worker's check needs the DB) and the Temporal dev server."""
+    stack = Stack(name=os.environ.get("AT_E2E_STACK_NAME", "e2e") + "-tls", ports="free")
+    stack.start_database()
     try:
-        # The namespace is created over mTLS by Temporal's own CLI: once that works, the server is up.
-        deadline = time.monotonic() + 120
-        while True:
-            created = subprocess.run(
-                [temporal_cli, "operator", "namespace", "create", "--namespace", NAMESPACE, "--address", address,
-                 *_cli_tls(certs)], capture_output=True, text=True, timeout=30)
-            if created.returncode == 0 or "already" in created.stderr.lower():
-                break
-            if server.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the TLS Temporal server did not come up: {created.stderr}\n"
-                            f"{(folder / 'server.log').read_text()[-3000:]}")
-            time.sleep(2)
-        yield address
+        yield stack.start_temporal()
     finally:
-        terminate(server)
-        log.close()
+        stack.stop()
 
 
 @pytest.fixture(scope="module")
-def database_stack(tls_server):
-    stack = Stack(name=os.environ.get("AT_E2E_STACK_NAME", "e2e") + "-tls-db", ports="free").start_database()
+def tls_server(certs, stack, tmp_path_factory):
+    if not os.path.exists(NGINX):
+        pytest.fail(f"nginx is missing ({NGINX}): the TLS frontend of this test; `bash scripts/bootstrap.sh` "
+                    "installs it with AT_TEST_TOOLS=1 (apt-get install nginx-light)")
+    folder = tmp_path_factory.mktemp("nginx")
+    port = free_port()
+    config = folder / "nginx.conf"
+    config.write_text(_nginx_config(certs, port, stack.temporal_port, folder))
+    log = folder / "error.log"
+    proxy = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(config), "-e", str(log), "-g", "daemon off;"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    address = f"127.0.0.1:{port}"
+    temporal_cli = str(Path(sys.executable).parent / "temporal")
+
+    def reachable_over_mtls() -> bool:
+        if proxy.poll() is not None:
+            pytest.fail(f"nginx exited {proxy.returncode}: {log.read_text()[-3000:]}")
+        return subprocess.run([temporal_cli, "operator", "namespace", "describe", "--namespace", NAMESPACE,
+                               "--address", address, *_cli_tls(certs)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30).returncode == 0
+
     try:
-        yield stack
+        # Temporal's own CLI, with the client certificate, through the proxy: the chain is up.
+        wait_until(reachable_over_mtls, 60, "Temporal through the mTLS proxy",
+                   on_timeout=lambda: log.read_text()[-3000:])
+        yield address
     finally:
-        stack.stop()
+        terminate(proxy)
 
 
 # ------------------------------------------------------------------ the worker JAR
@@ -192,14 +178,14 @@ def _worker_tls_env(certs: Certificates, ca: Path) -> dict[str, str]:
             "TEMPORAL_TLS_CLIENT_KEY_PATH": str(certs.client_key)}
 
 
-def test_the_worker_reaches_temporal_over_mtls_with_the_temporal_tls_variables(certs, tls_server, database_stack):
-    result = _worker_check(database_stack, tls_server, _worker_tls_env(certs, certs.ca))
+def test_the_worker_reaches_temporal_over_mtls_with_the_temporal_tls_variables(certs, tls_server, stack):
+    result = _worker_check(stack, tls_server, _worker_tls_env(certs, certs.ca))
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[:2] == ["ready", "temporal: ok"], result.stdout
 
 
-def test_the_worker_refuses_a_server_its_ca_did_not_sign_and_says_so(certs, tls_server, database_stack):
-    result = _worker_check(database_stack, tls_server, _worker_tls_env(certs, certs.other_ca))
+def test_the_worker_refuses_a_server_its_ca_did_not_sign_and_says_so(certs, tls_server, stack):
+    result = _worker_check(stack, tls_server, _worker_tls_env(certs, certs.other_ca))
     assert result.returncode == 2, result.stdout + result.stderr
     # The reason is the server's certificate, and the fix the CA setting, not a generic outage.
     assert (f"cannot reach Temporal at {tls_server} (unable to find valid certification path to requested target): "
@@ -207,11 +193,12 @@ def test_the_worker_refuses_a_server_its_ca_did_not_sign_and_says_so(certs, tls_
             "TEMPORAL_TLS_SERVER_CA_CERT_PATH") in result.stderr
 
 
-def test_the_worker_without_a_client_certificate_is_refused_by_an_mtls_server(certs, tls_server, database_stack):
-    result = _worker_check(database_stack, tls_server, {"TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certs.ca),
+def test_the_worker_without_a_client_certificate_is_refused_by_an_mtls_server(certs, tls_server, stack):
+    result = _worker_check(stack, tls_server, {"TEMPORAL_TLS_SERVER_CA_CERT_PATH": str(certs.ca),
                                                         "TEMPORAL_TLS_SERVER_NAME": "localhost"})
     assert result.returncode == 2, result.stdout + result.stderr
     assert f"cannot reach Temporal at {tls_server}" in result.stderr
+    assert "requires a client certificate" in result.stderr  # the proxy's answer, passed on
     assert "TLS and API key settings" in result.stderr
 
 
@@ -244,3 +231,12 @@ def test_the_airflow_side_refuses_a_server_its_ca_did_not_sign_and_says_so(certs
     assert "InvalidCertificate(UnknownIssuer)" in result.stderr
     assert ("The server's TLS certificate is not signed by a CA this client trusts: set [temporal] "
             "tls_server_ca_cert_path") in result.stderr
+
+
+def test_the_airflow_side_without_a_client_certificate_is_refused_by_an_mtls_server(certs, tls_server, tmp_path):
+    tls = {k: v for k, v in _python_tls(certs, certs.ca).items() if not k.startswith("tls_client_")}
+    result = _airflow_check(tls_server, tls, tmp_path)
+    assert result.returncode != 0, result.stdout + result.stderr
+    assert f"cannot reach Temporal at {tls_server} (namespace '{NAMESPACE}')" in result.stderr
+    assert "requires a client certificate" in result.stderr
+    assert "Check [temporal] address / tls / api_key" in result.stderr

@@ -574,6 +574,17 @@ class Stack:
             raise
         return self
 
+    def start_temporal(self) -> "Stack":
+        """Only the Temporal dev server (after start_database): for tests that put something between
+        it and its clients."""
+        try:
+            self._wait_temporal(self._start_temporal())
+        except BaseException:
+            print(self.log_tails(), file=sys.stderr)
+            self.stop()
+            raise
+        return self
+
     def start(self) -> "Stack":
         t0 = time.monotonic()
         self._fresh_state_dir()
