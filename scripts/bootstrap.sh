@@ -158,7 +158,16 @@ install_test_tools() {
     fi
     log "installing via apt-get: ${missing[*]}"
     $sudo apt-get update >&2
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" >&2
+    # nginx's package starts its default site on every interface: the tests start their own nginx
+    # on loopback, so no service may start during the install (Debian's policy-rc.d, as in containers).
+    local policy=/usr/sbin/policy-rc.d own_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod 755 "$policy" && own_policy=1
+    fi
+    local rc=0
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}" >&2 || rc=$?
+    if [[ $own_policy -eq 1 ]]; then $sudo rm -f "$policy"; fi
+    [[ $rc -eq 0 ]] || die "apt-get install ${missing[*]} failed (exit $rc)"
 }
 if [[ "${AT_TEST_TOOLS:-0}" == "1" ]]; then install_test_tools; fi
 
