@@ -85,6 +85,14 @@ def noop() -> None:
     """A real Python task (EmptyOperator would be skipped by the scheduler, never reaching the executor)."""
     return None
 
+
+@task
+def work(seconds: float) -> None:
+    """A task with real work to do (sleeping stands for I/O): the overhead is measured against it."""
+    import time
+
+    time.sleep(seconds)
+
 '''
 
 
@@ -112,13 +120,47 @@ def fan_out_dag(dag_id: str, n: int, max_active: int) -> str:
         ''')
 
 
-def write_dags(folder: Path, chain_n: int, fan_n: int, max_active: int) -> dict[str, dict]:
+def load_dag(dag_id: str, width: int, runs: int, max_active: int) -> str:
+    return DAG_HEADER + textwrap.dedent(f'''\
+        with DAG(dag_id={dag_id!r}, schedule=None, start_date=datetime(2024, 1, 1), catchup=False,
+                 max_active_tasks={max_active}, max_active_runs={runs}, tags=["bench"]):
+            for i in range({width}):
+                noop.override(task_id=f"p_{{i:03d}}")()
+        ''')
+
+
+def work_chain_dag(dag_id: str, n: int, seconds: float, max_active: int) -> str:
+    return DAG_HEADER + textwrap.dedent(f'''\
+        with DAG(dag_id={dag_id!r}, schedule=None, start_date=datetime(2024, 1, 1), catchup=False,
+                 max_active_tasks={max_active}, max_active_runs=1, tags=["bench"]):
+            prev = None
+            for i in range({n}):
+                t = work.override(task_id=f"t_{{i:03d}}")({seconds})
+                if prev is not None:
+                    prev >> t
+                prev = t
+        ''')
+
+
+WORK_SECONDS = 1.0  # each task of the work chain (Windmill's benchmark: 10 tasks of 1 s)
+
+
+def write_dags(folder: Path, chain_n: int, fan_n: int, max_active: int, load_runs: int, load_width: int,
+               work_n: int) -> dict[str, dict]:
+    """The bench DAGs by id: kind (chain, fan_out, load), n (tasks per run), runs (DagRuns started at
+    once), work_s (seconds of work per task), src."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.glob("*.py"):
         old.unlink()
+    load_id = f"bench_load_{load_runs}x{load_width}"
+    work_id = f"bench_work_{work_n}x{WORK_SECONDS:g}s"
     dags = {
         f"bench_chain_{chain_n}": {"kind": "chain", "n": chain_n, "src": chain_dag(f"bench_chain_{chain_n}", chain_n, max_active)},
         f"bench_fan_out_{fan_n}": {"kind": "fan_out", "n": fan_n, "src": fan_out_dag(f"bench_fan_out_{fan_n}", fan_n, max_active)},
+        load_id: {"kind": "load", "n": load_width, "runs": load_runs,
+                  "src": load_dag(load_id, load_width, load_runs, max_active)},
+        work_id: {"kind": "chain", "n": work_n, "work_s": WORK_SECONDS,
+                  "src": work_chain_dag(work_id, work_n, WORK_SECONDS, max_active)},
         WARMUP_DAG: {"kind": "chain", "n": 3, "src": chain_dag(WARMUP_DAG, 3, max_active)},
     }
     for dag_id, d in dags.items():
@@ -351,6 +393,7 @@ class Sampler(threading.Thread):
             "rss_task_procs_bytes": sum(procs[p][3] for p in groups["tasks"] if p in procs),
             "rss_whole_stack_bytes": sum(procs[p][3] for p in stack_pids if p in procs),
             "task_procs_count": len(groups["tasks"]),
+            "executor_side_procs_count": len(executor_side),
         }
         do_pss = self.pss_interval is not None and time.monotonic() - self.last_pss >= self.pss_interval
         foreign = []
@@ -449,7 +492,7 @@ def rnd(x, n=3):
     return None if x is None else round(x, n)
 
 
-def chain_metrics(tis: list[dict], n: int, dagrun_s: float | None) -> dict:
+def chain_metrics(tis: list[dict], n: int, dagrun_s: float | None, work_s: float = 0.0) -> dict:
     by_id = {ti["task_id"]: ti for ti in tis}
     order = [by_id.get(f"t_{i:03d}") for i in range(n)]
     gaps, to_sched, sched_to_q, to_queued, q_to_start, durs = [], [], [], [], [], []
@@ -475,6 +518,7 @@ def chain_metrics(tis: list[dict], n: int, dagrun_s: float | None) -> dict:
                 durs.append(e - s)
     return {
         "per_task_s": rnd(dagrun_s / n) if dagrun_s else None,
+        "overhead_per_task_s": rnd(dagrun_s / n - work_s) if dagrun_s and work_s else None,
         "gap_end_to_next_start_mean_s": mean(gaps),
         "gap_end_to_next_scheduled_mean_s": mean(to_sched),
         "scheduled_to_queued_mean_s": mean(sched_to_q),
@@ -515,6 +559,21 @@ def fan_out_metrics(tis: list[dict], n: int, dagrun_s: float | None) -> dict:
         "ti_duration_mean_s": mean(durs),
         "gap_start_end_to_first_parallel_start_s": rnd(first_gap),
         "gap_last_parallel_end_to_end_start_s": rnd(last_gap),
+    }
+
+
+def load_metrics(tis: list[dict], runs: list[dict]) -> dict:
+    """Several DagRuns of parallel tasks at once: the span from the first run's start to the last one's end."""
+    starts = [ts(r.get("start_date")) for r in runs]
+    ends = [ts(r.get("end_date")) for r in runs]
+    span = (max(ends) - min(starts)) if starts and ends and None not in starts + ends else None
+    parallel = fan_out_metrics(tis, len(tis), None)
+    return {
+        "runs_span_s": rnd(span, 2),
+        "per_task_s": rnd(span / len(tis)) if span and tis else None,
+        "throughput_tasks_per_s": rnd(len(tis) / span) if span else None,
+        **{k: parallel[k] for k in ("peak_running_tis", "queued_to_start_mean_s", "queued_to_start_max_s",
+                                    "ti_duration_mean_s")},
     }
 
 
@@ -696,46 +755,50 @@ class OwnedTrigger:
 
 def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dict, timeout: float,
             poll: float = 0.5, measure: bool = True, owned: OwnedTrigger | None = None) -> dict:
-    """Trigger one DagRun (POST dagRuns, or with `owned` a Temporal-owned run) and poll it to its end."""
+    """Trigger the DAG's DagRuns (meta["runs"], default 1, all at once; POST dagRuns, or with `owned`
+    Temporal-owned runs) and poll them to their end."""
     temporal = sampler.temporal
     settle(roots, temporal)
     cpu0 = cpu_snapshot(roots)
     sampler.reset()
     load0 = Path("/proc/loadavg").read_text().split()[0]
     t0 = time.time()
-    if owned:
-        run_id = owned.start(dag_id)
-    else:
-        run_id = stack.airflow.trigger(dag_id, wait_parsed=0, unpause=False)["dag_run_id"]
+    run_ids = [owned.start(dag_id) if owned else stack.airflow.trigger(dag_id, wait_parsed=0, unpause=False)["dag_run_id"]
+               for _ in range(meta.get("runs", 1))]
     t_trig = time.time()
-    path = f"/dags/{stack.airflow.q(dag_id)}/dagRuns/{stack.airflow.q(run_id)}"
-    state, final, refusal, polls = None, None, None, 0
-    while time.time() - t0 < timeout:
-        # A Temporal-owned run appears in Airflow once its workflow has created it (404 until then).
-        r = stack.airflow.request("GET", path, expect=(200, 404))
+    finals: dict[str, dict] = {}
+    pending, refusal, polls = list(run_ids), None, 0
+    while pending and time.time() - t0 < timeout:
         polls += 1
-        if r.status_code == 200:
-            final = r.json()
-            state = final["state"]
-            if state in ("success", "failed"):
+        for run_id in list(pending):
+            # A Temporal-owned run appears in Airflow once its workflow has created it (404 until then).
+            r = stack.airflow.request("GET", f"/dags/{stack.airflow.q(dag_id)}/dagRuns/{stack.airflow.q(run_id)}",
+                                      expect=(200, 404))
+            if r.status_code == 200:
+                finals[run_id] = r.json()
+                if finals[run_id]["state"] in ("success", "failed"):
+                    pending.remove(run_id)
+            elif owned and polls % 10 == 0 and (refusal := owned.refusal(dag_id, run_id)):
+                pending = []
                 break
-        elif owned and polls % 10 == 0 and (refusal := owned.refusal(dag_id, run_id)):
-            state = "rejected"
-            break
-        time.sleep(poll)
-    else:
-        state = "timeout"
+        if pending:
+            time.sleep(poll)
+    states = [finals[r]["state"] if r in finals else None for r in run_ids]
+    state = ("rejected" if refusal else "timeout" if pending
+             else "success" if all(s == "success" for s in states) else "failed")
     t1 = time.time()
     mem = sampler.snapshot()
     cpu1 = cpu_snapshot(roots)
-    tis = stack.airflow.task_instances(dag_id, run_id)
+    tis = [ti for run_id in run_ids for ti in stack.airflow.task_instances(dag_id, run_id)]
     ti_states: dict[str, int] = {}
     for ti in tis:
         ti_states[str(ti["state"])] = ti_states.get(str(ti["state"]), 0) + 1
+    final = finals.get(run_ids[0])
     ds, de = ts(final.get("start_date")) if final else None, ts(final.get("end_date")) if final else None
     dagrun_s = (de - ds) if ds is not None and de is not None else None
+    run_id = run_ids[0] if len(run_ids) == 1 else f"{run_ids[0]} (+{len(run_ids) - 1})"
     res = {
-        "dag_id": dag_id, "run_id": run_id, "run_type": final.get("run_type") if final else None,
+        "dag_id": dag_id, "run_id": run_id, "run_ids": run_ids, "run_type": final.get("run_type") if final else None,
         "state": state, "ti_states": ti_states,
         "tasks": len(tis), "loadavg_1m_before": float(load0),
         "wall_s": round(t1 - t0, 2), "trigger_call_s": round(t_trig - t0, 3),
@@ -748,15 +811,18 @@ def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dic
         log(f"  {dag_id} {run_id}: {refusal}")
     if measure:
         kind = meta["kind"]
-        res.update(chain_metrics(tis, meta["n"], dagrun_s) if kind == "chain" else
-                   fan_out_metrics(tis, meta["n"], dagrun_s))
+        res.update(chain_metrics(tis, meta["n"], dagrun_s, meta.get("work_s", 0.0)) if kind == "chain" else
+                   fan_out_metrics(tis, meta["n"], dagrun_s) if kind == "fan_out" else
+                   load_metrics(tis, [finals[r] for r in run_ids if r in finals]))
         res["memory"] = mem
         res["cpu"] = cpu = cpu_delta(cpu0, cpu1)
         if tis:
             executor_cpu = cpu.get("cpu_scheduler_s", 0) + cpu.get("cpu_worker_jvm_s", 0)
             cpu["cpu_executor_side_per_task_s"] = round(executor_cpu / len(tis), 2)
             cpu["cpu_whole_machine_per_task_s"] = round(cpu["cpu_whole_machine_busy_s"] / len(tis), 2)
-        if temporal:
+        if res.get("peak_running_tis") and mem.get("executor_side_procs_count") and kind != "chain":
+            res["procs_per_running_task"] = round(mem["executor_side_procs_count"] / res["peak_running_tis"], 2)
+        if temporal and len(run_ids) == 1:  # the worker log's runner lines name one run
             settle(roots, temporal)  # let the last runners exit so their exit lines are logged
             res.update(runner_metrics(stack, tis, dag_id, run_id, meta, sampler.runner_lifetimes()))
         if mem.get("foreign_e2e_processes_seen"):
@@ -927,6 +993,11 @@ ROWS = [  # (dag kind, label, path into a run result)
     ("*", "DagRun start_date -> end_date (s)", ("dagrun_s",)),
     ("*", "trigger -> DagRun start_date (s)", ("trigger_to_dagrun_start_s",)),
     ("*", "per task = DagRun time / tasks (s)", ("per_task_s",)),
+    ("chain", "per task beyond its work (s)", ("overhead_per_task_s",)),
+    ("load", "all runs: first start -> last end (s)", ("runs_span_s",)),
+    ("load", "throughput (tasks/s)", ("throughput_tasks_per_s",)),
+    ("load", "peak running at once", ("peak_running_tis",)),
+    ("load", "queued -> start, mean (s)", ("queued_to_start_mean_s",)),
     ("chain", "gap: task end -> next task start, mean (s)", ("gap_end_to_next_start_mean_s",)),
     ("chain", "  of it: end -> next scheduled (s)", ("gap_end_to_next_scheduled_mean_s",)),
     ("chain", "  of it: scheduled -> queued (s)", ("scheduled_to_queued_mean_s",)),
@@ -955,6 +1026,8 @@ ROWS = [  # (dag kind, label, path into a run result)
     ("*", "peak PSS scheduler+JVM / scheduler+workers (MB)", ("memory", "pss_executor_excl_tasks_mb")),
     ("*", "peak PSS whole stack (MB)", ("memory", "pss_whole_stack_mb")),
     ("*", "peak task processes alive", ("memory", "task_procs_count")),
+    ("*", "peak executor-side processes alive", ("memory", "executor_side_procs_count")),
+    ("*", "  of them per running task, at the peak", ("procs_per_running_task",)),
     ("*", "CPU whole machine busy (s)", ("cpu", "cpu_whole_machine_busy_s")),
     ("*", "CPU whole machine per task (s)", ("cpu", "cpu_whole_machine_per_task_s")),
     ("*", "CPU scheduler+worker trees per task (s)", ("cpu", "cpu_executor_side_per_task_s")),
@@ -1155,9 +1228,13 @@ def main(argv=None) -> int:
     ap.add_argument("--executors", default=",".join(EXECUTORS),
                     help="comma-separated modes, from: " + ", ".join(EXECUTORS) + " (TemporalOwned: runs "
                          "started by Temporal on a TemporalExecutor stack, not by the scheduler)")
-    ap.add_argument("--dags", default=None, help="comma-separated bench DAG ids (default: both)")
+    ap.add_argument("--dags", default=None, help="comma-separated bench DAG ids (default: all)")
     ap.add_argument("--chain-length", type=int, default=40)
     ap.add_argument("--fan-out", type=int, default=200)
+    ap.add_argument("--load-runs", type=int, default=10, help="DagRuns started at once by the load DAG")
+    ap.add_argument("--load-width", type=int, default=100, help="parallel tasks in each load DagRun")
+    ap.add_argument("--work-tasks", type=int, default=10,
+                    help=f"tasks of the work chain, each working {WORK_SECONDS:g} s")
     ap.add_argument("--repeat", type=int, default=1, help="measured runs per DAG (table shows the median)")
     ap.add_argument("--warmup", choices=("none", "small", "full"), default="small",
                     help="small: one 3-task chain run before measuring; full: one unmeasured run of each DAG")
@@ -1190,7 +1267,10 @@ def main(argv=None) -> int:
     for n in names:
         if n not in EXECUTORS:
             ap.error(f"unknown executor {n}")
-    all_dags = [f"bench_chain_{args.chain_length}", f"bench_fan_out_{args.fan_out}"]
+    dags_folder = AT_CACHE / "bench" / "dags"
+    dags = write_dags(dags_folder, args.chain_length, args.fan_out, args.parallelism, args.load_runs,
+                      args.load_width, args.work_tasks)
+    all_dags = [d for d in dags if d != WARMUP_DAG]
     args.dags = [d.strip() for d in args.dags.split(",")] if args.dags else all_dags
     for d in args.dags:
         if d not in all_dags:
@@ -1203,8 +1283,6 @@ def main(argv=None) -> int:
     if busy_at_start:
         log("measuring anyway (--if-busy run)")
 
-    dags_folder = AT_CACHE / "bench" / "dags"
-    dags = write_dags(dags_folder, args.chain_length, args.fan_out, args.parallelism)
     started = datetime.now(timezone.utc)
     doc = {
         "started_at": started.isoformat(timespec="seconds"),
