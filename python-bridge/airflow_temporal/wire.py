@@ -248,8 +248,9 @@ class OwnedDagRunProgress:
 class AttemptView:
     """One attempt in a ``RunView`` (Java: ``AttemptView``).
 
-    ``state``: ``waiting`` (executor mode: handed over, not started), ``running``, then executor mode's
-    ``success``/``failed``/``revoked``, or the state Airflow's DB gave an owned try (``up_for_retry``, ...).
+    ``state``: ``waiting`` (executor mode: handed over, not started), ``running``, then how executor mode's
+    runner ended (``finished``: exited 0, ``failed``, ``revoked``), or the state Airflow's DB gave an owned try
+    (``up_for_retry``, ...).
     """
 
     task_id: str

@@ -1,7 +1,8 @@
 """The run page's "Temporal workflow" tab in a real browser: headless Chromium (Debian's, driven by Selenium
 through Debian's chromedriver) opens Airflow's own UI on the session's stack, for an executor-mode run and a
 Temporal-owned run of the same DAG, and reads what the tab's frame rendered from the workflow's ``view``
-query; the owned run's page labels its run type. Screenshots land in the test's tmp dir."""
+query; the owned run's page labels its run type; a running attempt shows its worker and last heartbeat.
+Screenshots land in the test's tmp dir."""
 from __future__ import annotations
 
 import re
@@ -9,8 +10,10 @@ import shutil
 
 import pytest
 
-from e2e_checks import run_dag
+from conftest import DEFAULT_IDENTITY
+from e2e_checks import RUN_TIMEOUT, run_dag
 from airflow_temporal_testing.owned import describe, trigger_owned
+from airflow_temporal_testing.stack import wait_until
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -22,7 +25,7 @@ ROWS_JS = """return [...document.querySelectorAll('tr')].map(
     tr => [...tr.cells].map(c => c.innerText.replace(/\\s+/g, ' ').trim() || '-').join(' | '));"""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def browser(require_temporal):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -43,12 +46,12 @@ def browser(require_temporal):
         driver.quit()
 
 
-def open_temporal_tab(browser, airflow, run_id: str, screenshot) -> tuple[str, list[str]]:
+def open_temporal_tab(browser, airflow, run_id: str, screenshot, dag_id: str = DAG) -> tuple[str, list[str]]:
     """The run page's text and the tab frame's table rows, once the frame shows the workflow's attempts."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser.get(airflow.ui_run_url(DAG, run_id) + "/plugin/temporal")
+    browser.get(airflow.ui_run_url(dag_id, run_id) + "/plugin/temporal")
     wait = WebDriverWait(browser, UI_TIMEOUT)
     frame = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "iframe") and
                        d.find_element(By.CSS_SELECTOR, "iframe"))
@@ -73,14 +76,41 @@ def test_the_temporal_tab_shows_each_runs_attempts_and_an_owned_run_its_run_type
 
     page, rows = open_temporal_tab(browser, airflow, executor_run, tmp_path / "executor-run-temporal-tab.png")
     assert "executor mode" in " ".join(rows)
-    attempts = [r for r in rows if r.split(" | ")[0] in ("flaky", "after")]
-    assert [r.split(" | ")[:4] for r in attempts] == [
-        ["flaky", "-", "1", "failed"], ["flaky", "-", "2", "success"], ["after", "-", "1", "success"]], rows
+    # How each try's runner ended; a try Airflow revoked (stuck in queued on a loaded host) and queued
+    # again has a row more, before its last.
+    assert latest_attempts(rows) == {("flaky", "1"): "finished", ("flaky", "2"): "finished",
+                                     ("after", "1"): "finished"}, rows
 
     page, rows = open_temporal_tab(browser, airflow, owned_run, tmp_path / "owned-run-temporal-tab.png")
     assert "Temporal-owned run" in " ".join(rows)
-    attempts = [r for r in rows if r.split(" | ")[0] in ("flaky", "after")]
-    assert [r.split(" | ")[:4] for r in attempts] == [
-        ["flaky", "-", "1", "up_for_retry"], ["flaky", "-", "2", "success"], ["after", "-", "1", "success"]], rows
+    assert latest_attempts(rows) == {("flaky", "1"): "up_for_retry", ("flaky", "2"): "success",
+                                     ("after", "1"): "success"}, rows
     assert "runTypes.external" not in page
-    assert "Temporal" in page.split("Run Type", 1)[1].splitlines()[1], page
+    # The run header: "Run Type", then the label, then the next field.
+    assert "Temporal" in page.split("Run Type", 1)[1].split("Start Date", 1)[0], page
+
+
+def test_a_running_attempt_shows_its_worker_and_last_heartbeat(stack, airflow, browser, tmp_path):
+    dag_id = "e2e_long_task"  # long_sleep sleeps 30 s once it has written its .started marker
+    airflow.wait_for_dag(dag_id)
+    airflow.unpause(dag_id)
+    run_id = airflow.trigger(dag_id, conf={"marker_dir": str(tmp_path)})["dag_run_id"]
+    started = tmp_path / f"{re.sub(r'[^A-Za-z0-9_.-]', '_', run_id)}.started"
+    wait_until(started.exists, RUN_TIMEOUT, "long_sleep to start")
+
+    _, rows = open_temporal_tab(browser, airflow, run_id, tmp_path / "running-attempt-temporal-tab.png",
+                                dag_id=dag_id)
+    [attempt] = [row.split(" | ") for row in rows if row.startswith("long_sleep | ")]
+    task, _, try_number, state, _, worker, _, ended, heartbeat = attempt[:9]
+    assert (task, try_number, state, ended) == ("long_sleep", "1", "running", "-"), rows
+    assert worker.startswith(DEFAULT_IDENTITY) and " pid " in worker, rows  # matched by its heartbeat
+    assert heartbeat != "-", rows
+    assert any(row.startswith(f"run_task | {dag_id}/{run_id}/long_sleep try 1 | started | 1 of 1 | {DEFAULT_IDENTITY}")
+               for row in rows), rows
+    assert airflow.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)["state"] == "success"
+
+
+def latest_attempts(rows: list[str]) -> dict[tuple[str, str], str]:
+    """(task, try) -> the state in its last row of the Attempts table."""
+    attempts = [row.split(" | ") for row in rows if row.split(" | ")[0] in ("flaky", "after")]
+    return {(cells[0], cells[2]): cells[3] for cells in attempts}

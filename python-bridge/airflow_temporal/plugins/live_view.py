@@ -28,7 +28,7 @@ th, td { border: 1px solid #d0d7de; padding: 3px 6px; text-align: left; vertical
 th { background: #f6f8fa; font-weight: 600; white-space: nowrap; }
 td.num { text-align: right; }
 .state { border-radius: 8px; padding: 0 6px; white-space: nowrap; background: #eaeef2; }
-.state.success, .state.completed { background: #dafbe1; }
+.state.success, .state.completed, .state.finished { background: #dafbe1; }
 .state.failed, .state.upstream_failed, .state.terminated, .state.timed_out { background: #ffebe9; }
 .state.running, .state.started, .state.queued { background: #ddf4ff; }
 .state.up_for_retry, .state.up_for_reschedule, .state.deferred, .state.awaiting_input, .state.waiting,

@@ -313,7 +313,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     lastSeq++;
     OffsetDateTime now = OffsetDateTime.ofInstant(Instant.ofEpochMilli(Workflow.currentTimeMillis()), ZoneOffset.UTC);
     unacknowledged.add(new TaskOutcome(lastSeq, key, state, exitCode, reason, outputTail, now, externalExecutorId));
-    attemptLog.ended(key, state.wire(), reason);
+    // The runner's end, not the task's: the task's own state is what its runner wrote to Airflow.
+    attemptLog.ended(key, state == OutcomeState.SUCCESS ? "finished" : "failed", reason);
   }
 
   private boolean hasStartable() {
