@@ -21,8 +21,9 @@
 #   AT_SKIP_JAR=1           do not build the worker JAR
 #   AT_SKIP_PG=1            do not check/install PostgreSQL
 #   AT_TEST_TOOLS=1         also install (apt-get, if missing) what scripts/test needs beyond the
-#                           demo: nginx-light (the TLS test's mTLS frontend) and mmdebstrap (the
-#                           container image's base)
+#                           demo: nginx-light (the TLS test's mTLS frontend), mmdebstrap (the
+#                           container image's base), chromium and chromium-driver (the UI
+#                           screenshot test)
 
 # --- sourced: run the real work in a child bash (so `set -e` cannot kill the caller's shell) ---
 if [[ "${BASH_SOURCE[0]}" != "${0}" ]]; then
@@ -56,6 +57,8 @@ REQUIREMENTS=(
     "requests"
     # Airflow's statsd extra: the executor's Stats test sends to a real statsd client.
     "statsd"
+    # Drives Debian's headless Chromium (AT_TEST_TOOLS) in the UI screenshot test (docs/dependencies.md).
+    "selenium"
 )
 
 # ---------------------------------------------------------------- python venv
@@ -148,8 +151,10 @@ install_test_tools() {
     local missing=() sudo=""
     command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
     command -v mmdebstrap >/dev/null 2>&1 || missing+=(mmdebstrap)
+    [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+    [[ -x /usr/bin/chromedriver ]] || missing+=(chromium-driver)
     if [[ ${#missing[@]} -eq 0 ]]; then
-        log "test tools present: nginx, mmdebstrap"
+        log "test tools present: nginx, mmdebstrap, chromium, chromedriver"
         return
     fi
     if [[ "$(id -u)" != "0" ]]; then

@@ -15,3 +15,10 @@ def workflows_url(ui_url: str, namespace: str) -> str:
 def workflow_url(ui_url: str, namespace: str, dag_id: str, run_id: str) -> str:
     """The Temporal UI page of a DagRun's workflow."""
     return f"{workflows_url(ui_url, namespace)}/{quote(workflow_id(dag_id, run_id), safe='')}"
+
+
+def workflow_run_url(ui_url: str, namespace: str, dag_id: str, run_id: str, temporal_run_id: str,
+                     tab: str = "history") -> str:
+    """A tab of one execution of a DagRun's workflow: ``history`` (its events, each attempt's activity among
+    them) or ``pending-activities``; the Temporal UI has no address for one activity."""
+    return f"{workflow_url(ui_url, namespace, dag_id, run_id)}/{quote(temporal_run_id, safe='')}/{quote(tab)}"

@@ -20,6 +20,7 @@ SIGNAL_SUBMIT_TASK = "submit_task"
 SIGNAL_CANCEL_TASK = "cancel_task"
 SIGNAL_ACKNOWLEDGE_OUTCOMES = "acknowledge_outcomes"
 QUERY_PROGRESS = "progress"
+QUERY_VIEW = "view"
 WORKFLOW_ID_PREFIX = "dagrun:"
 #: One workflow per callback or connection test (Java: ``ExecutorWorkloadWorkflow``), ids from Airflow's keys.
 WORKLOAD_WORKFLOW_TYPE = "ExecutorWorkload"
@@ -62,6 +63,10 @@ class AttemptKey:
     task_id: str
     map_index: int
     try_number: int
+
+    def label(self) -> str:
+        """As Java's ``AttemptKey.label``: ``extract[3] try 2`` (in activity summaries, logs and heartbeats)."""
+        return f"{self.task_id}{f'[{self.map_index}]' if self.map_index >= 0 else ''} try {self.try_number}"
 
 
 @dataclass(frozen=True)
@@ -237,3 +242,55 @@ class OwnedDagRunProgress:
     error: str | None
     task_states: dict[str, int]  # TaskInstances per Airflow state; "none" = not started
     running: list[str]  # attempts in flight, as "task[map_index] try N"
+
+
+@dataclass(frozen=True)
+class AttemptView:
+    """One attempt in a ``RunView`` (Java: ``AttemptView``).
+
+    ``state``: ``waiting`` (executor mode: handed over, not started), ``running``, then how executor mode's
+    runner ended (``finished``: exited 0, ``failed``, ``revoked``), or the state Airflow's DB gave an owned try
+    (``up_for_retry``, ...).
+    """
+
+    task_id: str
+    map_index: int
+    try_number: int
+    state: str
+    queue: str | None
+    started_at: datetime | None
+    ended_at: datetime | None
+    detail: str | None
+
+    @property
+    def key(self) -> AttemptKey:
+        return AttemptKey(self.task_id, self.map_index, self.try_number)
+
+
+@dataclass(frozen=True)
+class RunWait:
+    """What a Temporal-owned run waits for (Java: ``RunWait``); ``task_id`` None: the run itself.
+
+    ``reason``: ``max_active_runs``, ``max_active_tasks``, ``pool``, ``retry_delay``, ``reschedule``,
+    ``trigger`` or ``human_input``; ``until``: when it ends on its own or the workflow looks again.
+    """
+
+    task_id: str | None
+    map_index: int
+    try_number: int
+    reason: str
+    until: datetime | None
+    detail: str | None
+
+
+@dataclass(frozen=True)
+class RunView:
+    """Answer of the ``view`` query of either DagRun workflow: what the Airflow UI's Temporal tab shows."""
+
+    contract_version: int
+    mode: str  # "executor" or "owned"
+    phase: str
+    error: str | None
+    attempts: list[AttemptView]
+    omitted_attempts: int
+    waits: list[RunWait]

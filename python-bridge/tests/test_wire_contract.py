@@ -17,6 +17,7 @@ from airflow_temporal.wire import (
     DagRunWorkflowInput,
     OwnedDagRunProgress,
     OwnedDagRunRequest,
+    RunView,
     TaskCancellation,
     TaskSubmission,
     WorkloadOutcome,
@@ -75,6 +76,7 @@ def _is_datetime(text: str) -> bool:
         ("workload_run_callback.json", WorkloadRun),
         ("workload_run_connection_test.json", WorkloadRun),
         ("workload_outcome.json", WorkloadOutcome),
+        ("run_view.json", RunView),
     ],
 )
 def test_every_fixture_round_trips_without_losing_a_field(wire_fixture, fixture, cls):

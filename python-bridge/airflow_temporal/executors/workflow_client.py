@@ -12,7 +12,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Coroutine, Iterable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import (
     OWNED_WORKFLOW_TYPE,
     QUERY_PROGRESS,
+    QUERY_VIEW,
     SIGNAL_ACKNOWLEDGE_OUTCOMES,
     SIGNAL_CANCEL_TASK,
     SIGNAL_SUBMIT_TASK,
@@ -44,6 +45,7 @@ from airflow_temporal.wire import (
     DagRunWorkflowInput,
     OwnedDagRunProgress,
     OwnedDagRunRequest,
+    RunView,
     TaskCancellation,
     TaskSubmission,
     WorkloadOutcome,
@@ -86,6 +88,49 @@ class WorkloadRunning:
     """A callback's or connection test's workflow is open; ``started``: a worker runs its runner."""
 
     started: bool
+
+
+@dataclass(frozen=True)
+class PendingActivity:
+    """One activity the workflow waits on, as Temporal describes it (DescribeWorkflowExecution, not history).
+
+    ``runner``: what its runner runs (``dag/run/task[3] try 2``) with its ``host`` and ``pid``, from its
+    last heartbeat; None before the first one (not picked up yet) or from workers that predate them.
+    """
+
+    activity_id: str
+    activity_type: str
+    state: str  # scheduled, started, cancel_requested, paused, ...
+    attempt: int
+    maximum_attempts: int
+    worker_identity: str
+    runner: str | None
+    host: str | None
+    pid: int | None
+    scheduled_at: datetime | None
+    last_started_at: datetime | None
+    last_heartbeat_at: datetime | None
+    next_attempt_at: datetime | None
+    last_failure: str | None
+
+
+@dataclass(frozen=True)
+class LiveRun:
+    """A DagRun's workflow as the Airflow UI's Temporal tab shows it.
+
+    ``view``: the workflow's answer to its ``view`` query, None when it gave none (``view_error`` says why:
+    no worker to answer, a worker that predates the query, ...).
+    """
+
+    workflow_id: str
+    temporal_run_id: str
+    workflow_type: str
+    status: str  # RUNNING, COMPLETED, FAILED, TERMINATED, CONTINUED_AS_NEW, ...
+    started_at: datetime | None
+    closed_at: datetime | None
+    view: RunView | None
+    view_error: str | None
+    pending: list[PendingActivity]
 
 
 class RunAlreadyStarted(RuntimeError):
@@ -164,6 +209,13 @@ class DagRunWorkflowClient:
         Raises WorkflowClosed when the workflow ended without a result (rejected, failed, terminated, ...).
         """
         return self._call(self._owned_run_progress(dag_id, run_id))
+
+    def live_run(self, dag_id: str, run_id: str) -> LiveRun:
+        """The run's workflow: its description, pending activities and ``view`` query answer.
+
+        Raises WorkflowClosed when there is no such workflow, TemporalUnavailable when Temporal is out of reach.
+        """
+        return self._call(self._live_run(dag_id, run_id))
 
     # -- coroutines, run on the client thread --
 
@@ -290,6 +342,30 @@ class DagRunWorkflowClient:
                                      None) from e
             raise
 
+    async def _live_run(self, dag_id: str, run_id: str) -> LiveRun:
+        wid = workflow_id(dag_id, run_id)
+        client = await self._connected()
+        try:
+            description = await client.get_workflow_handle(wid).describe(rpc_timeout=self._rpc_timeout())
+        except RPCError as e:
+            if e.status == RPCStatusCode.NOT_FOUND:
+                raise WorkflowClosed(f"workflow {wid} does not exist in namespace {self.settings.namespace!r}",
+                                     None) from e
+            raise
+        # A closed workflow answers too, replayed by a worker: its final state.
+        handle = client.get_workflow_handle(wid, run_id=description.run_id)
+        view: RunView | None = None
+        view_error = None
+        try:
+            view = await handle.query(QUERY_VIEW, result_type=RunView, rpc_timeout=self._rpc_timeout())
+        except Exception as e:  # shown on the page in the view's place; the description still is
+            view_error = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+        pending = [await _pending_activity(client, p) for p in description.raw_description.pending_activities]
+        return LiveRun(workflow_id=wid, temporal_run_id=description.run_id, workflow_type=description.workflow_type,
+                       status=description.status.name if description.status else "UNKNOWN",
+                       started_at=description.start_time, closed_at=description.close_time,
+                       view=view, view_error=view_error, pending=pending)
+
     async def _start_owned_run(self, request: OwnedDagRunRequest) -> str:
         wid = workflow_id(request.dag_id, request.run_id)
         client = await self._connected()
@@ -354,6 +430,40 @@ class DagRunWorkflowClient:
                 ) from e
             raise
         return f"Temporal at {self.settings.address}, namespace {self.settings.namespace!r}: reachable"
+
+
+async def _pending_activity(client: Client, info: Any) -> PendingActivity:
+    """A ``PendingActivityInfo``, its heartbeat details and failure decoded through the client's codec."""
+
+    def at(field: str) -> datetime | None:
+        return getattr(info, field).ToDatetime(tzinfo=timezone.utc) if info.HasField(field) else None
+
+    whereabouts: dict[str, Any] = {}
+    if info.HasField("heartbeat_details") and info.heartbeat_details.payloads:
+        try:
+            decoded = await client.data_converter.decode(info.heartbeat_details.payloads)
+            whereabouts = decoded[0] if decoded and isinstance(decoded[0], dict) else {}
+        except Exception as e:  # another worker's codec key: shown, not fatal
+            whereabouts = {"attempt": f"(heartbeat unreadable: {e})"}
+    failure = None
+    if info.HasField("last_failure"):
+        failure = str(await client.data_converter.decode_failure(info.last_failure))
+    return PendingActivity(
+        activity_id=info.activity_id,
+        activity_type=info.activity_type.name,
+        state=PendingActivityState.Name(info.state).removeprefix("PENDING_ACTIVITY_STATE_").lower(),
+        attempt=info.attempt,
+        maximum_attempts=info.maximum_attempts,
+        worker_identity=info.last_worker_identity,
+        runner=whereabouts.get("attempt"),
+        host=whereabouts.get("host"),
+        pid=whereabouts.get("pid") or None,
+        scheduled_at=at("scheduled_time"),
+        last_started_at=at("last_started_time"),
+        last_heartbeat_at=at("last_heartbeat_time"),
+        next_attempt_at=at("next_attempt_schedule_time"),
+        last_failure=failure,
+    )
 
 
 def _tls_config(settings: TemporalSettings) -> TLSConfig | bool:

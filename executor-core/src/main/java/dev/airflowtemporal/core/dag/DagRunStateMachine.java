@@ -256,6 +256,17 @@ public final class DagRunStateMachine {
    * @param ready {@link DagRunStep#ready()}
    */
   public List<AttemptToQueue> attemptsToQueue(List<TaskInstanceRef> ready, Instant now) {
+    List<AttemptToQueue> wanted = wanted(ready, now);
+    wanted.removeIf(a -> poolRecheckPending(a, now));
+    int capacity = plan.maxActiveTasks() - inFlight.size();
+    if (wanted.isEmpty() || capacity <= 0) {
+      return List.of();
+    }
+    return List.copyOf(wanted.subList(0, Math.min(capacity, wanted.size())));
+  }
+
+  /** The tries due to queue now, before pools and max_active_tasks have their say (see {@link #attemptsToQueue}). */
+  private List<AttemptToQueue> wanted(List<TaskInstanceRef> ready, Instant now) {
     List<AttemptToQueue> wanted = new ArrayList<>();
     instances.forEach((ref, progress) -> {
       boolean due = progress.retryAt() == null || !progress.retryAt().isAfter(now);
@@ -270,15 +281,50 @@ public final class DagRunStateMachine {
       }
     });
     ready.forEach(ref -> wanted.add(new AttemptToQueue(ref.taskId(), ref.mapIndex(), progressOf(ref).tryNumber() + 1)));
-    wanted.removeIf(a -> {
-      Instant recheck = poolRecheckAt.get(new TaskInstanceRef(a.taskId(), a.mapIndex()));
-      return recheck != null && recheck.isAfter(now);
+    return wanted;
+  }
+
+  private boolean poolRecheckPending(AttemptToQueue attempt, Instant now) {
+    Instant recheck = poolRecheckAt.get(new TaskInstanceRef(attempt.taskId(), attempt.mapIndex()));
+    return recheck != null && recheck.isAfter(now);
+  }
+
+  /**
+   * What each task instance not in flight waits for before its next try, in order: a retry delay, a sensor's
+   * reschedule date, a trigger (deferred) or a human's answer (awaiting_input), a pool slot, or room under
+   * the DAG's max_active_tasks. Changes nothing, so a workflow's query may ask it.
+   */
+  public List<TaskWait> waits(Instant now) {
+    List<TaskWait> waits = new ArrayList<>();
+    instances.values().stream().filter(p -> !inFlight.contains(p.ref())).forEach(p -> {
+      boolean onClock = p.retryAt() != null && p.retryAt().isAfter(now);
+      switch (p.state()) {
+        case UP_FOR_RETRY -> {
+          if (onClock) waits.add(new TaskWait(p.ref(), p.tryNumber() + 1, TaskWait.Reason.RETRY_DELAY, p.retryAt(), null));
+        }
+        case UP_FOR_RESCHEDULE -> {
+          if (onClock) waits.add(new TaskWait(p.ref(), p.tryNumber(), TaskWait.Reason.RESCHEDULE, p.retryAt(), null));
+        }
+        case DEFERRED -> waits.add(new TaskWait(p.ref(), p.tryNumber(), TaskWait.Reason.TRIGGER, parkedReadAt, null));
+        case AWAITING_INPUT ->
+            waits.add(new TaskWait(p.ref(), p.tryNumber(), TaskWait.Reason.HUMAN_INPUT, parkedReadAt, null));
+        default -> { }
+      }
     });
-    int capacity = plan.maxActiveTasks() - inFlight.size();
-    if (wanted.isEmpty() || capacity <= 0) {
-      return List.of();
+    List<TaskInstanceRef> ready = decider.decide(states).start().stream()
+        .filter(ref -> !task(ref.taskId()).succeedsWithoutRunning()).toList();
+    boolean full = plan.maxActiveTasks() - inFlight.size() <= 0;
+    for (AttemptToQueue attempt : wanted(ready, now)) {
+      TaskInstanceRef ref = new TaskInstanceRef(attempt.taskId(), attempt.mapIndex());
+      if (poolRecheckPending(attempt, now)) {
+        waits.add(new TaskWait(ref, attempt.tryNumber(), TaskWait.Reason.POOL, poolRecheckAt.get(ref),
+            task(ref.taskId()).pool()));
+      } else if (full) {
+        waits.add(new TaskWait(ref, attempt.tryNumber(), TaskWait.Reason.MAX_ACTIVE_TASKS, null,
+            inFlight.size() + " of " + plan.maxActiveTasks() + " running"));
+      }
     }
-    return List.copyOf(wanted.subList(0, Math.min(capacity, wanted.size())));
+    return waits;
   }
 
   /**

@@ -93,6 +93,26 @@ class DagRunStateMachineTest {
               m.queued(List.of(QueueResult.poolFull(new AttemptToQueue("extract", -1, 1))), NOW.plusSeconds(1));
               return List.of(first, meanwhile, m.untilNextTimer(NOW.plusSeconds(1)));
             }, List.of(Duration.ofSeconds(1), List.of(), Duration.ofSeconds(2)), List.of()),
+        new Case("waits name each parked or clocked instance's retry delay, reschedule date, trigger and human answer",
+            List.of("extract=success/1", "fan[0]=up_for_retry/1@+10", "fan[1]=up_for_reschedule/2@+5",
+                "fan[2]=deferred/1", "fan[3]=awaiting_input/1", "transform=running/1*"),
+            m -> m.waits(NOW),
+            List.of(new TaskWait(new TaskInstanceRef("fan", 0), 2, TaskWait.Reason.RETRY_DELAY, NOW.plusSeconds(10), null),
+                new TaskWait(new TaskInstanceRef("fan", 1), 2, TaskWait.Reason.RESCHEDULE, NOW.plusSeconds(5), null),
+                new TaskWait(new TaskInstanceRef("fan", 2), 1, TaskWait.Reason.TRIGGER, null, null),
+                new TaskWait(new TaskInstanceRef("fan", 3), 1, TaskWait.Reason.HUMAN_INPUT, null, null)),
+            List.of("extract=success/1", "fan[0]=up_for_retry/1", "fan[1]=up_for_reschedule/2", "fan[2]=deferred/1",
+                "fan[3]=awaiting_input/1", "transform=running/1*")),
+        new Case("a ready try beside max_active_tasks tries in flight waits for room",
+            List.of("extract=success/1", "fan[0]=running/1*", "fan[1]=queued/1*"), m -> m.waits(NOW),
+            List.of(new TaskWait(ref("transform"), 1, TaskWait.Reason.MAX_ACTIVE_TASKS, null, "2 of 2 running")),
+            List.of("extract=success/1", "fan[0]=running/1*", "fan[1]=queued/1*")),
+        new Case("a try its pool had no slot for waits for the pool until its next offer", List.of(),
+            m -> {
+              m.queued(List.of(QueueResult.poolFull(new AttemptToQueue("extract", -1, 1))), NOW);
+              return m.waits(NOW);
+            }, List.of(new TaskWait(ref("extract"), 1, TaskWait.Reason.POOL, NOW.plusSeconds(1), "default_pool")),
+            List.of()),
         new Case("a try that may retry waits its retry delay from its end", List.of("extract=running/1*"),
             m -> {
               m.settled(m.plan().task("extract"), settled("extract", 1, TaskState.UP_FOR_RETRY));

@@ -29,6 +29,7 @@ class WireContractTest {
       "workload_run_callback.json, dev.airflowtemporal.core.wire.WorkloadRun",
       "workload_run_connection_test.json, dev.airflowtemporal.core.wire.WorkloadRun",
       "workload_outcome.json, dev.airflowtemporal.core.wire.WorkloadOutcome",
+      "run_view.json, dev.airflowtemporal.core.wire.RunView",
   })
   void everyFixtureRoundTripsWithoutLosingAField(String fixture, Class<?> type) throws Exception {
     JsonNode original = json.readTree(WireFixtures.read(fixture));

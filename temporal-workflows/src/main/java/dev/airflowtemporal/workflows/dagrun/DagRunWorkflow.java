@@ -2,6 +2,7 @@ package dev.airflowtemporal.workflows.dagrun;
 
 import dev.airflowtemporal.core.wire.DagRunProgress;
 import dev.airflowtemporal.core.wire.DagRunWorkflowInput;
+import dev.airflowtemporal.core.wire.RunView;
 import dev.airflowtemporal.core.wire.TaskCancellation;
 import dev.airflowtemporal.core.wire.TaskSubmission;
 import io.temporal.workflow.QueryMethod;
@@ -34,4 +35,8 @@ public interface DagRunWorkflow {
 
   @QueryMethod(name = "progress")
   DagRunProgress progress(long afterSeq);
+
+  /** What the "Temporal workflow" tab of the run's page in Airflow's UI shows. */
+  @QueryMethod(name = "view")
+  RunView view();
 }

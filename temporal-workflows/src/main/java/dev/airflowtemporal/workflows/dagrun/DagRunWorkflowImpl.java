@@ -2,10 +2,12 @@ package dev.airflowtemporal.workflows.dagrun;
 
 import dev.airflowtemporal.core.TaskQueues;
 import dev.airflowtemporal.core.wire.AttemptKey;
+import dev.airflowtemporal.core.wire.AttemptView;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.DagRunProgress;
 import dev.airflowtemporal.core.wire.DagRunWorkflowInput;
 import dev.airflowtemporal.core.wire.OutcomeState;
+import dev.airflowtemporal.core.wire.RunView;
 import dev.airflowtemporal.core.wire.TaskCancellation;
 import dev.airflowtemporal.core.wire.TaskOutcome;
 import dev.airflowtemporal.core.wire.TaskSubmission;
@@ -14,6 +16,7 @@ import dev.airflowtemporal.workflows.task.RunnerWhereabouts;
 import dev.airflowtemporal.workflows.task.TaskActivities;
 import dev.airflowtemporal.workflows.task.TaskAttempt;
 import dev.airflowtemporal.workflows.task.TaskAttemptResult;
+import dev.airflowtemporal.workflows.view.AttemptLog;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.api.enums.v1.TimeoutType;
@@ -80,6 +83,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   private final List<TaskOutcome> unacknowledged = new ArrayList<>();
   private long lastSeq;
   private long acknowledgedSeq;
+  private final AttemptLog attemptLog = new AttemptLog();
 
   @Override
   public void run(DagRunWorkflowInput input) {
@@ -234,6 +238,15 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
         heldExternalIds().toList());
   }
 
+  @Override
+  public RunView view() {
+    List<AttemptView> attempts = new ArrayList<>(attemptLog.attempts());
+    inbox.forEach(s -> attempts.add(new AttemptView(s.attempt().taskId(), s.attempt().mapIndex(),
+        s.attempt().tryNumber(), "waiting", s.queue(), null, null, null)));
+    String phase = running.isEmpty() && inbox.isEmpty() ? "idle" : "running";
+    return new RunView(ContractVersion.CURRENT, RunView.EXECUTOR, phase, null, attempts, attemptLog.omitted(), List.of());
+  }
+
   private void start(DagRunWorkflowInput input, TaskSubmission submission) {
     AttemptKey key = submission.attempt();
     String taskQueue = TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(), submission.queue());
@@ -248,6 +261,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
         .build());
     TaskAttempt attempt = new TaskAttempt(input.dagId(), input.runId(), key, submission.workload());
     runningIds.put(key, submission.externalExecutorId());
+    attemptLog.started(key, submission.queue());
     watch(key, () -> Async.function(activities::runTask, attempt));
   }
 
@@ -264,6 +278,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
           if (scope[0].isCancelRequested()) {
             // Revoked: Airflow's revoke_task contract is that no event is reported for it.
             log.info("Revoked attempt {} has ended", key.label());
+            attemptLog.ended(key, "revoked", null);
             return null;
           }
           if (failure != null) {
@@ -298,6 +313,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     lastSeq++;
     OffsetDateTime now = OffsetDateTime.ofInstant(Instant.ofEpochMilli(Workflow.currentTimeMillis()), ZoneOffset.UTC);
     unacknowledged.add(new TaskOutcome(lastSeq, key, state, exitCode, reason, outputTail, now, externalExecutorId));
+    // The runner's end, not the task's: the task's own state is what its runner wrote to Airflow.
+    attemptLog.ended(key, state == OutcomeState.SUCCESS ? "finished" : "failed", reason);
   }
 
   private boolean hasStartable() {

@@ -2,6 +2,7 @@ package dev.airflowtemporal.workflows.owned;
 
 import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
+import dev.airflowtemporal.core.wire.RunView;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.WorkflowInterface;
@@ -49,4 +50,8 @@ public interface OwnedDagRunWorkflow {
 
   @QueryMethod(name = "progress")
   OwnedDagRunProgress progress();
+
+  /** What the "Temporal workflow" tab of the run's page in Airflow's UI shows, with what the run waits for. */
+  @QueryMethod(name = "view")
+  RunView view();
 }

@@ -10,9 +10,14 @@ import dev.airflowtemporal.core.dag.TaskInstanceMark;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
+import dev.airflowtemporal.core.dag.TaskWait;
+import dev.airflowtemporal.core.wire.AttemptKey;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
+import dev.airflowtemporal.core.wire.RunView;
+import dev.airflowtemporal.core.wire.RunWait;
+import dev.airflowtemporal.workflows.view.AttemptLog;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -25,6 +30,7 @@ import io.temporal.workflow.Workflow;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -105,6 +111,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private RuntimeException fatal;
   /** Whether this run follows its DAG's dagrun_timeout (not in histories recorded before it did). */
   private boolean followsTimeout;
+  private final AttemptLog attemptLog = new AttemptLog();
 
   @Override
   public String run(OwnedDagRunRequest request, OwnedDagRunCarry carried) {
@@ -345,6 +352,22 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     return new OwnedDagRunProgress(ContractVersion.CURRENT, request.dagId(), request.runId(), phase, error, counts, running);
   }
 
+  @Override
+  public RunView view() {
+    List<RunWait> waits = new ArrayList<>();
+    if ("queued".equals(phase)) {
+      waits.add(new RunWait(null, -1, 0, "max_active_runs", null, "the DAG's max_active_runs are running"));
+    }
+    if (machine != null) {
+      for (TaskWait wait : machine.waits(now())) {
+        waits.add(new RunWait(wait.ref().taskId(), wait.ref().mapIndex(), wait.tryNumber(), wait.reason().wireName(),
+            AttemptLog.at(wait.until()), wait.detail()));
+      }
+    }
+    return new RunView(ContractVersion.CURRENT, RunView.OWNED, phase, error, attemptLog.attempts(),
+        attemptLog.omitted(), waits);
+  }
+
   /**
    * Takes the request's queued run to running as soon as the DAG's max_active_runs leave a slot, as
    * Airflow's scheduler starts queued runs, and adopts what Airflow's DB says of it.
@@ -449,10 +472,13 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   /** One try: its runner as an activity on the task's queue ({@link OwnedTaskTry}), then what Airflow's DB says of it. */
   private void runTry(QueueResult queued) {
     TaskPlan task = machine.task(queued.taskId());
+    AttemptKey key = new AttemptKey(queued.taskId(), queued.mapIndex(), queued.tryNumber());
+    attemptLog.started(key, task.queue());
     OwnedTaskTry.run(run, task, queued);
     SettledAttempt settled = db.settleAttempt(run, task.taskId(), queued.mapIndex(), queued.tryNumber(),
         queued.queuedAt(), task.retries());
     machine.settled(task, settled);
+    attemptLog.ended(key, settled.state().airflowName(), null);
     changed = true;
   }
 

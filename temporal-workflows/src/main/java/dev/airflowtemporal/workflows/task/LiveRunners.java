@@ -75,13 +75,13 @@ public final class LiveRunners implements AutoCloseable {
   }
 
   /** What a task activity heartbeats for runner {@code runnerId} (pid 0 until it has started). */
-  RunnerWhereabouts whereabouts(String runnerId, long pid) {
-    return new RunnerWhereabouts(reattachQueue, runnerId, pid, host);
+  RunnerWhereabouts whereabouts(String runnerId, long pid, String label) {
+    return new RunnerWhereabouts(reattachQueue, runnerId, pid, host, label);
   }
 
   LiveRunner add(String runnerId, RunnerProcess process, String label, TaskLogs taskLogs, String logPath,
       Object watcher) {
-    LiveRunner runner = new LiveRunner(whereabouts(runnerId, process.pid()), process, label, taskLogs, logPath, watcher);
+    LiveRunner runner = new LiveRunner(whereabouts(runnerId, process.pid(), label), process, label, taskLogs, logPath, watcher);
     runners.put(runner.runnerId(), runner);
     return runner;
   }

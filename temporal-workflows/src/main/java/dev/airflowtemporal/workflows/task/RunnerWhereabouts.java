@@ -9,5 +9,7 @@ package dev.airflowtemporal.workflows.task;
  * @param runnerId this runner among the ones that worker process started
  * @param pid the runner's process id, for people reading the history
  * @param host the worker's host name, likewise
+ * @param attempt what the runner runs, as its worker logs it ({@code dag/run/task[3] try 2}): the Airflow UI's
+ *     Temporal tab tells the run's pending activities apart by it (absent from heartbeats of older workers)
  */
-public record RunnerWhereabouts(String reattachQueue, String runnerId, long pid, String host) {}
+public record RunnerWhereabouts(String reattachQueue, String runnerId, long pid, String host, String attempt) {}

@@ -1,6 +1,7 @@
 package dev.airflowtemporal.workflows.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airflowtemporal.core.wire.AttemptKey;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
 import dev.airflowtemporal.core.wire.WireJson;
 import dev.airflowtemporal.core.wire.WorkloadRun;
@@ -55,7 +56,7 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
     String label = attempt.dagId() + "/" + attempt.runId() + "/" + attempt.attempt().label();
     String logPath = attempt.workload() == null ? "" : attempt.workload().path("log_path").asText("");
     return counted("task", started -> runRunner(settings.command(), attempt.workload(), label, logPath,
-        announceRunner(), started));
+        announceRunner(label), started));
   }
 
   @Override
@@ -64,7 +65,7 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
     // executors write it; a connection test has no log file (its result goes through the Execution API).
     String logPath = run.workload().path("log_path").asText("");
     return counted("workload", started -> runRunner(settings.command(), run.workload(), run.label(), logPath,
-        announceRunner(), started));
+        announceRunner(run.label()), started));
   }
 
   @Override
@@ -96,14 +97,13 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
 
   private TaskAttemptResult runOwned(OwnedTaskWorkload workload, long startedNanos) {
     OwnedTaskWorkload.TaskInstance ti = workload.ti();
-    String label = ti.dagId() + "/" + ti.runId() + "/" + ti.taskId()
-        + (ti.mapIndex() >= 0 ? "[" + ti.mapIndex() + "]" : "") + " try " + ti.tryNumber();
+    String label = ti.dagId() + "/" + ti.runId() + "/" + new AttemptKey(ti.taskId(), ti.mapIndex(), ti.tryNumber()).label();
     // The owned runner renders the log path itself; a runner that cannot start is reported in the result.
-    String runnerId = announceRunner();
+    String runnerId = announceRunner(label);
     Object runnerWorkload;
     try {
       runnerWorkload = settings.tokenMinter() == null ? workload : settings.tokenMinter().withToken(workload,
-          ti.id().toString(), settings.heartbeatInterval(), heartbeatFor(Activity.getExecutionContext(), runnerId));
+          ti.id().toString(), settings.heartbeatInterval(), heartbeatFor(Activity.getExecutionContext(), runnerId, label));
     } catch (ExecutionTokenMinter.TokenUnavailableException e) {
       return failWithoutRunner(label, "", "cannot sign the try's Execution API token: " + e.getMessage());
     } catch (InterruptedException e) {
@@ -183,7 +183,7 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
     }
     try {
       // The spawned command line without the interpreter: both ways run the same module and arguments.
-      return server.fork(command.subList(1, command.size()), settings.heartbeatInterval(), heartbeatFor(context, runnerId));
+      return server.fork(command.subList(1, command.size()), settings.heartbeatInterval(), heartbeatFor(context, runnerId, label));
     } catch (RunnerServerUnavailableException e) {
       log.warn("Runner server unavailable for {} ({}): spawning the runner", label, e.getMessage());
       server.restartInBackground();
@@ -197,15 +197,15 @@ public class TaskActivitiesImpl implements TaskActivities, WorkloadActivities {
    * next moment on would time the execution out knowing nothing of it; the workflow can only claim
    * a runner whose id it was told.
    */
-  private String announceRunner() {
+  private String announceRunner(String label) {
     String runnerId = liveRunners.newRunnerId();
-    heartbeatFor(Activity.getExecutionContext(), runnerId).run();
+    heartbeatFor(Activity.getExecutionContext(), runnerId, label).run();
     return runnerId;
   }
 
   /** Heartbeats before the runner exists carry its id already (pid 0). */
-  private Runnable heartbeatFor(ActivityExecutionContext context, String runnerId) {
-    return () -> context.heartbeat(liveRunners.whereabouts(runnerId, 0));
+  private Runnable heartbeatFor(ActivityExecutionContext context, String runnerId, String label) {
+    return () -> context.heartbeat(liveRunners.whereabouts(runnerId, 0, label));
   }
 
   /**

@@ -8,11 +8,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.airflowtemporal.core.WorkflowIds;
 import dev.airflowtemporal.core.wire.AttemptKey;
+import dev.airflowtemporal.core.wire.AttemptView;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.DagRunProgress;
 import dev.airflowtemporal.core.wire.DagRunWorkflowInput;
 import dev.airflowtemporal.core.wire.OutcomeState;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
+import dev.airflowtemporal.core.wire.RunView;
 import dev.airflowtemporal.core.wire.TaskCancellation;
 import dev.airflowtemporal.core.wire.TaskOutcome;
 import dev.airflowtemporal.core.wire.TaskSubmission;
@@ -97,6 +99,34 @@ class DagRunWorkflowTest {
     assertThat(outcome.exitCode()).isEqualTo(3);
     assertThat(outcome.reason()).contains("exited with code 3");
     assertThat(outcome.outputTail()).isEqualTo("Traceback");
+  }
+
+  @Test
+  void viewListsEveryAttemptStartedWithItsStateTimesAndQueueAndTheOnesWaitingToStart() {
+    activities.results.put("boom", a -> new TaskAttemptResult(3, "the Airflow task runner exited with code 3", ""));
+    Recorder.Gate gate = activities.gate("sleepy");
+    DagRunWorkflow run = startWith(submission("boom", 1, null));
+    run.submitTask(submission("sleepy", 1, "special"));
+    awaitCondition(() -> run.progress(0).outcomes().size() == 1 && run.progress(0).running().size() == 1);
+    run.submitTask(submission("sleepy", 1, "special", "queued-again"));  // waits for the running queueing to end
+
+    RunView view = run.view();
+    assertThat(view.mode()).isEqualTo(RunView.EXECUTOR);
+    assertThat(view.phase()).isEqualTo("running");
+    assertThat(view.waits()).isEmpty();
+    assertThat(view.attempts()).extracting(a -> a.taskId() + " " + a.tryNumber() + " " + a.state() + " " + a.queue())
+        .containsExactly("boom 1 failed null", "sleepy 1 running special", "sleepy 1 waiting special");
+    AttemptView failed = view.attempts().get(0);
+    assertThat(failed.detail()).contains("exited with code 3");
+    assertThat(failed.startedAt()).isNotNull();
+    assertThat(failed.endedAt()).isAfterOrEqualTo(failed.startedAt());
+    assertThat(view.attempts().get(1).endedAt()).isNull();
+    assertThat(view.attempts().get(2).startedAt()).isNull();
+
+    gate.open();
+    awaitCondition(() -> run.progress(0).outcomes().size() == 3);
+    assertThat(run.view().attempts()).extracting(AttemptView::state).containsExactly("failed", "finished", "finished");
+    assertThat(run.view().phase()).isEqualTo("idle");
   }
 
   @Test
@@ -453,7 +483,7 @@ class DagRunWorkflowTest {
       Gate gate = new Gate();
       results.put(taskId, a -> {
         Activity.getExecutionContext().heartbeat(
-            new RunnerWhereabouts(processQueue, "runner-of-" + taskId, 4242, "worker-host"));
+            new RunnerWhereabouts(processQueue, "runner-of-" + taskId, 4242, "worker-host", null));
         gate.heartbeated = true;
         while (!gate.open) {
           sleep(50);

@@ -23,6 +23,7 @@ import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
+import dev.airflowtemporal.core.wire.RunView;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
@@ -794,6 +795,11 @@ class DagRunSyncActivitiesImplTest {
 
     @Override
     public OwnedDagRunProgress progress() {
+      return null;
+    }
+
+    @Override
+    public RunView view() {
       return null;
     }
 

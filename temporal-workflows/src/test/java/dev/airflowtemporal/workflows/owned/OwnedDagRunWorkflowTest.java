@@ -20,10 +20,12 @@ import dev.airflowtemporal.core.dag.TaskPlan;
 import dev.airflowtemporal.core.dag.TaskState;
 import dev.airflowtemporal.core.dag.Timetable;
 import dev.airflowtemporal.core.dag.TriggerRule;
+import dev.airflowtemporal.core.wire.AttemptView;
 import dev.airflowtemporal.core.wire.ContractVersion;
 import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.OwnedTaskWorkload;
+import dev.airflowtemporal.core.wire.RunView;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.WireTestEnvironment;
 import dev.airflowtemporal.workflows.task.RunnerWhereabouts;
@@ -374,6 +376,33 @@ class OwnedDagRunWorkflowTest {
     }
     assertThat(historyLengths).as("events per run of the workflow").hasSizeGreaterThan(3)
         .allSatisfy(events -> assertThat((long) events).isLessThan(OwnedDagRunWorkflowImpl.CONTINUE_AS_NEW_AFTER_EVENTS + 500));
+  }
+
+  @Test
+  void viewQueryListsEachTryWithTheStateAirflowGaveItAndWhatTheRunWaitsFor() {
+    airflow.script("flaky", TaskState.UP_FOR_RETRY, TaskState.SUCCESS);
+    start(plan(16, withRetries(task("flaky"), 2, Duration.ofMinutes(5)), task("load", "flaky")));
+    // Time skips only while the test waits for the result: until then the retry delay is waited out for real.
+    awaitTrue(() -> !workflow().view().waits().isEmpty(), "flaky's retry delay");
+    RunView view = workflow().view();
+    assertThat(view.mode()).isEqualTo(RunView.OWNED);
+    assertThat(view.phase()).isEqualTo("running");
+    assertThat(view.attempts()).extracting(a -> a.taskId() + " try " + a.tryNumber() + " " + a.state())
+        .containsExactly("flaky try 1 up_for_retry");
+    AttemptView first = view.attempts().get(0);
+    assertThat(first.queue()).isEqualTo("default");
+    assertThat(first.endedAt()).isAfterOrEqualTo(first.startedAt());
+    assertThat(view.waits()).singleElement().satisfies(wait -> {
+      assertThat(wait.taskId() + " try " + wait.tryNumber() + " " + wait.reason()).isEqualTo("flaky try 2 retry_delay");
+      assertThat(wait.until()).isAfter(first.endedAt());
+    });
+
+    assertThat(result()).isEqualTo("success");
+    RunView after = workflow().view();
+    assertThat(after.phase()).isEqualTo("success");
+    assertThat(after.attempts()).extracting(a -> a.taskId() + " try " + a.tryNumber() + " " + a.state())
+        .containsExactly("flaky try 1 up_for_retry", "flaky try 2 success", "load try 1 success");
+    assertThat(after.waits()).isEmpty();
   }
 
   @Test

@@ -115,7 +115,7 @@ class TaskActivitiesImplTest {
     env = TestActivityEnvironment.newInstance();
     env.registerActivitiesImplementations(new TaskActivitiesImpl(settings(List.of("unused")), liveRunners));
     TaskAttemptResult result = env.newActivityStub(TaskActivities.class, options())
-        .reattachTask(new RunnerWhereabouts("reattach-queue", "no-such-runner", 4242, "elsewhere"));
+        .reattachTask(new RunnerWhereabouts("reattach-queue", "no-such-runner", 4242, "elsewhere", null));
     assertThat(result.exitCode()).isNull();
     assertThat(result.reason()).startsWith("worker lost").contains("pid 4242 on elsewhere");
   }
