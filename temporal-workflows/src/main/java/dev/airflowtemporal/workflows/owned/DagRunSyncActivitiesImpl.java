@@ -40,6 +40,8 @@ import dev.airflowtemporal.dbsync.UnknownDagException;
 import dev.airflowtemporal.dbsync.UnknownPoolException;
 import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -83,13 +85,23 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private final TaskMaps taskMaps;
   private final WaitingTaskInstances waiting;
   private final Duration taskQueuedTimeout;
+  private final PythonSteps python;
+
+  /**
+   * What the steps hand to Airflow's own Python on this host.
+   *
+   * @param paramsCheck Airflow's check of a new run's conf against its DAG's params
+   */
+  public record PythonSteps(ParamsCheck paramsCheck) {}
 
   /**
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, handed to the runs this
    *     creates or resumes (see {@link OwnedRun#taskQueuedTimeout()})
+   * @param python the steps' Python helpers on this host
    */
-  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout) {
+  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout, PythonSteps python) {
     this.taskQueuedTimeout = taskQueuedTimeout;
+    this.python = python;
     this.serializedDags = new SerializedDags(database);
     this.timeouts = new DagRunTimeouts(database);
     this.dagRuns = new DagRuns(database);
@@ -125,6 +137,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
           + "`airflow dags unpause " + request.dagId() + "`) to run it");
     }
     checkPools(plan);
+    if (existing.isEmpty()) {
+      checkParams(serialized, request);
+    }
     DagRunDecider decider = new DagRunDecider(plan);
     Instant logicalDate = instant(request.logicalDate());
     NewDagRun newRun = new NewDagRun(request.dagId(), request.runId(), RUN_TYPE, "running", logicalDate,
@@ -149,6 +164,26 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
         stored.clearNumber(), taskQueuedTimeout, stored.startDate());
     return new CreatedDagRun(run, PackedPlan.pack(plan), "queued".equals(stored.state()));
+  }
+
+  /**
+   * Refuses a conf the DAG's params reject, as Airflow's {@code create_dagrun} does for every run it creates
+   * (a scheduled run whose params fail is not created either: the scheduler logs the error and goes on).
+   */
+  private void checkParams(SerializedDag serialized, OwnedDagRunRequest request) {
+    Optional<String> refusal;
+    try {
+      refusal = python.paramsCheck().refusal(JSON.readTree(serialized.json()), request.conf());
+    } catch (ParamsCheck.ParamsUncheckableException e) {
+      throw rejected("the DAG's params could not be checked on this worker host (" + e.getMessage() + "): start "
+          + "the worker with --python naming a Python that has apache-airflow and airflow-temporal");
+    } catch (IOException e) {
+      throw new UncheckedIOException("the serialized DAG parsed a moment ago is no longer JSON", e);
+    }
+    if (refusal.isPresent()) {
+      throw rejected("the run's conf does not satisfy the DAG's params: " + refusal.get() + " (pass a conf that "
+          + "does, e.g. --conf '{\"param\": value}', or give the param a valid default in the DAG)");
+    }
   }
 
   @Override

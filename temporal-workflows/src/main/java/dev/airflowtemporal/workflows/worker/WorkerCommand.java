@@ -4,6 +4,8 @@ import dev.airflowtemporal.workflows.ClearedRunsWorker;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.ScheduleWorker;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
+import dev.airflowtemporal.workflows.owned.DagRunSyncActivitiesImpl;
+import dev.airflowtemporal.workflows.owned.ParamsCheck;
 import dev.airflowtemporal.workflows.schedule.ScheduleSyncSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
@@ -71,7 +73,9 @@ final class WorkerCommand implements Callable<Integer> {
         : new WorkerMetrics(registry, settings.temporal.taskQueue);
     metrics.runnersAlive(liveRunners::size);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
-        settings.maxConcurrentTasks, database, settings.taskQueuedTimeout(), liveRunners, metrics);
+        settings.maxConcurrentTasks, database, new DagRunSyncActivitiesImpl.PythonSteps(
+            ParamsCheck.forPython(settings.python)), settings.taskQueuedTimeout(),
+        liveRunners, metrics);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database, metrics);
     OwnedRunsCount ownedRuns = registry == null ? null

@@ -74,6 +74,8 @@ import org.junit.jupiter.api.Test;
  */
 class DagRunSyncActivitiesImplTest {
   private static final String TEMPLATE_DAG_ID = "example_temporal_chain";
+  /** examples/dags/e2e_owned_params.py: a required param {@code name}, and {@code count} (integer, minimum 1). */
+  private static final String PARAMS_DAG_ID = "e2e_owned_params";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -81,6 +83,8 @@ class DagRunSyncActivitiesImplTest {
   private static DatabaseUrl url;
   private static AirflowDatabase db;
   private static ObjectNode template;
+  /** The params of {@link #PARAMS_DAG_ID} as Airflow serialized them. */
+  private static JsonNode serializedParams;
   private static DagRunSyncActivitiesImpl activities;
 
   private final List<String> dagIds = new ArrayList<>();
@@ -92,7 +96,11 @@ class DagRunSyncActivitiesImplTest {
     url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     template = (ObjectNode) JSON.readTree(new SerializedDags(db).latest(TEMPLATE_DAG_ID).json());
-    activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42));
+    serializedParams = JSON.readTree(new SerializedDags(db).latest(PARAMS_DAG_ID).json()).path("dag").path("params");
+    // Airflow's own check: the venv's Python, as the worker's --python
+    String venv = System.getenv("AT_VENV");
+    activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42), new DagRunSyncActivitiesImpl.PythonSteps(
+        ParamsCheck.forPython(venv == null ? "python3" : venv + "/bin/python")));
   }
 
   @AfterAll
@@ -147,6 +155,24 @@ class DagRunSyncActivitiesImplTest {
     assertRejectedWithNothingCreated(withConf(request(dagId), list), "conf must be a JSON object, got array [1,2]");
     assertRejectedWithNothingCreated(withConf(request(dagId), JsonNodeFactory.instance.textNode("rows=4")),
         "conf must be a JSON object, got string");
+  }
+
+  @Test
+  void aConfTheDagsParamsRejectIsRejectedWithAirflowsMessageAndTheFix() throws SQLException {
+    String dagId = insertDag(dag -> dag.set("params", serializedParams), false);
+    assertRejectedWithNothingCreated(request(dagId), "the run's conf does not satisfy the DAG's params: "
+        + "Invalid input for param name", "pass a conf that does");
+    assertRejectedWithNothingCreated(withConf(request(dagId), JSON.valueToTree(Map.of("name", "x", "count", 0))),
+        "Invalid input for param count: 0 is less than the minimum of 1");
+  }
+
+  @Test
+  void aConfTheDagsParamsAcceptCreatesTheRunWithThatConf() throws SQLException {
+    String dagId = insertDag(dag -> dag.set("params", serializedParams), false);
+    OwnedDagRunRequest request = withConf(request(dagId), JSON.valueToTree(Map.of("name", "x", "other", 1)));
+    activities.createDagRun(request);
+    assertThat(count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND conf->>'name' = 'x'",
+        dagId, request.runId())).isOne();
   }
 
   @Test
