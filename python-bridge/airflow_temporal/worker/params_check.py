@@ -12,6 +12,7 @@ params imports no DAG code.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -24,8 +25,11 @@ def refusal(request: dict) -> str | None:
 
 
 def main() -> None:
-    json.dump({"refusal": refusal(json.load(sys.stdin))}, sys.stdout)
-    sys.stdout.write("\n")
+    # Whatever Airflow prints while it loads goes to stderr; stdout carries the answer alone.
+    answer = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    answer.write(json.dumps({"refusal": refusal(json.load(sys.stdin))}) + "\n")
+    answer.flush()
 
 
 if __name__ == "__main__":
