@@ -69,7 +69,7 @@ public final class DagRunWorker {
   /**
    * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
    *     local activities on the base task queue's worker)
-   * @param python the Python steps of the sync activities
+   * @param python the Python steps of the sync activities: params check, DagRun listeners
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, for Temporal-owned tries
    * @param liveRunners this process's runners; workflows claim them back on {@link RunnerSettings#reattachQueue}
    * @param metrics where the activities record attempts, runner starts and DB steps

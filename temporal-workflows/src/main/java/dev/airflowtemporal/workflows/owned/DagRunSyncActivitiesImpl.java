@@ -67,6 +67,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private static final Logger log = LoggerFactory.getLogger(DagRunSyncActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
   static final String RUN_TYPE = DagRuns.EXTERNAL;
+  private static final String RUNNING = "running";
+  /** The scheduler's {@code msg} for a run it starts ({@code _start_queued_dagruns}). */
+  private static final String STARTED = "started";
   /**
    * States a try's runner may end in without the try ending: a sensor between pokes, a deferral Airflow's
    * triggerer runs, a Human-in-the-loop wait, and a wait Airflow already resumed. The workflow waits for
@@ -91,8 +94,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
    * What the steps hand to Airflow's own Python on this host.
    *
    * @param paramsCheck Airflow's check of a new run's conf against its DAG's params
+   * @param listeners listener plugins' DagRun hooks, called after each start and end of a run these steps made
    */
-  public record PythonSteps(ParamsCheck paramsCheck) {}
+  public record PythonSteps(ParamsCheck paramsCheck, DagRunListeners listeners) {}
 
   /**
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, handed to the runs this
@@ -159,6 +163,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     int inserted = creation.createAll(key, serialized.dagVersionId(), newTasks);
     log.info("Created DagRun {} of {} (dag version {}, {}) with {} task instances", request.runId(), request.dagId(),
         serialized.versionNumber(), stored.state(), inserted);
+    if (existing.isEmpty() && RUNNING.equals(stored.state())) { // a retry's earlier attempt told the listeners
+      python.listeners().notify(request.dagId(), request.runId(), RUNNING, STARTED);
+    }
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
@@ -205,6 +212,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     if (!drivable) {
       log.info("DagRun {} of {} is {}: nothing to resume", runId, dagId, current.state());
       return ResumedDagRun.nothingToDrive(current.state());
+    }
+    if (resumed) { // queued -> running here, as the scheduler's _start_queued_dagruns (a cleared run, a waiting one)
+      python.listeners().notify(dagId, runId, RUNNING, STARTED);
     }
     SerializedDag serialized = serializedDags.version(dagId, current.dagVersionId());
     DagPlan plan = SerializedDagParser.parse(serialized.json());
@@ -381,17 +391,21 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   @Override
   public void finishDagRun(OwnedRun run, String state) {
-    ended(run, dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber()));
+    // update_state's msg: "success", or for a failed run task_failure / all_tasks_deadlocked (named by the listeners'
+    // process from the run's task instances)
+    ended(run, dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber()), state,
+        "success".equals(state) ? "success" : null);
   }
 
   @Override
   public void timeOutDagRun(OwnedRun run) {
-    ended(run, timeouts.timeOut(run.dagId(), run.runId(), run.clearNumber()));
+    ended(run, timeouts.timeOut(run.dagId(), run.runId(), run.clearNumber()), "failed", "timed_out");
   }
 
-  private static void ended(OwnedRun run, DagRuns.FinishOutcome outcome) {
+  /** A run this step ended (not one a retry finds ended) is handed to the listeners, as the scheduler does. */
+  private void ended(OwnedRun run, DagRuns.FinishOutcome outcome, String state, String msg) {
     switch (outcome) {
-      case FINISHED -> { }
+      case FINISHED -> python.listeners().notify(run.dagId(), run.runId(), state, msg);
       case ENDED_ELSEWHERE -> log.info("DagRun {} of {} had already ended; left as it is", run.runId(), run.dagId());
       case CLEARED -> throw ApplicationFailure.newNonRetryableFailure("DagRun " + run.dagId() + "/" + run.runId()
           + " was cleared in Airflow since clear_number " + run.clearNumber() + ": not finished, to be read back",
