@@ -271,7 +271,8 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   /** A task instance as read back; a try cleared while it ran that is still in flight reads as running. */
   private static TaskInstanceSnapshot snapshot(StoredTaskInstance ti) {
     TaskState state = ti.state() == TaskState.RESTARTING ? TaskState.RUNNING : ti.state();
-    return new TaskInstanceSnapshot(ti.ref(), state, ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds());
+    return new TaskInstanceSnapshot(ti.ref(), state, ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds(),
+        ti.rescheduleDate());
   }
 
   @Override
