@@ -17,7 +17,7 @@ from temporalio import workflow as temporal_workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from airflow_temporal.cli.temporal_commands import _progress_line, params_refusal
+from airflow_temporal.cli.temporal_commands import _progress_line
 from airflow_temporal.config import TemporalSettings
 from airflow_temporal.wire import OwnedDagRunProgress, owned_dag_run_request, workflow_id
 from airflow_temporal.executors.workflow_client import (
@@ -172,51 +172,7 @@ def test_a_run_whose_workflow_task_fails_is_told_apart_from_a_missing_worker(tem
     assert not is_transient(error)
 
 # ------------------------------------------------------------------------------- params, as create_dagrun checks them
-def _serialized_dag(dag):
-    from airflow.serialization.serialized_objects import DagSerialization
-
-    return DagSerialization.from_dict(DagSerialization.to_dict(dag))
-
-
-def _params_dag(**params):
-    from airflow.sdk import DAG
-
-    with DAG("params_dag", schedule=None, params=params) as dag:
-        pass
-    return _serialized_dag(dag)
-
-
-def test_a_required_param_without_a_value_is_refused_with_airflows_message():
-    from airflow.sdk import Param
-
-    refusal = params_refusal(_params_dag(name=Param(type="string")), {})
-    assert refusal is not None and "Invalid input for param name" in refusal, refusal
-
-
-def test_a_conf_value_that_breaks_its_params_schema_is_refused():
-    from airflow.sdk import Param
-
-    refusal = params_refusal(_params_dag(count=Param(5, type="integer", minimum=1)), {"count": 0})
-    assert refusal is not None and "Invalid input for param count" in refusal, refusal
-
-
-def test_a_conf_that_satisfies_the_params_is_accepted_and_unknown_keys_pass_as_in_airflow():
-    from airflow.sdk import Param
-
-    dag = _params_dag(name=Param(type="string"), count=Param(5, type="integer"))
-    assert params_refusal(dag, {"name": "x", "count": 2, "other": [1]}) is None
-
-
-def test_airflows_params_ui_tutorial_is_refused_without_conf_as_its_rest_trigger_is():
-    import airflow.example_dags
-    from airflow.dag_processing.dagbag import DagBag
-
-    folder = Path(airflow.example_dags.__file__).parent
-    bag = DagBag(dag_folder=str(folder / "example_params_ui_tutorial.py"))
-    refusal = params_refusal(_serialized_dag(bag.dags["example_params_ui_tutorial"]), {})
-    assert refusal is not None and "Invalid input for param" in refusal, refusal
-
-
+# (the check itself: test_params_check.py)
 def test_a_trigger_airflow_would_refuse_for_its_params_is_refused_before_temporal_is_contacted(airflow_home):
     result = airflow_temporal_trigger(airflow_home, "params_dag", "--conf", '{"count": 3}')
     assert result.returncode != 0

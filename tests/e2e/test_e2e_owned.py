@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 import uuid
 from datetime import timedelta
@@ -457,6 +458,35 @@ def test_bad_trigger_input_exits_non_zero_naming_the_problem_and_creates_no_run(
     else:
         assert _no_run(airflow, dag_id, run_id)
         assert _run_ids(airflow, dag_id) == before
+
+
+def _java_trigger(stack, dag_id: str, *options: str):
+    """The worker JAR's `trigger` command: it starts the workflow without Airflow's Python, as a Schedule's firing
+    does, so only the workflow's `create_dag_run` step can check the DAG's params."""
+    return subprocess.run(["java", "-jar", str(stack.worker_jar), "trigger", dag_id, "--address",
+                           stack.temporal_address, "--namespace", "default", "--task-queue", "airflow", *options],
+                          capture_output=True, text=True, timeout=RUN_TIMEOUT)
+
+
+def test_a_conf_the_dags_params_reject_is_refused_by_the_workflow_with_airflows_message_and_creates_no_run(
+        stack, airflow):
+    dag_id = "e2e_owned_params"
+    airflow.wait_for_dag(dag_id)
+    airflow.unpause(dag_id)
+    before = _run_ids(airflow, dag_id)
+    run_id = f"owned_params_{_suffix()}"
+    refused = _java_trigger(stack, dag_id, "--run-id", run_id, "--conf", '{"count": 3}')
+    assert refused.returncode == 1, describe(refused)
+    assert ("the run's conf does not satisfy the DAG's params: Invalid input for param name: "
+            "No value passed") in refused.stderr, describe(refused)
+    assert "Traceback" not in refused.stderr, describe(refused)
+    assert _no_run(airflow, dag_id, run_id) and _run_ids(airflow, dag_id) == before
+    _owned_workflow(stack, dag_id, run_id, status=WorkflowExecutionStatus.FAILED)
+
+    accepted_id = f"owned_params_{_suffix()}"
+    accepted = _java_trigger(stack, dag_id, "--run-id", accepted_id, "--conf", '{"name": "x"}', "--wait")
+    assert accepted.returncode == 0, describe(accepted)
+    assert airflow.xcom(dag_id, accepted_id, "greet") == "x x2"
 
 
 def test_a_run_id_already_used_by_an_owned_run_is_refused_and_the_first_run_left_as_it_was(stack, airflow):

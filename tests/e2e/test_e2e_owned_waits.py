@@ -100,6 +100,39 @@ def test_a_reschedule_sensor_pokes_at_one_try_until_ready_and_soft_fail_skips_it
     assert attempts[("ready_after_three_pokes", -1)] == [(1, "completed")] * 4, attempts
 
 
+RESCHEDULE_CLEAR_DAG = "e2e_owned_reschedule_clear"  # the sensor's second poke is due 60 s after its first
+
+
+def _ended(stack, dag_id: str, run_id: str, task_id: str):
+    [(end_date,)] = _sql(stack, "select end_date from task_instance where dag_id = :d and run_id = :r and task_id = :t",
+                         {"d": dag_id, "r": run_id, "t": task_id})
+    return end_date
+
+
+def test_a_sensor_read_back_after_a_clear_still_pokes_at_its_reschedule_date(stack, airflow):
+    dag_id, run_id = RESCHEDULE_CLEAR_DAG, _run_id("reschedule_clear")
+    airflow.wait_for_dag(dag_id)
+    airflow.unpause(dag_id)
+    started = trigger_owned(stack, dag_id, "--run-id", run_id)
+    assert started.returncode == 0, describe(started)
+    waiting = {"ready_on_second_poke": ("up_for_reschedule", 1), "other": ("success", 1)}
+    wait_until(lambda: _tis(airflow, dag_id, run_id) == waiting, RUN_TIMEOUT, "the sensor to wait after its first poke",
+               on_timeout=lambda: repr(_tis(airflow, dag_id, run_id)))
+    [(_, _, asked)] = _reschedules(stack, dag_id, run_id, "ready_on_second_poke")
+
+    # Clearing `other` while the run runs makes its workflow read the whole run back, the sensor included.
+    body = {"dry_run": False, "dag_run_id": run_id, "task_ids": ["other"], "only_failed": False}
+    cleared = airflow.request("POST", f"/dags/{dag_id}/clearTaskInstances", json=body).json()["task_instances"]
+    assert {ti["task_id"] for ti in cleared} == {"other"}
+    assert airflow.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)["state"] == "success"
+
+    assert _tis(airflow, dag_id, run_id) == {"ready_on_second_poke": ("success", 1), "other": ("success", 2)}
+    # The read-back came before the reschedule date (other ran again after it), and the sensor still
+    # poked only at that date, not at once.
+    assert _ended(stack, dag_id, run_id, "other") < asked
+    assert _ended(stack, dag_id, run_id, "ready_on_second_poke") >= asked
+
+
 # ------------------------------------------------------------------------------------ deferrable tasks
 DEFERRABLE_DAG = "e2e_owned_deferrable"
 RESUMED_RESULT = "resumed on try 1 after deferring on try 1"

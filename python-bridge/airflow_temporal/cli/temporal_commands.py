@@ -12,8 +12,6 @@ if TYPE_CHECKING:
     import argparse
     from collections.abc import Iterator
 
-    from airflow.serialization.definitions.dag import SerializedDAG
-
     from airflow_temporal.config import TemporalSettings
     from airflow_temporal.wire import OwnedDagRunProgress, OwnedDagRunRequest
     from airflow_temporal.executors.workflow_client import DagRunWorkflowClient
@@ -207,20 +205,11 @@ def _params_refusal(dag_id: str, conf: dict | None) -> str | None:
     from airflow.models.dagbag import DBDagBag
     from airflow.utils.session import create_session
 
+    from airflow_temporal.params import params_refusal
+
     with create_session() as session:
         dag = DBDagBag().get_latest_version_of_dag(dag_id, session=session)
-    return None if dag is None else params_refusal(dag, conf)
-
-
-def params_refusal(dag: SerializedDAG, conf: dict | None) -> str | None:
-    """`create_dagrun`'s `dag.params.deep_merge(conf).validate()`: its ParamValidationError's message, or None."""
-    from airflow.exceptions import ParamValidationError
-
-    try:
-        dag.params.deep_merge(conf).validate()
-    except ParamValidationError as e:
-        return str(e)
-    return None
+    return None if dag is None else params_refusal(dag.params, conf)
 
 
 def _progress_updates(

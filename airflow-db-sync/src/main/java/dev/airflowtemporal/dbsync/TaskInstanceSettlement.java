@@ -298,14 +298,12 @@ public final class TaskInstanceSettlement {
 
   /** Every TaskInstance of the run as it is now, in task id and map index order. */
   public List<StoredTaskInstance> all(DagRunKey run) {
-    return sessionFactory.fromTransaction(session -> session.createSelectionQuery(
+    return sessionFactory.fromTransaction(session -> StoredTaskInstance.of(session, session.createSelectionQuery(
             "from TaskInstanceRow t where t.dagId = :dagId and t.runId = :runId order by t.taskId, t.mapIndex",
             TaskInstanceRow.class)
         .setParameter("dagId", run.dagId())
         .setParameter("runId", run.runId())
-        .getResultList().stream()
-        .map(StoredTaskInstance::of)
-        .toList());
+        .getResultList()));
   }
 
   /**

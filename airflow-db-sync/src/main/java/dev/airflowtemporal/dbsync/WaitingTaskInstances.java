@@ -64,15 +64,14 @@ public final class WaitingTaskInstances {
       return List.of();
     }
     List<String> taskIds = refs.stream().map(TaskInstanceRef::taskId).distinct().toList();
-    return sessionFactory.fromTransaction(session -> session.createSelectionQuery("""
+    return sessionFactory.fromTransaction(session -> StoredTaskInstance.of(session, session.createSelectionQuery("""
             from TaskInstanceRow t where t.dagId = :dagId and t.runId = :runId and t.taskId in (:taskIds)
             order by t.taskId, t.mapIndex""", TaskInstanceRow.class)
         .setParameter("dagId", run.dagId())
         .setParameter("runId", run.runId())
         .setParameterList("taskIds", taskIds)
         .getResultList().stream()
-        .map(StoredTaskInstance::of)
-        .filter(ti -> refs.contains(ti.ref()))
-        .toList());
+        .filter(t -> refs.contains(new TaskInstanceRef(t.taskId, t.mapIndex)))
+        .toList()));
   }
 }

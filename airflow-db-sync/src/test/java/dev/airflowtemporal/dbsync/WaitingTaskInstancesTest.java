@@ -89,6 +89,23 @@ class WaitingTaskInstancesTest {
   }
 
   @Test
+  void aReadBackCarriesEachUpForRescheduleTrysLatestRescheduleDateAndNoneForOtherStates() throws SQLException {
+    DagRunKey run = newRun();
+    UUID extract = stored(run, EXTRACT).id();
+    reschedule(extract, "2026-01-01T10:00:05Z");
+    reschedule(extract, "2026-01-01T10:00:10Z");
+    airflowDb.update("UPDATE task_instance SET state = 'up_for_reschedule', try_number = 1 WHERE dag_id = ? "
+        + "AND run_id = ? AND task_id = 'extract'", DAG_ID, run.runId());
+    defer(run, "transform");
+
+    Instant latest = Instant.parse("2026-01-01T10:00:10Z");
+    assertThat(stored(run, EXTRACT).rescheduleDate()).isEqualTo(latest);
+    assertThat(stored(run, TRANSFORM).rescheduleDate()).isNull();
+    assertThat(waiting.read(run, List.of(EXTRACT, TRANSFORM))).extracting(StoredTaskInstance::rescheduleDate)
+        .containsExactly(latest, null);
+  }
+
+  @Test
   void readingTaskInstancesGivesTheirStateNowInKeyOrderAndLeavesOutUnknownOnes() throws SQLException {
     DagRunKey run = newRun();
     defer(run, "transform");

@@ -69,13 +69,15 @@ public final class DagRunWorker {
   /**
    * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
    *     local activities on the base task queue's worker)
+   * @param python the Python steps of the sync activities: params check, DagRun listeners
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, for Temporal-owned tries
    * @param liveRunners this process's runners; workflows claim them back on {@link RunnerSettings#reattachQueue}
    * @param metrics where the activities record attempts, runner starts and DB steps
    */
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
-      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database, Duration taskQueuedTimeout,
-      LiveRunners liveRunners, WorkerMetrics metrics) {
+      RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database,
+      DagRunSyncActivitiesImpl.PythonSteps python,
+      Duration taskQueuedTimeout, LiveRunners liveRunners, WorkerMetrics metrics) {
     WorkerOptions activityOptions = workflowWorkerOptions()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
         // A draining worker's attempts go on heartbeating until they finish (--shutdown-grace).
@@ -91,7 +93,7 @@ public final class DagRunWorker {
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
         ExecutorWorkloadWorkflowImpl.class, OwnedDagRunWorkflowImpl.class);
     workflowWorker.registerActivitiesImplementations(metrics.timedDatabaseActivities(DagRunSyncActivities.class,
-        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout))));
+        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout, python))));
     TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners, metrics);
     for (String queue : airflowQueues) {
       metrics.slots(queue, maxConcurrentTasks);

@@ -533,14 +533,15 @@ public final class DagRunStateMachine {
 
   /**
    * A task instance as read from Airflow's DB: an up_for_retry one waits its retry delay from its end
-   * date (now without one); an up_for_reschedule one, whose reschedule date the read does not carry,
-   * pokes again at once (a sensor poked early reschedules itself).
+   * date (now without one); an up_for_reschedule one waits for its reschedule date, as
+   * {@code ReadyToRescheduleDep} holds it back (at once without one: a read recorded before the date was
+   * carried replays as it ran; a sensor poked early reschedules itself).
    */
   private TaskProgress progressRead(TaskInstanceSnapshot ti, Instant now) {
     Instant retryAt = switch (ti.state()) {
       case UP_FOR_RETRY -> RetryDelays.nextRetryAt(dagId, task(ti.ref().taskId()), logicalDate, ti.tryNumber(),
           ti.endDate() != null ? ti.endDate() : now, ti.retryDelayOverrideSeconds());
-      case UP_FOR_RESCHEDULE -> now;
+      case UP_FOR_RESCHEDULE -> ti.rescheduleDate() != null ? ti.rescheduleDate() : now;
       default -> null;
     };
     return new TaskProgress(ti.ref(), ti.state(), ti.tryNumber(), retryAt);

@@ -9,6 +9,8 @@ import java.time.Instant;
  *     {@link TaskState#QUEUED} or {@link TaskState#RUNNING}
  * @param endDate when its last try ended, the base of an up_for_retry's delay
  * @param retryDelayOverrideSeconds for up_for_retry: a RetryPolicy's delay, or null
+ * @param rescheduleDate for up_for_reschedule: when the sensor asked to poke again, or null (also in reads
+ *     recorded before it was carried)
  */
 public record TaskInstanceSnapshot(TaskInstanceRef ref, TaskState state, int tryNumber, Instant endDate,
-                                   Double retryDelayOverrideSeconds) {}
+                                   Double retryDelayOverrideSeconds, Instant rescheduleDate) {}

@@ -218,14 +218,23 @@ class DagRunStateMachineTest {
               m.parkedRead(List.of(snapshot("extract", TaskState.UP_FOR_RETRY, 1)), NOW);
               return m.attemptsToQueue(List.of(), NOW.plusSeconds(10));
             }, List.of(new AttemptToQueue("extract", -1, 2)), List.of("extract=up_for_retry/1")),
-        new Case("a read-back keeps a deferred try parked and has an up_for_reschedule one poke at once",
+        new Case("a read-back keeps a deferred try parked and has an up_for_reschedule one wait for its reschedule date",
             List.of("extract=success/1", "transform=running/1*"),
             m -> {
               m.adopt(List.of(snapshot("extract", TaskState.SUCCESS, 1), snapshot("fan", TaskState.DEFERRED, 1),
-                  snapshot("noop", TaskState.UP_FOR_RESCHEDULE, 1)), NOW);
-              return m.attemptsToQueue(List.of(), NOW);
-            }, List.of(new AttemptToQueue("noop", -1, 1)),
+                  rescheduled("noop", 1, NOW.plusSeconds(30))), NOW);
+              return List.of(m.untilNextTimer(NOW), m.attemptsToQueue(List.of(), NOW),
+                  m.attemptsToQueue(List.of(), NOW.plusSeconds(30)));
+            }, List.of(Duration.ofSeconds(30), List.of(), List.of(new AttemptToQueue("noop", -1, 1))),
             List.of("extract=success/1", "fan=deferred/1", "noop=up_for_reschedule/1", "transform=running/1*")),
+        new Case("a read-back of an up_for_reschedule try past its date, or without one, pokes at once",
+            List.of("extract=success/1"),
+            m -> {
+              m.adopt(List.of(snapshot("extract", TaskState.SUCCESS, 1), rescheduled("noop", 2, NOW.minusSeconds(5)),
+                  snapshot("transform", TaskState.UP_FOR_RESCHEDULE, 1)), NOW);
+              return m.attemptsToQueue(List.of(), NOW);
+            }, List.of(new AttemptToQueue("noop", -1, 2), new AttemptToQueue("transform", -1, 1)),
+            List.of("extract=success/1", "noop=up_for_reschedule/2", "transform=up_for_reschedule/1")),
         // ---- dagrun_timeout (1 minute in this plan)
         new Case("a run times out only once it is past its dagrun_timeout, as Airflow's strict check",
             List.of("extract=running/1*"),
@@ -348,7 +357,12 @@ class DagRunStateMachineTest {
   }
 
   private static TaskInstanceSnapshot snapshot(String taskId, int mapIndex, TaskState state, int tryNumber) {
-    return new TaskInstanceSnapshot(new TaskInstanceRef(taskId, mapIndex), state, tryNumber, NOW, null);
+    return new TaskInstanceSnapshot(new TaskInstanceRef(taskId, mapIndex), state, tryNumber, NOW, null, null);
+  }
+
+  private static TaskInstanceSnapshot rescheduled(String taskId, int tryNumber, Instant rescheduleDate) {
+    return new TaskInstanceSnapshot(new TaskInstanceRef(taskId, TaskInstanceRef.UNMAPPED),
+        TaskState.UP_FOR_RESCHEDULE, tryNumber, NOW, null, rescheduleDate);
   }
 
   private static DagPlan plan() {

@@ -40,6 +40,8 @@ import dev.airflowtemporal.dbsync.UnknownDagException;
 import dev.airflowtemporal.dbsync.UnknownPoolException;
 import dev.airflowtemporal.dbsync.WaitingTaskInstances;
 import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -65,6 +67,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private static final Logger log = LoggerFactory.getLogger(DagRunSyncActivitiesImpl.class);
   private static final ObjectMapper JSON = WireJson.newMapper();
   static final String RUN_TYPE = DagRuns.EXTERNAL;
+  private static final String RUNNING = "running";
+  /** The scheduler's {@code msg} for a run it starts ({@code _start_queued_dagruns}). */
+  private static final String STARTED = "started";
   /**
    * States a try's runner may end in without the try ending: a sensor between pokes, a deferral Airflow's
    * triggerer runs, a Human-in-the-loop wait, and a wait Airflow already resumed. The workflow waits for
@@ -83,13 +88,24 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private final TaskMaps taskMaps;
   private final WaitingTaskInstances waiting;
   private final Duration taskQueuedTimeout;
+  private final PythonSteps python;
+
+  /**
+   * What the steps hand to Airflow's own Python on this host.
+   *
+   * @param paramsCheck Airflow's check of a new run's conf against its DAG's params
+   * @param listeners listener plugins' DagRun hooks, called after each start and end of a run these steps made
+   */
+  public record PythonSteps(ParamsCheck paramsCheck, DagRunListeners listeners) {}
 
   /**
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, handed to the runs this
    *     creates or resumes (see {@link OwnedRun#taskQueuedTimeout()})
+   * @param python the steps' Python helpers on this host
    */
-  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout) {
+  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout, PythonSteps python) {
     this.taskQueuedTimeout = taskQueuedTimeout;
+    this.python = python;
     this.serializedDags = new SerializedDags(database);
     this.timeouts = new DagRunTimeouts(database);
     this.dagRuns = new DagRuns(database);
@@ -125,6 +141,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
           + "`airflow dags unpause " + request.dagId() + "`) to run it");
     }
     checkPools(plan);
+    if (existing.isEmpty()) {
+      checkParams(serialized, request);
+    }
     DagRunDecider decider = new DagRunDecider(plan);
     Instant logicalDate = instant(request.logicalDate());
     NewDagRun newRun = new NewDagRun(request.dagId(), request.runId(), RUN_TYPE, "running", logicalDate,
@@ -144,11 +163,34 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     int inserted = creation.createAll(key, serialized.dagVersionId(), newTasks);
     log.info("Created DagRun {} of {} (dag version {}, {}) with {} task instances", request.runId(), request.dagId(),
         serialized.versionNumber(), stored.state(), inserted);
+    if (existing.isEmpty() && RUNNING.equals(stored.state())) { // a retry's earlier attempt told the listeners
+      python.listeners().notify(request.dagId(), request.runId(), RUNNING, STARTED);
+    }
     OwnedRun run = new OwnedRun(request.dagId(), request.runId(), serialized.dagVersionId(),
         serialized.relativeFileloc(), serialized.bundleName(), serialized.bundleVersion(),
         request.logicalDate() == null ? null : request.logicalDate().truncatedTo(ChronoUnit.MICROS),
         stored.clearNumber(), taskQueuedTimeout, stored.startDate());
     return new CreatedDagRun(run, PackedPlan.pack(plan), "queued".equals(stored.state()));
+  }
+
+  /**
+   * Refuses a conf the DAG's params reject, as Airflow's {@code create_dagrun} does for every run it creates
+   * (a scheduled run whose params fail is not created either: the scheduler logs the error and goes on).
+   */
+  private void checkParams(SerializedDag serialized, OwnedDagRunRequest request) {
+    Optional<String> refusal;
+    try {
+      refusal = python.paramsCheck().refusal(JSON.readTree(serialized.json()), request.conf());
+    } catch (ParamsCheck.ParamsUncheckableException e) {
+      throw rejected("the DAG's params could not be checked on this worker host (" + e.getMessage() + "): start "
+          + "the worker with --python naming a Python that has apache-airflow and airflow-temporal");
+    } catch (IOException e) {
+      throw new UncheckedIOException("the serialized DAG parsed a moment ago is no longer JSON", e);
+    }
+    if (refusal.isPresent()) {
+      throw rejected("the run's conf does not satisfy the DAG's params: " + refusal.get() + " (pass a conf that "
+          + "does, e.g. --conf '{\"param\": value}', or give the param a valid default in the DAG)");
+    }
   }
 
   @Override
@@ -170,6 +212,9 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     if (!drivable) {
       log.info("DagRun {} of {} is {}: nothing to resume", runId, dagId, current.state());
       return ResumedDagRun.nothingToDrive(current.state());
+    }
+    if (resumed) { // queued -> running here, as the scheduler's _start_queued_dagruns (a cleared run, a waiting one)
+      python.listeners().notify(dagId, runId, RUNNING, STARTED);
     }
     SerializedDag serialized = serializedDags.version(dagId, current.dagVersionId());
     DagPlan plan = SerializedDagParser.parse(serialized.json());
@@ -226,7 +271,8 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   /** A task instance as read back; a try cleared while it ran that is still in flight reads as running. */
   private static TaskInstanceSnapshot snapshot(StoredTaskInstance ti) {
     TaskState state = ti.state() == TaskState.RESTARTING ? TaskState.RUNNING : ti.state();
-    return new TaskInstanceSnapshot(ti.ref(), state, ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds());
+    return new TaskInstanceSnapshot(ti.ref(), state, ti.tryNumber(), ti.endDate(), ti.retryDelayOverrideSeconds(),
+        ti.rescheduleDate());
   }
 
   @Override
@@ -346,17 +392,21 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
 
   @Override
   public void finishDagRun(OwnedRun run, String state) {
-    ended(run, dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber()));
+    // update_state's msg: "success", or for a failed run task_failure / all_tasks_deadlocked (named by the listeners'
+    // process from the run's task instances)
+    ended(run, dagRuns.finish(run.dagId(), run.runId(), state, Instant.now(), run.clearNumber()), state,
+        "success".equals(state) ? "success" : null);
   }
 
   @Override
   public void timeOutDagRun(OwnedRun run) {
-    ended(run, timeouts.timeOut(run.dagId(), run.runId(), run.clearNumber()));
+    ended(run, timeouts.timeOut(run.dagId(), run.runId(), run.clearNumber()), "failed", "timed_out");
   }
 
-  private static void ended(OwnedRun run, DagRuns.FinishOutcome outcome) {
+  /** A run this step ended (not one a retry finds ended) is handed to the listeners, as the scheduler does. */
+  private void ended(OwnedRun run, DagRuns.FinishOutcome outcome, String state, String msg) {
     switch (outcome) {
-      case FINISHED -> { }
+      case FINISHED -> python.listeners().notify(run.dagId(), run.runId(), state, msg);
       case ENDED_ELSEWHERE -> log.info("DagRun {} of {} had already ended; left as it is", run.runId(), run.dagId());
       case CLEARED -> throw ApplicationFailure.newNonRetryableFailure("DagRun " + run.dagId() + "/" + run.runId()
           + " was cleared in Airflow since clear_number " + run.clearNumber() + ": not finished, to be read back",

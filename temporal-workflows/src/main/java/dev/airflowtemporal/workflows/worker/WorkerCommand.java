@@ -4,6 +4,9 @@ import dev.airflowtemporal.workflows.ClearedRunsWorker;
 import dev.airflowtemporal.workflows.DagRunWorker;
 import dev.airflowtemporal.workflows.ScheduleWorker;
 import dev.airflowtemporal.workflows.cleared.ClearedRunsSweepSettings;
+import dev.airflowtemporal.workflows.owned.DagRunListeners;
+import dev.airflowtemporal.workflows.owned.DagRunSyncActivitiesImpl;
+import dev.airflowtemporal.workflows.owned.ParamsCheck;
 import dev.airflowtemporal.workflows.schedule.ScheduleSyncSettings;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
@@ -70,8 +73,11 @@ final class WorkerCommand implements Callable<Integer> {
     WorkerMetrics metrics = registry == null ? WorkerMetrics.none()
         : new WorkerMetrics(registry, settings.temporal.taskQueue);
     metrics.runnersAlive(liveRunners::size);
+    DagRunListeners dagRunListeners = DagRunListeners.forPython(settings.python);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
-        settings.maxConcurrentTasks, database, settings.taskQueuedTimeout(), liveRunners, metrics);
+        settings.maxConcurrentTasks, database, new DagRunSyncActivitiesImpl.PythonSteps(
+            ParamsCheck.forPython(settings.python), dagRunListeners), settings.taskQueuedTimeout(),
+        liveRunners, metrics);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database, metrics);
     OwnedRunsCount ownedRuns = registry == null ? null
@@ -105,6 +111,7 @@ final class WorkerCommand implements Callable<Integer> {
         log.warn("Closing the SDK metrics scope: {}", e.toString());
       }
       service.shutdown();
+      dagRunListeners.close();
       database.close();
       if (runnerServer != null) {
         runnerServer.close();

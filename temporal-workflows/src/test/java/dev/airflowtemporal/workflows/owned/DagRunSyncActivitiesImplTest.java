@@ -39,6 +39,9 @@ import io.temporal.client.WorkflowOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.workflow.Workflow;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -74,6 +77,8 @@ import org.junit.jupiter.api.Test;
  */
 class DagRunSyncActivitiesImplTest {
   private static final String TEMPLATE_DAG_ID = "example_temporal_chain";
+  /** examples/dags/e2e_owned_params.py: a required param {@code name}, and {@code count} (integer, minimum 1). */
+  private static final String PARAMS_DAG_ID = "e2e_owned_params";
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -81,7 +86,11 @@ class DagRunSyncActivitiesImplTest {
   private static DatabaseUrl url;
   private static AirflowDatabase db;
   private static ObjectNode template;
+  /** The params of {@link #PARAMS_DAG_ID} as Airflow serialized them. */
+  private static JsonNode serializedParams;
   private static DagRunSyncActivitiesImpl activities;
+  private static DagRunListeners listeners;
+  private static Path notifications;
 
   private final List<String> dagIds = new ArrayList<>();
   private final List<String> poolNames = new ArrayList<>();
@@ -92,11 +101,24 @@ class DagRunSyncActivitiesImplTest {
     url = airflowDb.url();
     db = AirflowDatabase.open(url, 2);
     template = (ObjectNode) JSON.readTree(new SerializedDags(db).latest(TEMPLATE_DAG_ID).json());
-    activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42));
+    serializedParams = JSON.readTree(new SerializedDags(db).latest(PARAMS_DAG_ID).json()).path("dag").path("params");
+    // Airflow's own check: the venv's Python, as the worker's --python
+    String venv = System.getenv("AT_VENV");
+    // The listeners' process stood in for by one that records each notification as a JSON line (the real one,
+    // with a real listener plugin: test_e2e_owned_listeners.py).
+    notifications = Files.createTempFile("dag-run-listeners-", ".jsonl");
+    listeners = new DagRunListeners(List.of("sh", "-c",
+        "while IFS= read -r line; do printf '%s\\n' \"$line\" >> '" + notifications + "'; echo '{\"called\": true}'; done"));
+    activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42), new DagRunSyncActivitiesImpl.PythonSteps(
+        ParamsCheck.forPython(venv == null ? "python3" : venv + "/bin/python"), listeners));
   }
 
   @AfterAll
-  static void closeDatabase() {
+  static void closeDatabase() throws IOException {
+    if (listeners != null) {
+      listeners.close();
+      Files.deleteIfExists(notifications);
+    }
     if (db != null) {
       db.close();
     }
@@ -147,6 +169,24 @@ class DagRunSyncActivitiesImplTest {
     assertRejectedWithNothingCreated(withConf(request(dagId), list), "conf must be a JSON object, got array [1,2]");
     assertRejectedWithNothingCreated(withConf(request(dagId), JsonNodeFactory.instance.textNode("rows=4")),
         "conf must be a JSON object, got string");
+  }
+
+  @Test
+  void aConfTheDagsParamsRejectIsRejectedWithAirflowsMessageAndTheFix() throws SQLException {
+    String dagId = insertDag(dag -> dag.set("params", serializedParams), false);
+    assertRejectedWithNothingCreated(request(dagId), "the run's conf does not satisfy the DAG's params: "
+        + "Invalid input for param name", "pass a conf that does");
+    assertRejectedWithNothingCreated(withConf(request(dagId), JSON.valueToTree(Map.of("name", "x", "count", 0))),
+        "Invalid input for param count: 0 is less than the minimum of 1");
+  }
+
+  @Test
+  void aConfTheDagsParamsAcceptCreatesTheRunWithThatConf() throws SQLException {
+    String dagId = insertDag(dag -> dag.set("params", serializedParams), false);
+    OwnedDagRunRequest request = withConf(request(dagId), JSON.valueToTree(Map.of("name", "x", "other", 1)));
+    activities.createDagRun(request);
+    assertThat(count("SELECT count(*) FROM dag_run WHERE dag_id = ? AND run_id = ? AND conf->>'name' = 'x'",
+        dagId, request.runId())).isOne();
   }
 
   @Test
@@ -488,6 +528,52 @@ class DagRunSyncActivitiesImplTest {
     assertThat(started.resumed()).isTrue();
     assertThat(started.run().runId()).isEqualTo(second.run().runId());
     assertThat(runRow(dagId, second.run().runId())).isEqualTo("running clear_number=0 start_date=set end_date=null");
+  }
+
+  // ---- listener plugins' DagRun hooks ----
+
+  @Test
+  void aRunItsStepsStartedAndEndedIsHandedToTheListenersOnceEachAndNotAgainOnRetries() throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    OwnedDagRunRequest request = request(dagId);
+    OwnedRun run = activities.createDagRun(request).run();
+    activities.createDagRun(request); // a retry after a lost answer: finds the run it created
+    activities.finishDagRun(run, "success");
+    activities.finishDagRun(run, "success"); // a retry after its commit: finds the run ended
+
+    assertThat(listenersGot(dagId)).containsExactly(run.runId() + " running started",
+        run.runId() + " success success");
+  }
+
+  @Test
+  void aQueuedRunIsStartedForTheListenersWhenItsStepStartsItAndAFailedOneEndsAsUpdateStateNamesIt()
+      throws Exception {
+    String dagId = insertDag(dag -> { }, false);
+    update("UPDATE dag SET max_active_runs = 1 WHERE dag_id = ?", dagId);
+    OwnedRun first = activities.createDagRun(request(dagId)).run();
+    OwnedRun second = activities.createDagRun(request(dagId)).run();
+    activities.resumeDagRun(dagId, second.runId(), List.of()); // still queued: nothing to tell
+    activities.finishDagRun(first, "failed");
+    activities.resumeDagRun(dagId, second.runId(), List.of());
+    activities.resumeDagRun(dagId, second.runId(), List.of()); // already running: started once
+    activities.timeOutDagRun(activities.resumeDagRun(dagId, second.runId(), List.of()).run());
+
+    // a failed end's msg (task_failure or all_tasks_deadlocked) is named by the listeners' process: null here
+    assertThat(listenersGot(dagId)).containsExactly(first.runId() + " running started",
+        first.runId() + " failed null", second.runId() + " running started", second.runId() + " failed timed_out");
+  }
+
+  /** "run_id state msg" of every notification about the DAG's runs, once those handed over so far were delivered. */
+  private static List<String> listenersGot(String dagId) throws Exception {
+    listeners.notify("flush", "flush", "running", null).get(30, java.util.concurrent.TimeUnit.SECONDS);
+    List<String> got = new ArrayList<>();
+    for (String line : Files.readAllLines(notifications)) {
+      JsonNode n = JSON.readTree(line);
+      if (dagId.equals(n.path("dag_id").asText())) {
+        got.add(n.path("run_id").asText() + " " + n.path("state").asText() + " " + n.path("msg").asText("null"));
+      }
+    }
+    return got;
   }
 
   // ---- a run its workflow cannot drive any further ----

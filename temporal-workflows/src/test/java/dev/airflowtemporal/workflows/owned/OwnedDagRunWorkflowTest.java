@@ -1036,7 +1036,7 @@ class OwnedDagRunWorkflowTest {
       }
       List<TaskInstanceSnapshot> snapshots = new ArrayList<>();
       tiStates.forEach((ref, state) -> snapshots.add(new TaskInstanceSnapshot(ref,
-          restarting.contains(ref) ? TaskState.RUNNING : state, tiTries.get(ref), Instant.EPOCH, null)));
+          restarting.contains(ref) ? TaskState.RUNNING : state, tiTries.get(ref), Instant.EPOCH, null, null)));
       return new ResumedDagRun(resumed, runState, ownedRun(runId, null), PackedPlan.pack(plan), snapshots);
     }
 
@@ -1143,7 +1143,7 @@ class OwnedDagRunWorkflowTest {
       unavailableUntilOutageEnds("read_task_instances");
       taskInstanceReads.incrementAndGet();
       return refs.stream().filter(tiStates::containsKey)
-          .map(ref -> new TaskInstanceSnapshot(ref, tiStates.get(ref), tiTries.get(ref), Instant.EPOCH, null))
+          .map(ref -> new TaskInstanceSnapshot(ref, tiStates.get(ref), tiTries.get(ref), Instant.EPOCH, null, null))
           .toList();
     }
 

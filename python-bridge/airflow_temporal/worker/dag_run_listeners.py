@@ -1,0 +1,86 @@
+"""
+``python -m airflow_temporal.worker.dag_run_listeners``: listener plugins' DagRun hooks for Temporal-owned runs.
+
+Airflow's scheduler calls ``on_dag_run_running``, ``on_dag_run_success`` and ``on_dag_run_failed``
+(``DagRun.notify_dagrun_state_changed``) in its own process as it starts and ends its runs. Owned runs are
+started and ended by the worker's ``create_dag_run``, ``resume_dag_run``, ``finish_dag_run`` and
+``time_out_dag_run`` steps; after each transition it made, the worker hands it to this process, which calls the
+same hooks of the same plugins (``get_listener_manager()``) with the run loaded from Airflow's DB and its DAG
+attached, as the scheduler hands them.
+
+Role: this process reads Airflow's metadata DB, so the worker starts it with its own environment (as the token
+minter) and never as a task runner: no task process descends from it. It writes nothing (its session is rolled
+back), and a listener's exception is logged and swallowed, as ``notify_dagrun_state_changed`` does.
+
+Protocol on stdin/stdout, one JSON line each way per notification:
+``{"dag_id", "run_id", "state": "running" | "success" | "failed", "msg"}`` in, ``{"called": true|false}`` (false:
+no listener plugin, or the run is gone) or ``{"error": MESSAGE}`` out. ``msg`` is the scheduler's: ``started``,
+``success``, ``timed_out``; null for a run that ended failed, which gets ``update_state``'s ``all_tasks_deadlocked``
+when task instances are left unfinished and ``task_failure`` otherwise. Exits at EOF on stdin.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def notify(dag_id: str, run_id: str, state: str, msg: str | None) -> bool:
+    """Calls the hook for `state` on every listener plugin; False when there is none or the run is gone."""
+    from sqlalchemy import select
+
+    from airflow import settings
+    from airflow.listeners.listener import get_listener_manager
+    from airflow.models.dagbag import DBDagBag
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.state import State
+
+    manager = get_listener_manager()
+    if not manager.has_listeners:
+        return False
+    hook = {"running": manager.hook.on_dag_run_running, "success": manager.hook.on_dag_run_success,
+            "failed": manager.hook.on_dag_run_failed}[state]
+    session = settings.Session()
+    try:
+        dag_run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+        if dag_run is None:
+            return False
+        dag_run.dag = DBDagBag().get_dag_for_run(dag_run, session=session)
+        if msg is None:
+            unfinished = any(ti.state in State.unfinished for ti in dag_run.get_task_instances(session=session))
+            msg = "all_tasks_deadlocked" if unfinished else "task_failure"
+        try:
+            hook(dag_run=dag_run, msg=msg)
+        except Exception:
+            log.exception("Error while calling listener")
+        return True
+    finally:
+        session.rollback()
+        session.close()
+
+
+def main() -> None:
+    from airflow_temporal.worker.token_minter import make_nondumpable
+
+    make_nondumpable()  # it holds the DB URL: no other process of the user reads its memory or environment
+    # Whatever Airflow, the plugins and the listeners print goes to stderr; stdout carries the replies alone.
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr)
+    for line in sys.stdin:
+        try:
+            request = json.loads(line)
+            reply = {"called": notify(request["dag_id"], request["run_id"], request["state"], request.get("msg"))}
+        except Exception as e:  # the DB out of reach, a bad line: say so and serve the next one
+            log.exception("cannot notify listeners of %s", line.strip())
+            reply = {"error": f"{type(e).__name__}: {e}"}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+if __name__ == "__main__":
+    main()

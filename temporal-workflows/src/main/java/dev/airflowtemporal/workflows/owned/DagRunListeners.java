@@ -1,0 +1,144 @@
+package dev.airflowtemporal.workflows.owned;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airflowtemporal.core.wire.WireJson;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Listener plugins' DagRun hooks ({@code on_dag_run_running/success/failed}) for the owned runs this worker
+ * starts and ends, called by {@code python -m airflow_temporal.worker.dag_run_listeners} as Airflow's scheduler
+ * calls them for its runs. The DB steps hand each transition they made here after its commit and go on: the
+ * hooks run in order, one at a time, on a thread of their own, so a slow listener (or the first call's import of
+ * Airflow and its plugins) never holds a run's step. As in the scheduler, a notification is given at most once:
+ * one lost with the worker (or a Python that cannot run) is logged, not retried.
+ */
+public class DagRunListeners implements AutoCloseable {
+  public static final String MODULE = "airflow_temporal.worker.dag_run_listeners";
+  private static final Logger log = LoggerFactory.getLogger(DagRunListeners.class);
+  private static final ObjectMapper JSON = WireJson.newMapper();
+  /** Airflow's import and the plugins' load on the first call, then whatever the listeners do. */
+  private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(5);
+
+  private final List<String> command;
+  private final ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
+    Thread t = new Thread(runnable, "dag-run-listeners");
+    t.setDaemon(true);
+    return t;
+  });
+  // used on that thread only
+  private Process process;
+  private OutputStream requests;
+  private BufferedReader replies;
+
+  DagRunListeners(List<String> command) {
+    this.command = List.copyOf(command);
+  }
+
+  public static DagRunListeners forPython(String python) {
+    return new DagRunListeners(List.of(python, "-m", MODULE));
+  }
+
+  /**
+   * Hands a transition this worker made (and committed) to the listeners.
+   *
+   * @param state the state the run was set to: running, success or failed
+   * @param msg the scheduler's reason ({@code started}, {@code success}, {@code timed_out}); null for a run that
+   *     ended failed, named as {@code update_state} names it
+   * @return when the listeners were called or given up on
+   */
+  public CompletableFuture<Void> notify(String dagId, String runId, String state, String msg) {
+    return CompletableFuture.runAsync(() -> call(dagId, runId, state, msg), thread);
+  }
+
+  private void call(String dagId, String runId, String state, String msg) {
+    Map<String, String> request = new HashMap<>();
+    request.put("dag_id", dagId);
+    request.put("run_id", runId);
+    request.put("state", state);
+    request.put("msg", msg);
+    String what = "on_dag_run_" + state + " of DagRun " + runId + " of " + dagId;
+    try {
+      if (process == null || !process.isAlive()) {
+        start();
+      }
+      requests.write(JSON.writeValueAsBytes(request));
+      requests.write('\n');
+      requests.flush();
+      BufferedReader from = replies;
+      String line = CompletableFuture.supplyAsync(() -> {
+        try {
+          return from.readLine();
+        } catch (IOException e) {
+          return null;
+        }
+      }).get(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      if (line == null) {
+        stop();
+        log.warn("{} not called: {} exited (its reason is in the worker log)", what, command);
+        return;
+      }
+      JsonNode reply = JSON.readTree(line);
+      if (reply.hasNonNull("error")) {
+        log.warn("{} not called: {}", what, reply.get("error").asText());
+      }
+    } catch (IOException e) {
+      stop();
+      log.warn("{} not called: cannot talk to {}: {}", what, command, e.getMessage());
+    } catch (TimeoutException e) {
+      stop();
+      log.warn("{} not answered within {} s: {} stopped", what, ANSWER_TIMEOUT.toSeconds(), command);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("reading a line never fails", e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void start() throws IOException {
+    stop();
+    // The worker's own environment, DB URL included (the hooks get the DagRun from Airflow's DB); its log lines,
+    // and what the listeners print, go to the worker's stderr.
+    process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    requests = process.getOutputStream();
+    replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+  }
+
+  private void stop() {
+    if (process != null) {
+      process.destroyForcibly();
+      process = null;
+    }
+  }
+
+  /** Gives the notifications handed over so far a moment to be delivered, then stops the Python process. */
+  @Override
+  public void close() {
+    thread.shutdown();
+    try {
+      if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+        thread.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      thread.shutdownNow();
+      Thread.currentThread().interrupt();
+    }
+    stop();
+  }
+}
