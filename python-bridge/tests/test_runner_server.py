@@ -1,4 +1,4 @@
-"""The pre-forked runner server, for real: a server process, its socket, and the children it forks.
+"""The pre-forked runner server, for real: a server process, its socket, and the pooled runners it forks.
 
 Most tests run a small target module (allowed with the ``--allow-module`` test hook, Airflow not
 preloaded) that reports what its process looks like; one runs the real runner modules from a
@@ -25,10 +25,46 @@ import pytest
 BRIDGE = Path(__file__).resolve().parents[1]
 
 TARGET = textwrap.dedent("""
-    import json, os, signal, sys, time
+    import json, logging, os, signal, sys, threading, time, warnings
     args = sys.argv[1:]
     def opt(name):
         return args[args.index(name) + 1] if name in args else None
+    def state():
+        umask = os.umask(0)
+        os.umask(umask)
+        settings = sys.modules.get("airflow.settings")
+        masker = sys.modules.get("airflow.sdk._shared.secrets_masker")
+        structlog = sys.modules.get("structlog")
+        return {
+            "env": os.environ.get("AT_POLLUTED"), "cwd": os.getcwd(), "umask": umask,
+            "sigusr1": repr(signal.getsignal(signal.SIGUSR1)),
+            "root_handlers": [type(h).__name__ for h in logging.getLogger().handlers],
+            "polluted_logger_level": logging.getLogger("at.polluted").level,
+            "sys_path_polluted": "/polluted" in sys.path, "warning_filters": len(warnings.filters),
+            "settings_engine": type(getattr(settings, "engine", None)).__name__,
+            "settings_polluted": hasattr(settings, "AT_POLLUTED"),
+            "mask_patterns": sorted(masker._secrets_masker().patterns) if masker else None,
+            "structlog_processors": len(structlog.get_config()["processors"]) if structlog else None,
+        }
+    if "--pollute" in args:
+        os.environ["AT_POLLUTED"] = "1"
+        os.chdir("/")
+        os.umask(0o077)
+        signal.signal(signal.SIGUSR1, lambda *_: None)
+        logging.getLogger().addHandler(logging.StreamHandler())
+        logging.getLogger("at.polluted").setLevel(logging.DEBUG)
+        sys.path.append("/polluted")
+        warnings.filterwarnings("error")
+        if "airflow.settings" in sys.modules:
+            sys.modules["airflow.settings"].AT_POLLUTED = True
+            sys.modules["airflow.settings"].engine = "polluted"
+        if "structlog" in sys.modules:
+            sys.modules["structlog"].configure(processors=[])
+    if "--catch-sigterm" in args:
+        # As Airflow's supervisor does while it waits for its task process: catch, forward, carry on.
+        signal.signal(signal.SIGTERM, lambda *_: None)
+    if "--leave-thread" in args:
+        threading.Thread(target=time.sleep, args=(120,), daemon=True).start()
     if opt("--report"):
         fds = {}
         for fd in os.listdir("/proc/self/fd"):
@@ -42,7 +78,7 @@ TARGET = textwrap.dedent("""
             "sigterm_default": signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
             "sigchld_default": signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL,
             "sigint_python": signal.getsignal(signal.SIGINT) is signal.default_int_handler,
-            "stdin": os.readlink("/proc/self/fd/0"),
+            "stdin": os.readlink("/proc/self/fd/0"), "state": state(),
         }, open(opt("--report"), "w"))
     if opt("--grandchild"):
         # As Airflow's supervisor forks the task process: in a process group of its own.
@@ -94,13 +130,19 @@ class RunnerServerProcess:
                 time.sleep(0.1)
 
     def request(self, message: dict) -> list[dict]:
-        """Sends one request and returns every reply line until the server closes the connection."""
+        """Sends one request and returns the reply lines up to the last one (pong, error or exit code),
+        then closes the connection, as the worker does."""
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.settimeout(60)
             sock.connect(self.socket_path)
             sock.sendall(json.dumps(message).encode() + b"\n")
-            with sock.makefile("rb") as replies:
-                return [json.loads(line) for line in replies]
+            replies = []
+            with sock.makefile("rb") as lines:
+                for line in lines:
+                    replies.append(json.loads(line))
+                    if set(replies[-1]) & {"pong", "error", "exit_code"}:
+                        break
+            return replies
 
     def run(self, output: Path, *args: str, module: str = "prefork_target") -> tuple[int, int]:
         """(pid, exit code) of one forked run."""
@@ -197,13 +239,16 @@ def test_the_child_runs_the_module_as_main_with_its_argv(server, short_dir):
     assert data["argv"][1:] == ["--report", str(short_dir / "report.json"), "--extra"]
 
 
-def test_the_child_has_its_own_session_default_signals_and_no_server_socket(server, short_dir):
+def test_the_runner_has_its_own_session_default_signals_and_no_server_socket(server, short_dir):
     data = report(server, short_dir)
     assert data["sid"] == data["pid"] == data["pgid"]
     assert data["sigterm_default"] and data["sigchld_default"] and data["sigint_python"]
     assert data["stdin"] == "/dev/null"
     # Neither the listening socket nor any client connection nor the wakeup pipe leaks into it.
-    leaked = {fd: target for fd, target in data["fds"].items() if target.startswith(("socket:", "pipe:"))}
+    server_fds = Path(f"/proc/{server.process.pid}/fd")
+    server_ends = {os.readlink(fd) for fd in server_fds.iterdir()}
+    leaked = {fd: target for fd, target in data["fds"].items()
+              if target.startswith(("socket:", "pipe:")) and target in server_ends}
     assert leaked == {}
 
 
@@ -216,21 +261,99 @@ def test_many_children_run_at_once(server, short_dir):
     assert time.monotonic() - started < 2 * 8 / 2
 
 
-def test_the_server_survives_crashing_children_and_reaps_every_child(server, short_dir):
-    for args in (("--kill-self",), ("--raise",), ("--exit", "7")):
-        server.run(short_dir / "out.txt", *args)
-    # A client that goes away after the pid: its child runs on and is reaped all the same.
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-        sock.connect(server.socket_path)
-        sock.sendall(json.dumps({"argv": ["-m", "prefork_target", "--sleep", "0.5"],
-                                 "output": str(short_dir / "gone.txt")}).encode() + b"\n")
-        pid = json.loads(sock.makefile("rb").readline())["pid"]
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not Path(f"/proc/{pid}").exists()
+def test_the_server_survives_crashing_runners_and_reaps_every_one(server, short_dir):
+    pids = [server.run(short_dir / "out.txt", *args)[0] for args in (("--kill-self",), ("--raise",), ("--exit", "7"))]
+    assert not _alive(pids[0])
     assert zombies_of(server.process.pid) == []
     assert server.request({"ping": True}) == [{"pong": server.process.pid}]
+
+
+def test_an_attempt_whose_client_went_away_runs_to_its_end_and_its_runner_serves_the_next(server, short_dir):
+    finished = short_dir / "finished"
+    sock, pid = _fork_without_waiting(server, short_dir / "gone.txt", "--sleep", "0.5", "--finish", str(finished))
+    sock.close()
+    deadline = time.monotonic() + 60
+    while not finished.exists():
+        assert time.monotonic() < deadline, "the attempt did not run to its end"
+        time.sleep(0.1)
+    deadline = time.monotonic() + 60
+    while (next_pid := server.run(short_dir / "out.txt")[0]) != pid:
+        # The runner may still be finishing the attempt: the next one then got another runner.
+        assert time.monotonic() < deadline, "the runner never came back to the pool"
+        time.sleep(0.1)
+
+
+def test_one_runner_runs_attempt_after_attempt(server, short_dir):
+    pids = {server.run(short_dir / "out.txt", *args)[0] for args in ((), ("--exit", "3"), ("--raise",), ())}
+    assert len(pids) == 1
+
+
+def test_an_attempt_starts_from_the_state_the_runner_joined_the_pool_with(server, short_dir):
+    before = report(server, short_dir)
+    polluted = report(server, short_dir, "--pollute")
+    after = report(server, short_dir)
+    assert before["pid"] == polluted["pid"] == after["pid"]
+    assert polluted["state"] != before["state"]  # the pollution took, in its own attempt
+    assert after["state"] == before["state"]
+
+
+def test_a_runner_that_was_sent_a_stop_signal_leaves_the_pool(server, short_dir):
+    pid_file = short_dir / "runner"
+    sock, pid = _fork_without_waiting(server, short_dir / "out.txt", "--catch-sigterm", "--report", str(pid_file),
+                                      "--sleep", "2")
+    _wait_for_pid_file_json(pid_file)
+    os.kill(pid, signal.SIGTERM)  # caught, as Airflow's supervisor catches it: the attempt ends normally
+    assert json.loads(sock.makefile("rb").readline()) == {"exit_code": 0}
+    sock.close()
+    assert _wait_gone([pid]) == []
+    assert server.run(short_dir / "out.txt")[0] != pid
+    assert "leaves the pool: stopped by SIGTERM" in _stderr_so_far(server)
+
+
+def test_a_runner_whose_attempt_left_a_thread_behind_leaves_the_pool(server, short_dir):
+    pid, code = server.run(short_dir / "out.txt", "--leave-thread")
+    assert code == 0
+    assert _wait_gone([pid]) == []
+    assert server.run(short_dir / "out.txt")[0] != pid
+
+
+def test_a_runner_is_not_reused_before_its_client_closes_the_connection(server, short_dir):
+    sock, pid = _fork_without_waiting(server, short_dir / "out.txt")
+    assert json.loads(sock.makefile("rb").readline()) == {"exit_code": 0}
+    # Until the client closes, it may still signal the pid it was told: the runner must not take
+    # another attempt meanwhile.
+    assert server.run(short_dir / "other.txt")[0] != pid
+    sock.close()
+
+
+def test_killing_one_attempts_tree_stops_that_attempt_only(server, short_dir):
+    sock_a, runner_a = _fork_without_waiting(server, short_dir / "a.txt", "--grandchild", str(short_dir / "task_a"),
+                                             "--sleep", "120")
+    sock_b, runner_b = _fork_without_waiting(server, short_dir / "b.txt", "--grandchild", str(short_dir / "task_b"),
+                                             "--sleep", "3")
+    task_a = _wait_for_pid_file(short_dir / "task_a")
+    task_b = _wait_for_pid_file(short_dir / "task_b")
+    # What the worker does on cancel: SIGTERM to the runner's descendants and the runner.
+    for pid in (task_a, runner_a):
+        os.kill(pid, signal.SIGTERM)
+    assert json.loads(sock_a.makefile("rb").readline()) == {"exit_code": 128 + signal.SIGTERM}
+    assert _wait_gone([runner_a, task_a]) == []
+    assert _alive(runner_b) and _alive(task_b)
+    assert json.loads(sock_b.makefile("rb").readline()) == {"exit_code": 0}
+    for sock in (sock_a, sock_b):
+        sock.close()
+    os.kill(task_b, signal.SIGKILL)  # the target's grandchild outlives its attempt; Airflow's task process does not
+    assert server.run(short_dir / "c.txt")[0] == runner_b
+
+
+def test_idle_runners_leave_the_pool(short_dir):
+    s = RunnerServerProcess(short_dir, "--no-preload", "--idle-seconds", "0.5")
+    try:
+        pid, _ = s.run(short_dir / "out.txt")
+        assert _wait_gone([pid]) == []
+        assert zombies_of(s.process.pid) == []
+    finally:
+        s.stop()
 
 
 @pytest.mark.parametrize(("message", "problem"), [
@@ -277,6 +400,21 @@ def _fork_without_waiting(s: RunnerServerProcess, output: Path, *args: str) -> t
     return sock, json.loads(sock.makefile("rb").readline())["pid"]
 
 
+def _wait_for_pid_file_json(path: Path) -> dict:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            assert time.monotonic() < deadline, "the attempt never reported"
+            time.sleep(0.1)
+
+
+def _stderr_so_far(s: RunnerServerProcess) -> str:
+    os.set_blocking(s.process.stderr.fileno(), False)
+    return s.process.stderr.read() or ""
+
+
 def _wait_for_pid_file(path: Path) -> int:
     deadline = time.monotonic() + 60
     while not path.exists() or not path.read_text():
@@ -285,33 +423,37 @@ def _wait_for_pid_file(path: Path) -> int:
     return int(path.read_text())
 
 
-def test_forked_runners_and_their_task_processes_die_when_the_worker_exits(short_dir):
+def test_pooled_runners_busy_or_idle_and_their_task_processes_die_when_the_worker_exits(short_dir):
     worker = subprocess.Popen(["sleep", "300"])  # stands in for the worker JVM, killed -9 below
     s = RunnerServerProcess(short_dir, "--no-preload", "--worker-pid", str(worker.pid))
     try:
         sock, runner = _fork_without_waiting(s, short_dir / "out.txt", "--grandchild", str(short_dir / "task"),
                                              "--sleep", "120")
+        idle, _ = s.run(short_dir / "idle.txt")  # another runner, idle from now on
+        assert runner != idle
         task = _wait_for_pid_file(short_dir / "task")
         worker.kill()
         worker.wait()
-        assert _wait_gone([runner, task]) == []
+        assert _wait_gone([runner, task, idle]) == []
         sock.close()
     finally:
         worker.kill()
         s.stop()
 
 
-def test_forked_runners_outlive_a_runner_server_that_dies_while_the_worker_lives(short_dir):
+def test_pooled_runners_finish_their_attempt_and_exit_when_the_runner_server_dies(short_dir):
     s = RunnerServerProcess(short_dir, "--no-preload", "--worker-pid", str(os.getpid()))
     finished = short_dir / "finished"
     try:
         sock, runner = _fork_without_waiting(s, short_dir / "out.txt", "--sleep", "2", "--finish", str(finished))
+        idle, _ = s.run(short_dir / "idle.txt")  # another runner, idle from now on
         s.process.kill()
         s.process.wait()
         deadline = time.monotonic() + 60
         while not finished.exists():
             assert time.monotonic() < deadline, "the runner died with its server"
             time.sleep(0.1)
+        assert _wait_gone([runner, idle]) == []
         sock.close()
     finally:
         s.stop()
@@ -355,18 +497,31 @@ def test_the_server_stops_on_sigterm_and_removes_its_socket(server):
     assert not os.path.exists(server.socket_path)
 
 
-def test_a_preloading_server_runs_the_real_runner_modules(short_dir):
-    """Both runners refuse a missing workload file: proof that each module ran as ``python -m`` does."""
+def test_a_preloading_server_runs_the_real_runner_modules_one_after_another_in_one_runner(short_dir):
+    """Both runners refuse a missing workload file: proof that each module ran as ``python -m`` does.
+    Airflow's settings, its secrets masker and structlog, preloaded, come back between attempts."""
     s = RunnerServerProcess(short_dir, env={"AIRFLOW_HOME": str(short_dir)})
     try:
         missing = str(short_dir / "missing.json")
-        _, code = s.run(short_dir / "owned.txt", "--json-path", missing, module="airflow_temporal.worker.task_runner")
+        owned_pid, code = s.run(short_dir / "owned.txt", "--json-path", missing,
+                                module="airflow_temporal.worker.task_runner")
         assert code == 2
         assert "python -m airflow_temporal.worker.task_runner: error: cannot read the workload file" in \
             (short_dir / "owned.txt").read_text()
-        _, code = s.run(short_dir / "executor.txt", "--json-path", missing,
-                        module="airflow.sdk.execution_time.execute_workload")
+        executor_pid, code = s.run(short_dir / "executor.txt", "--json-path", missing,
+                                   module="airflow.sdk.execution_time.execute_workload")
         assert code == 1
         assert "Failed to read file" in (short_dir / "executor.txt").read_text()
+        assert executor_pid == owned_pid
+
+        before = report(s, short_dir)
+        report(s, short_dir, "--pollute", "--mask", "s3cr3t-of-one-attempt")
+        after = report(s, short_dir)
+        assert before["pid"] == after["pid"] == owned_pid
+        assert before["state"]["settings_engine"] != "str" and before["state"]["structlog_processors"]
+        assert after["state"] == before["state"]
+        # The next attempt's output is not masked with the previous attempt's secret.
+        _, code = s.run(short_dir / "out.txt", "--print", "s3cr3t-of-one-attempt", "--raise")
+        assert "s3cr3t-of-one-attempt" in (short_dir / "out.txt").read_text()
     finally:
         s.stop()

@@ -1,25 +1,34 @@
 """
-``python -m airflow_temporal.worker.runner_server --socket PATH``: the pre-forked task runner of a worker host.
+``python -m airflow_temporal.worker.runner_server --socket PATH``: the pre-forked task runners of a worker host.
 
 Starting a Python interpreter that imports Airflow's task runner costs about 2 s and 2.5 CPU-s per
-attempt. This server pays it once: it imports the runner modules, then forks one child per attempt,
-as LocalExecutor forks its tasks from pre-loaded workers. The worker JAR starts it and falls back to
-spawning ``python -m MODULE`` whenever it does not answer.
+attempt. This server pays it once: it imports the runner modules, then keeps a pool of **pooled
+runners** (``pooled_runner``), forked from it as attempts arrive and kept for the next ones, as
+LocalExecutor keeps one supervisor worker per slot. A pooled runner runs one attempt at a time
+in-process (the runner module, whose Airflow supervisor forks the task process), so an attempt
+costs one fork, not two. The pool grows while every runner is busy and shrinks as runners stay
+idle for ``--idle-seconds``. The worker JAR starts the server and falls back to spawning
+``python -m MODULE`` whenever it does not answer.
 
 Protocol, one JSON object per line on a Unix domain socket (mode 0600), one connection per request:
 
 * ``{"ping": true}`` → ``{"pong": SERVER_PID}``
 * ``{"argv": ["-m", MODULE, ARG...], "output": FILE}``: the spawned runner's command line without
-  the interpreter. The child runs ``MODULE`` as ``python -m MODULE ARG...`` would, in its own session,
-  stdin from /dev/null; FILE (created 0600 if missing, truncated) gets the tail of its stdout and
-  stderr through Airflow's secrets masker once the module has returned (``masked_output``). Replies
-  ``{"pid": PID}`` at once, then ``{"exit_code": CODE}`` when the child has exited (128 + N when
-  killed by signal N, as the JVM reports it). If the client is gone before the pid is sent, the child
-  is killed: nobody would supervise it.
+  the interpreter. A pooled runner runs ``MODULE`` as ``python -m MODULE ARG...`` would, stdin from
+  /dev/null; FILE (created 0600 if missing, truncated) gets the tail of its stdout and stderr
+  through Airflow's secrets masker once the module has returned (``masked_output``). Replies
+  ``{"pid": PID}`` at once, the pooled runner's pid, then ``{"exit_code": CODE}`` when the attempt
+  has ended (128 + N when the runner was killed by signal N, as the JVM reports it). If the client
+  is gone before the pid is sent, the attempt does not start: nobody would supervise it.
+  Signalling PID's process tree stops exactly this attempt: a pooled runner runs nothing else
+  while its client holds the connection, so the runner is handed to the next attempt only once
+  the client has closed it after the exit code, and a runner that got a stop signal leaves the
+  pool (``pooled_runner``).
 * anything else → ``{"error": MESSAGE}``.
 
-The server is single-threaded and opens nothing but its listening socket before forking (no
-threads, no DB connections), so a child starts from a clean copy. Every child is reaped.
+The server is single-threaded and opens nothing but its listening socket and its runners' control
+sockets before forking (no threads, no DB connections), so each pooled runner starts from a clean
+copy. Every runner is reaped.
 """
 
 from __future__ import annotations
@@ -36,11 +45,11 @@ import socket
 import stat
 import sys
 import threading
-import traceback
+import time
 import warnings
 from dataclasses import dataclass, field
 
-from airflow_temporal.worker import lifeline, masked_output
+from airflow_temporal.worker import lifeline, pooled_runner
 
 EXECUTOR_RUNNER_MODULE = "airflow.sdk.execution_time.execute_workload"
 OWNED_RUNNER_MODULE = "airflow_temporal.worker.task_runner"
@@ -71,28 +80,46 @@ PRELOADED_MODULES = (
 OPTIONAL_PRELOADED_MODULES = ("airflow.providers.standard.decorators.python",)
 
 MAX_REQUEST_BYTES = 64 * 1024
+# How long a pooled runner may stay idle before it leaves the pool (LocalExecutor keeps its workers
+# for good; a burst of attempts should not hold that much memory for good).
+DEFAULT_IDLE_SECONDS = 120.0
 
 
 @dataclass
 class Connection:
     sock: socket.socket
     received: bytearray = field(default_factory=bytearray)
-    child_pid: int | None = None
+    runner: PooledRunner | None = None  # the runner of this connection's attempt
+
+
+@dataclass
+class PooledRunner:
+    """The server's side of one pooled runner. Idle: no connection. Busy: running an attempt.
+    Reserved: the attempt has ended, and its client has not closed the connection yet."""
+
+    pid: int
+    control: socket.socket
+    received: bytearray = field(default_factory=bytearray)
+    connection: Connection | None = None
+    busy: bool = False
+    retiring: bool = False
+    idle_since: float = 0.0
 
 
 class RunnerServer:
     def __init__(self, socket_path: str, runnable_modules: frozenset[str], exit_with_stdin: bool,
-                 worker_pid: int | None = None):
+                 worker_pid: int | None = None, idle_seconds: float = DEFAULT_IDLE_SECONDS):
         self.socket_path = socket_path
         self.runnable_modules = runnable_modules
         self.exit_with_stdin = exit_with_stdin
-        # Opened now, while the worker lives; every child inherits it and dies when the worker does.
+        # Opened now, while the worker lives; every pooled runner inherits it and dies when the worker does.
         self.worker_pid = worker_pid
         self.worker_pidfd = lifeline.open_worker(worker_pid) if worker_pid is not None else None
         self.selector = selectors.DefaultSelector()
         self.listener: socket.socket | None = None
+        self.idle_seconds = idle_seconds
         self.connections: dict[int, Connection] = {}  # by socket fd
-        self.children: dict[int, Connection | None] = {}  # by pid; None once the client has gone
+        self.runners: dict[int, PooledRunner] = {}  # by pid, until reaped
         self.stopping = False
         self.wakeup_reader, self.wakeup_writer = os.pipe()
 
@@ -132,7 +159,8 @@ class RunnerServer:
             # The worker holds our stdin open: EOF means it is gone, even if it was SIGKILLed.
             self.selector.register(sys.stdin.fileno(), selectors.EVENT_READ, "stdin")
         while not self.stopping:
-            # The timeout is a safety net for reaping; SIGCHLD normally wakes us at once.
+            # The timeout is a safety net for reaping and the pace of idle retirement; SIGCHLD
+            # normally wakes us at once.
             for key, _ in self.selector.select(timeout=5):
                 if key.data == "accept":
                     self._accept()
@@ -141,9 +169,12 @@ class RunnerServer:
                 elif key.data == "stdin":
                     if not os.read(sys.stdin.fileno(), 4096):
                         self.stopping = True
+                elif isinstance(key.data, PooledRunner):
+                    self._read_runner(key.data)
                 else:
                     self._read(key.data)
             self._reap()
+            self._retire_idle()
         self.close()
 
     def close(self) -> None:
@@ -154,8 +185,11 @@ class RunnerServer:
                 os.unlink(self.socket_path)
             except FileNotFoundError:
                 pass
-        # Running children live on in their own sessions: the worker kills those it cancels by pid,
-        # and each dies with the worker itself (--worker-pid, see airflow_temporal.worker.lifeline).
+        # Idle runners exit at the EOF; busy ones finish their attempt in their own session first: the
+        # worker kills those it cancels by pid, and each dies with the worker itself (--worker-pid,
+        # see airflow_temporal.worker.lifeline).
+        for runner in list(self.runners.values()):
+            self._close_control(runner)
 
     def _request_stop(self, *_):
         self.stopping = True
@@ -187,9 +221,9 @@ class RunnerServer:
         except OSError:
             data = b""
         if not data:
-            self._drop(connection)  # the client is gone; a running child goes on and is still reaped
+            self._drop(connection)  # the client is gone; a running attempt goes on and its runner is reused
             return
-        if connection.child_pid is not None:
+        if connection.runner is not None:
             return  # one request per connection; anything after it is ignored
         connection.received += data
         if b"\n" not in connection.received:
@@ -213,7 +247,7 @@ class RunnerServer:
             self._reply(connection, {"error": problem})
             self._drop(connection)
             return
-        self._fork(connection, request["argv"][1], list(request["argv"][2:]), request["output"])
+        self._dispatch(connection, request["argv"][1], list(request["argv"][2:]), request["output"])
 
     def _refusal(self, request) -> str | None:
         if not isinstance(request, dict):
@@ -228,24 +262,104 @@ class RunnerServer:
             return "output must be an absolute file path"
         return None
 
-    def _fork(self, connection: Connection, module: str, args: list[str], output: str) -> None:
+    def _dispatch(self, connection: Connection, module: str, args: list[str], output: str) -> None:
+        runner = self._idle_runner()
+        if runner is None:
+            try:
+                runner = self._start_runner()
+            except OSError as e:
+                self._reply(connection, {"error": f"fork failed: {e}"})
+                self._drop(connection)
+                return
+        if not self._reply(connection, {"pid": runner.pid}):
+            # Nobody knows this pid, so nobody could stop it: the attempt must not run.
+            runner.idle_since = time.monotonic()
+            self._drop(connection)
+            return
+        connection.runner = runner
+        runner.connection = connection
+        runner.busy = True
+        request = {"module": module, "args": args, "output": output}
+        try:
+            runner.control.setblocking(True)  # a few hundred bytes to an idle runner
+            runner.control.settimeout(5)
+            runner.control.sendall(json.dumps(request).encode() + b"\n")
+            runner.control.setblocking(False)
+        except OSError:
+            pass  # it died meanwhile: _reap answers with its exit status
+
+    def _idle_runner(self) -> PooledRunner | None:
+        idle = [r for r in self.runners.values()
+                if r.connection is None and not r.busy and not r.retiring and r.control is not None]
+        # The most recently used one: the others then stay idle long enough to be retired.
+        return max(idle, key=lambda r: r.idle_since, default=None)
+
+    def _start_runner(self) -> PooledRunner:
+        ours, theirs = socket.socketpair()
         # Whatever sits in our buffers would otherwise be written twice, once by the child.
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             pid = os.fork()
-        except OSError as e:
-            self._reply(connection, {"error": f"fork failed: {e}"})
-            self._drop(connection)
-            return
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:
-            self._become_runner(module, args, output)  # never returns
-        connection.child_pid = pid
-        self.children[pid] = connection
-        if not self._reply(connection, {"pid": pid}):
-            # Nobody knows this pid, so nobody could stop it: it must not run the attempt.
-            os.kill(pid, signal.SIGKILL)
-            self._drop(connection)
+            ours.close()
+            self._become_pooled_runner(theirs)  # never returns
+        theirs.close()
+        ours.setblocking(False)
+        runner = PooledRunner(pid, ours, idle_since=time.monotonic())
+        self.runners[pid] = runner
+        self.selector.register(ours, selectors.EVENT_READ, runner)
+        return runner
+
+    def _read_runner(self, runner: PooledRunner) -> None:
+        try:
+            data = runner.control.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self._close_control(runner)  # it is exiting: _reap tells its client how
+            return
+        runner.received += data
+        while b"\n" in runner.received:
+            line, _, rest = bytes(runner.received).partition(b"\n")
+            runner.received = bytearray(rest)
+            try:
+                message = json.loads(line)
+                code = int(message["exit_code"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            self._attempt_ended(runner, code, message.get("retire"))
+
+    def _attempt_ended(self, runner: PooledRunner, code: int, retire: str | None) -> None:
+        runner.busy = False
+        runner.idle_since = time.monotonic()
+        if retire:
+            runner.retiring = True
+            print(f"pooled runner pid {runner.pid} leaves the pool: {retire}", file=sys.stderr, flush=True)
+        if runner.connection is not None:
+            # The runner stays reserved for this client until it closes the connection: until then
+            # the client may still signal PID to stop the attempt it was told about.
+            self._reply(runner.connection, {"exit_code": code})
+
+    def _close_control(self, runner: PooledRunner) -> None:
+        if runner.control is None:
+            return
+        self.selector.unregister(runner.control)
+        runner.control.close()
+        runner.control = None
+
+    def _retire_idle(self) -> None:
+        now = time.monotonic()
+        for runner in list(self.runners.values()):
+            if (runner.control is not None and runner.connection is None and not runner.busy
+                    and now - runner.idle_since > self.idle_seconds):
+                self._close_control(runner)  # it exits at the EOF
 
     def _reply(self, connection: Connection, message: dict) -> bool:
         data = json.dumps(message).encode() + b"\n"
@@ -263,11 +377,14 @@ class RunnerServer:
             return
         self.selector.unregister(connection.sock)
         connection.sock.close()
-        if connection.child_pid in self.children:
-            self.children[connection.child_pid] = None
+        runner, connection.runner = connection.runner, None
+        if runner is not None and runner.connection is connection:
+            runner.connection = None  # back in the pool once its attempt has ended
+            if not runner.busy:
+                runner.idle_since = time.monotonic()
 
     def _reap(self) -> None:
-        while self.children:
+        while self.runners:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -276,47 +393,39 @@ class RunnerServer:
                 continue
             if pid == 0:
                 return
-            connection = self.children.pop(pid, None)
-            if connection is None:
+            runner = self.runners.pop(pid, None)
+            if runner is None:
                 continue
-            if os.WIFSIGNALED(status):
-                code = 128 + os.WTERMSIG(status)
-            else:
-                code = os.waitstatus_to_exitcode(status)
-            self._reply(connection, {"exit_code": code})
-            self._drop(connection)
+            if runner.control is not None:
+                self._read_runner(runner)  # an exit code it sent just before it exited
+                self._close_control(runner)
+            if runner.busy and runner.connection is not None:
+                # Died during its attempt (killed, most likely): the attempt's exit code is the runner's.
+                if os.WIFSIGNALED(status):
+                    code = 128 + os.WTERMSIG(status)
+                else:
+                    code = os.waitstatus_to_exitcode(status)
+                self._reply(runner.connection, {"exit_code": code})
+            if runner.connection is not None:
+                runner.connection.runner = None
+                self._drop(runner.connection)
 
-    # ---- the child
+    # ---- a pooled runner
 
-    def _become_runner(self, module: str, args: list[str], output: str) -> None:
-        code = 1
-        capture = None
+    def _become_pooled_runner(self, control: socket.socket) -> None:
         try:
             os.setsid()  # its own session and process group: the worker stops its tree by pid
             self._forget_server()
-            devnull = os.open(os.devnull, os.O_RDONLY)
-            os.dup2(devnull, 0)
-            if devnull != 0:
+            devnull = os.open(os.devnull, os.O_RDWR)
+            for fd in (0, 1, 2):
+                os.dup2(devnull, fd)  # until an attempt points 1 and 2 at its capture
+            if devnull > 2:
                 os.close(devnull)
-            # The worker reads FILE: it gets only the masked tail, written once the module has returned
-            # (not open meanwhile, so that no process the module forks can write to it).
-            os.close(os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
-            capture = masked_output.capture_stdio(os.path.dirname(output))
             if self.worker_pid is not None:
                 lifeline.tie_to_worker(self.worker_pid, self.worker_pidfd)
-            code = run_module_as_main(module, args)
-        except BaseException:  # noqa: BLE001 - the child must never fall back into the server loop
-            try:
-                traceback.print_exc()
-            except BaseException:  # noqa: BLE001
-                pass
+            pooled_runner.serve(control)
         finally:
-            try:
-                if capture is not None:
-                    masked_output.write_masked_tail(capture, os.open(output, os.O_WRONLY))
-            except BaseException:  # noqa: BLE001 - no tail rather than an unmasked one
-                pass
-            os._exit(code)
+            os._exit(1)  # the child must never fall back into the server loop
 
     def _forget_server(self) -> None:
         """Drops everything of the server in the child: sockets, wakeup pipe and signal handlers."""
@@ -329,6 +438,10 @@ class RunnerServer:
             self.listener.close()
         for connection in self.connections.values():
             connection.sock.close()
+        # Another runner's control socket held open here would hide that runner's EOF.
+        for runner in self.runners.values():
+            if runner.control is not None:
+                runner.control.close()
         os.close(self.wakeup_reader)
         os.close(self.wakeup_writer)
 
@@ -400,14 +513,16 @@ def preload(modules: tuple[str, ...]) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m airflow_temporal.worker.runner_server",
-        description="Pre-import Airflow's task runners once and fork one child per attempt on request.",
+        description="Pre-import Airflow's task runners once and run attempts on request in a pool of forked runners.",
     )
     parser.add_argument("--socket", required=True, help="Unix domain socket path to listen on (created 0600)")
     parser.add_argument("--exit-with-stdin", action="store_true",
                         help="exit when stdin reaches EOF (the worker that started us has gone); ignore SIGTERM "
                              "and SIGINT, so that the worker can drain")
     parser.add_argument("--worker-pid", type=int, metavar="PID",
-                        help="the worker's pid: every child stops its tree when that process exits")
+                        help="the worker's pid: every pooled runner stops its tree when that process exits")
+    parser.add_argument("--idle-seconds", type=float, default=DEFAULT_IDLE_SECONDS, metavar="S",
+                        help="a pooled runner idle for this long leaves the pool (default: %(default)s)")
     parser.add_argument("--allow-module", action="append", default=[], metavar="MODULE",
                         help="also run this module (tests); the two runner modules are always allowed")
     parser.add_argument("--no-preload", action="store_true",
@@ -421,6 +536,7 @@ def main(argv: list[str] | None = None) -> None:
             frozenset({EXECUTOR_RUNNER_MODULE, OWNED_RUNNER_MODULE, *args.allow_module}),
             args.exit_with_stdin,
             args.worker_pid,
+            args.idle_seconds,
         )
     except ProcessLookupError:
         parser.exit(2, f"{parser.prog}: error: the worker (pid {args.worker_pid}) has already exited\n")

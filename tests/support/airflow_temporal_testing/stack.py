@@ -887,9 +887,10 @@ class Stack:
 
     def runner_processes(self) -> dict[int, str]:
         """Task-runner processes of this stack still alive: pid -> command line. Runners are the runner
-        server's forked children (in their own session), `execute_workload` / `airflow_temporal.worker.task_runner`
-        spawned runners, the task processes they fork (`airflow worker -- <ti id>`), and a runner server
-        whose worker is gone, or the worker's other helpers, the token minter and the log server, likewise."""
+        server's pooled runners whose server is not a live worker's (in their own session), `execute_workload` /
+        `airflow_temporal.worker.task_runner` spawned runners, the task processes they fork (`airflow worker --
+        <ti id>`), and a runner server whose worker is gone, or the worker's other helpers, the token minter and
+        the log server, likewise."""
         worker_pids = {p.popen.pid for p in self.workers_running()}
         out = {}
         for pid in _pids_with_stack_id(self.stack_id):
@@ -904,6 +905,8 @@ class Stack:
                     out[pid] = cmdline
                 elif WORKER_LOG_SERVER in cmdline and _ppid(pid) not in worker_pids:
                     out[pid] = cmdline
+                elif POOLED_RUNNER_TITLE in cmdline and _ppid(_ppid(pid)) not in worker_pids:
+                    out[pid] = cmdline  # its runner server is gone or not a live worker's
             except (OSError, ValueError):
                 continue
         return out
@@ -990,6 +993,9 @@ RUNNER_COMMANDS = ("airflow.sdk.execution_time.execute_workload", "airflow_tempo
 WORKER_HELPERS = ("airflow_temporal.worker.runner_server", "airflow_temporal.worker.token_minter")
 # The task log server leads a session of its own: left over only once its worker is gone.
 WORKER_LOG_SERVER = "airflow_temporal.worker.log_server"
+# The runner server's pooled runners between attempts (airflow_temporal.worker.pooled_runner.IDLE_TITLE;
+# during one, Airflow's "airflow supervisor: ..."): alive only as children of a live worker's runner server.
+POOLED_RUNNER_TITLE = "airflow-temporal pooled runner: idle"
 
 
 def _proc_stat_fields(pid: int) -> list[str]:

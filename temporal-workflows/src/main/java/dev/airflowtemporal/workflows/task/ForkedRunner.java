@@ -11,8 +11,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A runner the runner server forked. It is the server's child, not ours: the server tells its exit
- * code over the request's connection, and its output goes to a file only this user can read.
+ * A runner the runner server forked (a pooled runner, which runs this attempt and later ones). It is
+ * the server's child, not ours: the server tells the attempt's exit code over the request's
+ * connection, and its output goes to a file only this user can read. The runner takes no other
+ * attempt until {@link #close} has closed that connection, so {@link #kill} before it hits this
+ * attempt only.
  */
 final class ForkedRunner implements RunnerProcess {
   private static final Logger log = LoggerFactory.getLogger(ForkedRunner.class);

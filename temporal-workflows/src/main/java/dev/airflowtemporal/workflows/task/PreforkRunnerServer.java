@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The worker host's pre-forked runner, {@code python -m airflow_temporal.worker.runner_server}: a Python
- * process that has imported Airflow's task runners once and forks one child per attempt, sparing
- * each attempt an interpreter start. The worker starts it, talks to it over a Unix domain socket in
+ * process that has imported Airflow's task runners once and runs each attempt in one of its pooled
+ * runners (long-lived forks of it, one attempt at a time), sparing each attempt an interpreter
+ * start and a fork. The pid it reports is the pooled runner's: its process tree is exactly that
+ * attempt's, and the server gives the runner another attempt only once the connection is closed. The worker starts it, talks to it over a Unix domain socket in
  * a directory only this user can enter, and restarts it when it stops answering; meanwhile
  * attempts are spawned as without it. The server exits when the worker does (it watches its stdin),
  * and so does every runner it forked ({@code --worker-pid}), though not when only the server stops.
