@@ -81,7 +81,8 @@ OWN_DAGS = (
 )
 
 _PIP = "a virtualenv task pip-installs {} from PyPI (network)"
-# DAG id -> why it is not in the corpus. Only network, extra packages or a person/outside event it waits for.
+# DAG id -> why it is not in the corpus. Only network, extra packages, a person/outside event it waits for, or a
+# race in Airflow's own scheduler that fails the LocalExecutor reference by chance.
 EXCLUDED = {
     "example_kubernetes_executor": "needs the cncf.kubernetes provider and a cluster (its file defines no DAG without it)",
     "example_local_kubernetes_executor": "needs the kubernetes package and a cluster (its file defines no DAG without it)",
@@ -96,17 +97,15 @@ EXCLUDED = {
                        "nothing creates",
     "example_external_task_marker_child": "its reschedule-mode sensors wait up to 600 s for a run of "
                                           "example_external_task_marker_parent at the same logical date",
+    "example_hitl_operator": "Airflow's scheduler fails its LocalExecutor reference by chance: "
+                             "wait_for_default_option's 1 s response_timeout resumes the task before the scheduler "
+                             "reads the executor's success event of its first, awaiting-input part, and that stale "
+                             "event fails the queued TI (seen in CI on 2026-12-03; e2e_owned_hitl stands for it)",
 }
 
 # What the corpus answers, through the REST API as a person would in the UI, to each Human-in-the-loop task that
 # awaits input, the same in every mode. Tasks not listed are left to their response_timeout (and defaults).
 HITL_ANSWERS = {
-    ("example_hitl_operator", "wait_for_input"): {"chosen_options": ["OK"], "params_input": {"information": "corpus"}},
-    ("example_hitl_operator", "wait_for_option"): {"chosen_options": ["option 2"]},
-    ("example_hitl_operator", "wait_for_multiple_options"): {"chosen_options": ["option 4", "option 6"]},
-    # wait_for_default_option is not answered: its 1 s response_timeout chooses its default, "option 7".
-    ("example_hitl_operator", "valid_input_and_options"): {"chosen_options": ["Approve"]},
-    ("example_hitl_operator", "choose_a_branch_to_run"): {"chosen_options": ["task_2"]},
     ("e2e_owned_hitl", "approve"): {"chosen_options": ["Approve"]},
 }
 
