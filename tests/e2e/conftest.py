@@ -20,7 +20,7 @@ import os
 
 import pytest
 
-from airflow_temporal_testing.stack import REPO, TEMPORAL_EXECUTOR, Stack, WorkerSpec, free_port
+from airflow_temporal_testing.stack import TEMPORAL_EXECUTOR, Stack, WorkerSpec, free_port
 from airflow_temporal_testing.temporal import use_codec_key
 
 DEFAULT_IDENTITY = "default-worker"
@@ -53,9 +53,7 @@ def stack():
                    # Opted-in DAGs (tag `temporal`) get Temporal Schedules; the workers read it too.
                    "AIRFLOW__TEMPORAL__SCHEDULES": "True",
                    # The UI's "Test connection" runs on a worker (a TestConnection workload) only when enabled.
-                   "AIRFLOW__CORE__TEST_CONNECTION": "Enabled",
-                   # A listener plugin that records DagRun hooks (test_e2e_owned_listeners.py).
-                   "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "tests" / "e2e" / "plugins")},
+                   "AIRFLOW__CORE__TEST_CONNECTION": "Enabled"},
         # AT_E2E_CODEC=1: the whole stack encrypts Temporal payloads (key in stack.codec_key).
         codec_key=base64.b64encode(os.urandom(32)).decode() if os.environ.get("AT_E2E_CODEC") == "1" else None,
     )

@@ -1,19 +1,36 @@
 """Listener plugins' DagRun hooks (`on_dag_run_running`, `on_dag_run_success`, `on_dag_run_failed`) are called
 for Temporal-owned runs once each, with the scheduler's msg, as Airflow's scheduler calls them for its runs: the
-same DAG run both ways gets the same calls. The stack loads tests/e2e/plugins (conftest), whose listener records
-every call in a file."""
+same DAG run both ways gets the same calls. A stack of its own loads tests/e2e/plugins, whose listener records
+every call in a file: with a listener plugin loaded, Airflow refuses DAGs with an `end_from_trigger` task (such as
+e2e_owned_deferrable), so the shared e2e stack must not load it."""
 from __future__ import annotations
 
 import json
+import os
 import uuid
 
 import pytest
 
 from e2e_checks import RUN_TIMEOUT
 from airflow_temporal_testing.owned import describe, trigger_owned
-from airflow_temporal_testing.stack import wait_until
+from airflow_temporal_testing.stack import REPO, Stack, WorkerSpec, wait_until
 
-pytestmark = pytest.mark.usefixtures("require_temporal")
+
+@pytest.fixture(scope="module")
+def stack():
+    s = Stack(name=(os.environ.get("AT_E2E_STACK_NAME") or "e2e") + "-listeners", ports="free",
+              workers=[WorkerSpec(queues="default", identity="listeners")],
+              extra_env={"AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "tests" / "e2e" / "plugins")})
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+@pytest.fixture(scope="module")
+def airflow(stack):
+    return stack.airflow
 
 DAG_ID = "e2e_owned_callbacks"  # `work` fails when conf `fail` is true, then `report`
 RECORD = "dag_run_listener.jsonl"
