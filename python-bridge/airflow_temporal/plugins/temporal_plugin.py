@@ -29,7 +29,7 @@ URL_PREFIX = "/temporal"
 #: Where Airflow's UI fetches its translations (``{base}/static/i18n/locales/{lng}/{ns}.json``).
 LOCALES_PREFIX = "/static/i18n/locales"
 #: Labels for the run types this package adds. Airflow's UI labels a run by the key ``runTypes.<run_type>``
-#: of its ``common`` namespace, with no fallback and no way for a plugin to add a key (docs/limits.md).
+#: of its ``common`` namespace, with no fallback and no way for a plugin to add a key (docs/architecture.md, "Run type label").
 RUN_TYPE_LABELS = {"external": "Temporal"}
 
 _client: DagRunWorkflowClient | None = None

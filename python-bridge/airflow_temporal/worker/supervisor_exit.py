@@ -12,7 +12,7 @@ task's start) for that time: in the benchmark, 106 of 200 fan-out runners and so
 :func:`install` makes the supervisor, once every socket is closed and the exit not yet seen, wait on
 the process itself for the same time instead of on an empty selector. It is applied in our runners
 only (the pre-forked runner server and ``airflow_temporal.worker.task_runner``), never in Airflow's own
-processes. docs/limits.md carries the equivalent upstream change.
+processes. docs/architecture.md (Runner modes) carries the equivalent upstream change.
 """
 
 from __future__ import annotations
