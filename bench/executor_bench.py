@@ -577,14 +577,29 @@ def load_metrics(tis: list[dict], runs: list[dict]) -> dict:
     }
 
 
+# Process titles of an attempt at work: Airflow's supervisor ("airflow supervisor: ...") and the task
+# process it forks ("airflow worker -- <TI id>"). Idle pooled runners, the runner server, the token
+# minter, the log server and LocalExecutor's idle workers ("airflow worker -- LocalExecutor...") are
+# not: they stay between runs.
+BUSY_TITLE = re.compile(rb"^airflow (supervisor: |worker -- [0-9a-f]{8}-)")
+
+
 def settle(roots: Roots, temporal: bool, timeout: float = 60) -> None:
-    """Wait until no task processes are left from a previous run (so the next one starts clean)."""
+    """Wait until no attempt is left at work from a previous run (so the next one starts clean)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if not classify(read_procs(), roots, temporal)["tasks"]:
+        if not any(BUSY_TITLE.match(_cmdline(pid)) for pid in classify(read_procs(), roots, temporal)["tasks"]):
             break
         time.sleep(0.5)
     time.sleep(3)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
 
 
 WORKER_LINE = re.compile(r"^(\d\d):(\d\d):(\d\d)\.(\d{3}) .*?(Started runner pid (?P<pid>\d+)|Runner) for "

@@ -71,6 +71,12 @@ def get_provider_info() -> dict:
                         "Comma-separated dag ids that opt in to Temporal Schedules whatever their tags. Must match "
                         "the worker's --scheduled-dags (AIRFLOW__TEMPORAL__SCHEDULED_DAGS).", "",
                         "nightly_etl,hourly_sync"),
+                    "reuse_dag_parses": _option(
+                        "Worker hosts (--runner prefork): a pooled runner parses a DAG file once and hands the parse "
+                        "to the task processes it forks while the file and the bundle modules it imports are "
+                        "unchanged, instead of each task process parsing it again. False: every task process "
+                        "parses its DAG file, as under LocalExecutor. Read when the worker starts.",
+                        "True", type_="boolean"),
                 },
             }
         },

@@ -496,6 +496,12 @@ def preload(modules: tuple[str, ...]) -> None:
         except ImportError:
             pass
     supervisor_exit.install()
+    from airflow.configuration import conf
+
+    if conf.getboolean("temporal", "reuse_dag_parses", fallback=True):
+        from airflow_temporal.worker import dag_cache
+
+        dag_cache.install()
     # Every supervisor builds an API client whose TLS context loads the CA bundle (0.04 CPU-s); the
     # client caches that context per process, so build it once here for all children.
     from airflow.sdk.api import client
