@@ -313,42 +313,6 @@ class Sampler(threading.Thread):
             self.last_pss = 0.0
             self.last_foreign = 0.0
             self.foreign: set[str] = set()
-            # Temporal modes: every process below the worker JVM (runner server, runners, task processes)
-            # -> its parent and when it was first / last seen alive and first seen gone (zombie or absent),
-            # epoch seconds.
-            self.jvm_descendants: dict[int, dict] = {}
-
-    def runner_lifetimes(self) -> dict[int, dict]:
-        """Runner pid -> first/last/gone of the runner and task_first/task_last/task_gone of the task
-        process it forked (its child that lived longest). A runner is spawned by the JVM (--runner spawn)
-        or forked by the runner server (--runner prefork); either way its task process is its child."""
-        with self.lock:
-            procs = {pid: dict(rec) for pid, rec in self.jvm_descendants.items()}
-        out: dict[int, dict] = {}
-        for pid, rec in procs.items():
-            out[pid] = {"ppid": rec["ppid"], "first": rec["first"], "last": rec["last"], "gone": rec["gone"],
-                        "task_first": None, "task_last": None, "task_gone": None}
-        for pid, rec in procs.items():
-            parent = out.get(rec["ppid"])
-            if parent is not None and (parent["task_last"] is None or rec["last"] > parent["task_last"]):
-                parent.update(task_first=rec["first"], task_last=rec["last"], task_gone=rec["gone"])
-        return out
-
-    def _track_runners(self, procs: dict, children: dict) -> None:
-        now = time.time()
-        alive = set()
-        for w in self.roots.workers():
-            for pid, depth in descendants(procs, w, children).items():
-                if depth == 0 or procs[pid][4] == "Z":
-                    continue
-                rec = self.jvm_descendants.get(pid)
-                if rec is None or rec["gone"] is not None:  # new, or a reused pid
-                    rec = self.jvm_descendants[pid] = {"ppid": procs[pid][0], "first": now, "last": now, "gone": None}
-                rec["last"] = now
-                alive.add(pid)
-        for pid, rec in self.jvm_descendants.items():
-            if rec["gone"] is None and pid not in alive:
-                rec["gone"] = now
 
     def snapshot(self) -> dict:
         with self.lock:
@@ -370,9 +334,6 @@ class Sampler(threading.Thread):
         groups = classify(procs, self.roots, self.temporal)
         stack_pids: set[int] = set()
         children = children_map(procs)
-        if self.temporal:
-            with self.lock:
-                self._track_runners(procs, children)
         for roots in self.roots.trees().values():
             for r in roots:
                 stack_pids.update(descendants(procs, r, children))
@@ -646,11 +607,6 @@ def quantile(xs: list[float], q: float) -> float | None:
     return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
 
 
-def midpoint(last_seen: float | None, gone: float | None) -> float | None:
-    """A process exit between two /proc samples: the middle of (last seen alive, first seen gone]."""
-    return None if last_seen is None or gone is None else (last_seen + gone) / 2
-
-
 def worker_runner_mode(stack: Stack) -> str | None:
     """The worker's --runner (prefork: runners forked by a runner server; spawn: a new interpreter each),
     from its "Worker started: ... runner=MODE" line."""
@@ -661,21 +617,18 @@ def worker_runner_mode(stack: Stack) -> str | None:
     return None
 
 
-def runner_metrics(stack: Stack, tis: list[dict], dag_id: str, run_id: str, meta: dict,
-                   lifetimes: dict[int, dict]) -> dict:
-    """Temporal modes: split queued -> start at the moment the worker spawned the runner, measure how
-    long the runner process lives on after the task's end_date (and, from the /proc samples, whether
-    that time is spent before or after its forked task process exits), and (chain) how long after the
-    previous task's runner exited the next task was queued."""
+def runner_metrics(stack: Stack, tis: list[dict], dag_id: str, run_id: str, meta: dict) -> dict:
+    """Temporal modes, from the worker log: split queued -> start at the moment the worker started the
+    attempt's runner, measure how long the attempt's runner (a pooled runner's supervise(), or a spawned
+    runner) goes on after the task's end_date, and (chain) how long after the previous attempt's runner
+    ended the next task was queued."""
     times = worker_runner_times(stack, dag_id, run_id)
-    dispatch, boot, linger, lifetime, task_linger, after_task = [], [], [], [], [], []
+    dispatch, boot, linger, lifetime = [], [], [], []
     raw = []
     by_task: dict[str, dict] = {}
     for ti in tis:
         t = times.get((ti["task_id"], ti["try_number"])) or {}
         q, s, e = ts(ti.get("queued_when")), ts(ti["start_date"]), ts(ti["end_date"])
-        proc = lifetimes.get(t.get("pid"), {})
-        task_gone = midpoint(proc.get("task_last"), proc.get("task_gone"))
         if "started" in t and q is not None:
             dispatch.append(t["started"] - q)
         if "started" in t and s is not None:
@@ -684,14 +637,8 @@ def runner_metrics(stack: Stack, tis: list[dict], dag_id: str, run_id: str, meta
             linger.append(t["exited"] - e)
         if "started" in t and "exited" in t:
             lifetime.append(t["exited"] - t["started"])
-        if task_gone is not None and e is not None:
-            task_linger.append(task_gone - e)
-        if task_gone is not None and "exited" in t:
-            after_task.append(t["exited"] - task_gone)
         row = {"task_id": ti["task_id"], "try": ti["try_number"], "queued": q, "runner_started": t.get("started"),
-               "start": s, "end": e, "runner_exited": t.get("exited"), "runner_pid": t.get("pid"),
-               "task_proc_last_seen": proc.get("task_last"), "task_proc_gone_seen": proc.get("task_gone"),
-               "runner_last_seen": proc.get("last"), "runner_gone_seen": proc.get("gone")}
+               "start": s, "end": e, "runner_exited": t.get("exited"), "runner_pid": t.get("pid")}
         by_task[ti["task_id"]] = row
         raw.append({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()})
     out = {
@@ -708,9 +655,6 @@ def runner_metrics(stack: Stack, tis: list[dict], dag_id: str, run_id: str, meta
         "ti_end_to_runner_exit_over_1s": sum(x > 1 for x in linger),
         "ti_end_to_runner_exit_over_2s": sum(x > 2 for x in linger),
         "ti_end_to_runner_exit_over_5s": sum(x > 5 for x in linger),
-        # From /proc samples (every --sample-interval s; exit = middle of last seen / first seen gone):
-        "ti_end_to_task_proc_exit_mean_s": mean(task_linger),
-        "task_proc_exit_to_runner_exit_mean_s": mean(after_task),
         "runner_timeline": raw,
     }
     if meta["kind"] == "chain":
@@ -839,7 +783,7 @@ def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dic
             res["procs_per_running_task"] = round(mem["executor_side_procs_count"] / res["peak_running_tis"], 2)
         if temporal and len(run_ids) == 1:  # the worker log's runner lines name one run
             settle(roots, temporal)  # let the last runners exit so their exit lines are logged
-            res.update(runner_metrics(stack, tis, dag_id, run_id, meta, sampler.runner_lifetimes()))
+            res.update(runner_metrics(stack, tis, dag_id, run_id, meta))
         if mem.get("foreign_e2e_processes_seen"):
             res["contended"] = mem["foreign_e2e_processes_seen"]
             log(f"  WARNING: other workloads ran during this measurement: {res['contended'][:2]}")
@@ -1028,8 +972,6 @@ ROWS = [  # (dag kind, label, path into a run result)
     ("*", "Temporal: TI end -> runner exit, max (s)", ("ti_end_to_runner_exit_max_s",)),
     ("*", "Temporal: runners exiting > 1 s after TI end (count)", ("ti_end_to_runner_exit_over_1s",)),
     ("*", "Temporal: runners exiting > 5 s after TI end (count)", ("ti_end_to_runner_exit_over_5s",)),
-    ("*", "Temporal:  of it: TI end -> task process exit (s)", ("ti_end_to_task_proc_exit_mean_s",)),
-    ("*", "Temporal:  of it: task proc exit -> runner exit (s)", ("task_proc_exit_to_runner_exit_mean_s",)),
     ("fan_out", "parallel tasks: first start -> last end (s)", ("parallel_span_s",)),
     ("fan_out", "parallel tasks: throughput (tasks/s)", ("parallel_throughput_tasks_per_s",)),
     ("fan_out", "parallel tasks: peak running at once", ("peak_running_tis",)),
@@ -1040,7 +982,7 @@ ROWS = [  # (dag kind, label, path into a run result)
     ("*", "peak PSS executor side, all procs (MB)", ("memory", "pss_executor_total_mb")),
     ("*", "peak PSS scheduler+JVM / scheduler+workers (MB)", ("memory", "pss_executor_excl_tasks_mb")),
     ("*", "peak PSS whole stack (MB)", ("memory", "pss_whole_stack_mb")),
-    ("*", "peak task processes alive", ("memory", "task_procs_count")),
+    ("*", "peak processes below the JVM / LocalExecutor task processes", ("memory", "task_procs_count")),
     ("*", "peak executor-side processes alive", ("memory", "executor_side_procs_count")),
     ("*", "  of them per running task, at the peak", ("procs_per_running_task",)),
     ("*", "CPU whole machine busy (s)", ("cpu", "cpu_whole_machine_busy_s")),
