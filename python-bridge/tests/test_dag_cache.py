@@ -23,8 +23,11 @@ PROBE = textwrap.dedent("""
     from pathlib import Path
     from types import SimpleNamespace
 
+    import structlog
     from airflow_temporal.worker import dag_cache
     dag_cache.install()
+    # As Airflow configures the runner: loggers bound on first use (here, by the runner's parse).
+    structlog.configure(cache_logger_on_first_use=True)
     from airflow.dag_processing import dagbag
     from airflow.sdk.definitions._internal.dag_parsing_context import _airflow_parsing_context_manager
 
@@ -43,12 +46,18 @@ PROBE = textwrap.dedent("""
         pid = os.fork()
         if pid == 0:  # the task process: task_runner.parse's call, under the context Airflow sets
             os.close(read)
+            # As Airflow's task runner does: the task log has a logging configuration of its own.
+            task_log = open(os.path.join(os.environ["TASK_LOGS"], f"{os.getpid()}.log"), "w")
+            structlog.configure(processors=[structlog.processors.JSONRenderer()],
+                                logger_factory=structlog.PrintLoggerFactory(file=task_log))
             with _airflow_parsing_context_manager(dag_id=dag_id, task_id=task_id):
                 bag = dagbag.BundleDagBag(dag_folder=os.path.join(bundle, step["file"]), safe_mode=False,
                                           load_op_links=False, bundle_path=Path(bundle), bundle_name="dags-folder")
             dag = bag.dags.get(dag_id)
             report = {"pid": os.getpid(), "tasks": sorted(dag.task_dict) if dag else None,
                       "bundle_on_path": bundle in sys.path, "class": type(bag).__name__}
+            task_log.close()
+            report["task_log"] = Path(task_log.name).read_text()
             os.write(write, json.dumps(report).encode())
             os._exit(0)
         os.close(write)
@@ -83,11 +92,13 @@ def run_probe(tmp_path: Path, steps: list[dict], **env) -> tuple[list[dict], lis
     dags.mkdir(exist_ok=True)
     parses = tmp_path / "parses"
     parses.touch()
+    task_logs = tmp_path / "task-logs"
+    task_logs.mkdir(exist_ok=True)
     proc = subprocess.run(
         [sys.executable, "-c", PROBE],
         input="".join(json.dumps(s) + "\n" for s in steps), capture_output=True, text=True, timeout=120,
         env={**os.environ, "AIRFLOW_HOME": str(tmp_path), "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-             "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PARSES": str(parses), **env},
+             "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "PARSES": str(parses), "TASK_LOGS": str(task_logs), **env},
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     results = json.loads(proc.stdout.strip().splitlines()[-1])
@@ -116,8 +127,10 @@ def test_attempts_of_one_dag_version_parse_the_file_once_and_every_task_process_
     assert count == 1
     assert not set(parsed_by) & task_pids(results), "the runner parsed, not a task process"
     assert all(r["tasks"] == tasks for r in results)
-    # What BundleDagBag does besides parsing, and Airflow's class name for the bag's logger.
+    # What BundleDagBag does besides parsing, Airflow's class name for the bag's logger, and its line
+    # in the task log, through the task process's own logging configuration.
     assert all(r["bundle_on_path"] and r["class"] == "BundleDagBag" for r in results)
+    assert all("Filling up the DagBag from" in r["task_log"] for r in results)
 
 
 def test_a_changed_dag_file_is_parsed_again(tmp_path):

@@ -212,11 +212,18 @@ def _handed_bag(args, kwargs) -> Any | None:
     context = get_parsing_context()
     if (context.dag_id, context.task_id) != (handed.dag_id, handed.task_id):
         return None
+    bag = handed.parse.bag
+    # A logger the runner's parse cached would render with the runner's logging configuration, not with
+    # the task log's: these objects log in the task process, so they get theirs afresh.
+    dag = bag.dags[handed.dag_id]
+    for obj in (bag, dag, dag.task_dict[handed.task_id]):
+        if obj.__dict__.get("_log") is not None:
+            obj._log = None
     # What BundleDagBag.__init__ does besides parsing, and the line it logs.
     if handed.bundle_path not in sys.path:
         sys.path.append(handed.bundle_path)
-    handed.parse.bag.log.info("Filling up the DagBag from %s", handed.dag_folder)
-    return handed.parse.bag
+    bag.log.info("Filling up the DagBag from %s", handed.dag_folder)
+    return bag
 
 
 def _max_age() -> float:
