@@ -1,23 +1,18 @@
 package dev.airflowtemporal.workflows.owned;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airflowtemporal.core.wire.WireJson;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import dev.airflowtemporal.workflows.child.JsonLinesChild;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,19 +31,17 @@ public class DagRunListeners implements AutoCloseable {
   /** Airflow's import and the plugins' load on the first call, then whatever the listeners do. */
   private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(5);
 
-  private final List<String> command;
+  private final JsonLinesChild listeners;
   private final ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
     Thread t = new Thread(runnable, "dag-run-listeners");
     t.setDaemon(true);
     return t;
   });
-  // used on that thread only
-  private Process process;
-  private OutputStream requests;
-  private BufferedReader replies;
 
   DagRunListeners(List<String> command) {
-    this.command = List.copyOf(command);
+    // The worker's own environment, DB URL included: the hooks get the DagRun from Airflow's DB. What the
+    // listeners print goes to the worker's stderr.
+    this.listeners = new JsonLinesChild(new ProcessBuilder(command), ANSWER_TIMEOUT);
   }
 
   public static DagRunListeners forPython(String python) {
@@ -75,55 +68,16 @@ public class DagRunListeners implements AutoCloseable {
     request.put("msg", msg);
     String what = "on_dag_run_" + state + " of DagRun " + runId + " of " + dagId;
     try {
-      if (process == null || !process.isAlive()) {
-        start();
-      }
-      requests.write(JSON.writeValueAsBytes(request));
-      requests.write('\n');
-      requests.flush();
-      BufferedReader from = replies;
-      String line = CompletableFuture.supplyAsync(() -> {
-        try {
-          return from.readLine();
-        } catch (IOException e) {
-          return null;
-        }
-      }).get(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      if (line == null) {
-        stop();
-        log.warn("{} not called: {} exited (its reason is in the worker log)", what, command);
-        return;
-      }
-      JsonNode reply = JSON.readTree(line);
+      JsonNode reply = listeners.ask(JSON.writeValueAsString(request));
       if (reply.hasNonNull("error")) {
         log.warn("{} not called: {}", what, reply.get("error").asText());
       }
-    } catch (IOException e) {
-      stop();
-      log.warn("{} not called: cannot talk to {}: {}", what, command, e.getMessage());
-    } catch (TimeoutException e) {
-      stop();
-      log.warn("{} not answered within {} s: {} stopped", what, ANSWER_TIMEOUT.toSeconds(), command);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("reading a line never fails", e.getCause());
+    } catch (JsonLinesChild.ChildUnavailableException e) {
+      log.warn("{} not called: {}", what, e.getMessage());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a map of strings is JSON", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private void start() throws IOException {
-    stop();
-    // The worker's own environment, DB URL included (the hooks get the DagRun from Airflow's DB); its log lines,
-    // and what the listeners print, go to the worker's stderr.
-    process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    requests = process.getOutputStream();
-    replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-  }
-
-  private void stop() {
-    if (process != null) {
-      process.destroyForcibly();
-      process = null;
     }
   }
 
@@ -139,6 +93,6 @@ public class DagRunListeners implements AutoCloseable {
       thread.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    stop();
+    listeners.close();
   }
 }
