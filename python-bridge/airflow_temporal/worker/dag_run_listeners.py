@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
+
+from airflow_temporal.worker import json_lines
 
 log = logging.getLogger(__name__)
 
@@ -63,23 +64,18 @@ def notify(dag_id: str, run_id: str, state: str, msg: str | None) -> bool:
         session.close()
 
 
+def answer(line: str) -> dict:
+    request = json.loads(line)
+    return {"called": notify(request["dag_id"], request["run_id"], request["state"], request.get("msg"))}
+
+
 def main() -> None:
     from airflow_temporal.worker.token_minter import make_nondumpable
 
     make_nondumpable()  # it holds the DB URL: no other process of the user reads its memory or environment
-    # Whatever Airflow, the plugins and the listeners print goes to stderr; stdout carries the replies alone.
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    replies = json_lines.replies_stream()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    for line in sys.stdin:
-        try:
-            request = json.loads(line)
-            reply = {"called": notify(request["dag_id"], request["run_id"], request["state"], request.get("msg"))}
-        except Exception as e:  # the DB out of reach, a bad line: say so and serve the next one
-            log.exception("cannot notify listeners of %s", line.strip())
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
+    json_lines.serve(answer, sys.stdin, replies)
 
 
 if __name__ == "__main__":
