@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * calls them for its runs. The DB steps hand each transition they made here after its commit and go on: the
  * hooks run in order, one at a time, on a thread of their own, so a slow listener (or the first call's import of
  * Airflow and its plugins) never holds a run's step. As in the scheduler, a notification is given at most once:
- * one lost with the worker (or a Python that cannot run) is logged, not retried.
+ * one lost with the worker (or a Python that cannot run) is logged, not retried. When no listener plugin implements
+ * a DagRun hook, the process says so at the first call and exits, and the worker starts it no more.
  */
 public class DagRunListeners implements AutoCloseable {
   public static final String MODULE = "airflow_temporal.worker.dag_run_listeners";
@@ -37,6 +38,8 @@ public class DagRunListeners implements AutoCloseable {
     t.setDaemon(true);
     return t;
   });
+  /** The process found no plugin that implements a DagRun hook: it exited, and is not started again. */
+  private volatile boolean noHooks;
 
   DagRunListeners(List<String> command) {
     // The worker's own environment, DB URL included: the hooks get the DagRun from Airflow's DB. What the
@@ -57,10 +60,16 @@ public class DagRunListeners implements AutoCloseable {
    * @return when the listeners were called or given up on
    */
   public CompletableFuture<Void> notify(String dagId, String runId, String state, String msg) {
+    if (noHooks) {
+      return CompletableFuture.completedFuture(null);
+    }
     return CompletableFuture.runAsync(() -> call(dagId, runId, state, msg), thread);
   }
 
   private void call(String dagId, String runId, String state, String msg) {
+    if (noHooks) { // learnt while this call waited for the thread
+      return;
+    }
     Map<String, String> request = new HashMap<>();
     request.put("dag_id", dagId);
     request.put("run_id", runId);
@@ -71,6 +80,12 @@ public class DagRunListeners implements AutoCloseable {
       JsonNode reply = listeners.ask(JSON.writeValueAsString(request));
       if (reply.hasNonNull("error")) {
         log.warn("{} not called: {}", what, reply.get("error").asText());
+      } else if (!reply.path("dag_run_hooks").asBoolean(true)) {
+        // Plugins are read once per process, as by the scheduler at its start: none will come before a restart.
+        noHooks = true;
+        listeners.close();
+        log.info("No listener plugin implements a DagRun hook: owned runs' DagRun hooks are not called until the "
+            + "worker restarts");
       }
     } catch (JsonLinesChild.ChildUnavailableException e) {
       log.warn("{} not called: {}", what, e.getMessage());
