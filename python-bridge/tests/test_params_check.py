@@ -1,6 +1,6 @@
 """The params check every Temporal-owned run's creation goes through (`airflow_temporal.params`), as the
-worker's `create_dag_run` step runs it: `python -m airflow_temporal.worker.params_check` on a serialized DAG's
-params, which Airflow itself serialized."""
+worker's `create_dag_run` step runs it: `python -m airflow_temporal.worker.params_check` (one long-lived process
+per worker) on a serialized DAG's params, which Airflow itself serialized."""
 from __future__ import annotations
 
 import json
@@ -59,9 +59,13 @@ def test_airflows_params_ui_tutorial_is_refused_without_conf_as_its_rest_trigger
     assert refusal is not None and "Invalid input for param" in refusal, refusal
 
 
-def test_the_module_answers_one_json_line_with_airflows_refusal():
-    request = {"params": _serialized_params(_params_dag(name=Param(type="string"))), "conf": {"name": 3}}
-    done = subprocess.run([sys.executable, "-m", "airflow_temporal.worker.params_check"], input=json.dumps(request),
+def test_one_process_answers_each_check_with_airflows_refusal_or_none_and_survives_a_bad_request():
+    params = _serialized_params(_params_dag(name=Param(type="string")))
+    requests = [{"params": params, "conf": {"name": 3}}, {"params": params}, {"params": params, "conf": {"name": "x"}}]
+    done = subprocess.run([sys.executable, "-m", "airflow_temporal.worker.params_check"],
+                          input="".join(json.dumps(r) + "\n" for r in requests),
                           capture_output=True, text=True, timeout=120, check=True)
-    answer = json.loads(done.stdout)
-    assert answer["refusal"].startswith("Invalid input for param name: 3 is not of type 'string'"), answer
+    refused, bad, accepted = map(json.loads, done.stdout.splitlines())
+    assert refused["refusal"].startswith("Invalid input for param name: 3 is not of type 'string'"), refused
+    assert bad == {"error": "KeyError: 'conf'"}, bad
+    assert accepted == {"refusal": None}, accepted

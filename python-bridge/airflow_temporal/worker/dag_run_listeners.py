@@ -14,23 +14,40 @@ back), and a listener's exception is logged and swallowed, as ``notify_dagrun_st
 
 Protocol on stdin/stdout, one JSON line each way per notification:
 ``{"dag_id", "run_id", "state": "running" | "success" | "failed", "msg"}`` in, ``{"called": true|false}`` (false:
-no listener plugin, or the run is gone) or ``{"error": MESSAGE}`` out. ``msg`` is the scheduler's: ``started``,
-``success``, ``timed_out``; null for a run that ended failed, which gets ``update_state``'s ``all_tasks_deadlocked``
-when task instances are left unfinished and ``task_failure`` otherwise. Exits at EOF on stdin.
+the run is gone) or ``{"error": MESSAGE}`` out. ``msg`` is the scheduler's: ``started``, ``success``, ``timed_out``;
+null for a run that ended failed, which gets ``update_state``'s ``all_tasks_deadlocked`` when task instances are
+left unfinished and ``task_failure`` otherwise. Exits at EOF on stdin. When no listener plugin implements a DagRun
+hook (most installations), it answers the first request with ``{"called": false, "dag_run_hooks": false}`` and
+exits: plugins are loaded once per process, as in the scheduler, so none can come before the worker restarts, and
+the worker starts this process no more. That costs one start per worker, not a process holding the DB URL for
+the worker's life.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
-import os
 import sys
+
+from airflow_temporal.worker import json_lines
 
 log = logging.getLogger(__name__)
 
+HOOKS = ("on_dag_run_running", "on_dag_run_success", "on_dag_run_failed")
+NO_HOOKS = {"called": False, "dag_run_hooks": False}
+
+
+def dag_run_hooks_installed() -> bool:
+    """Whether a listener plugin implements one of the DagRun hooks (plugins load once, at the first call)."""
+    from airflow.listeners.listener import get_listener_manager
+
+    hook = get_listener_manager().hook
+    return any(getattr(hook, name).get_hookimpls() for name in HOOKS)
+
 
 def notify(dag_id: str, run_id: str, state: str, msg: str | None) -> bool:
-    """Calls the hook for `state` on every listener plugin; False when there is none or the run is gone."""
+    """Calls the hook for `state` on every listener plugin; False when the run is gone."""
     from sqlalchemy import select
 
     from airflow import settings
@@ -40,8 +57,6 @@ def notify(dag_id: str, run_id: str, state: str, msg: str | None) -> bool:
     from airflow.utils.state import State
 
     manager = get_listener_manager()
-    if not manager.has_listeners:
-        return False
     hook = {"running": manager.hook.on_dag_run_running, "success": manager.hook.on_dag_run_success,
             "failed": manager.hook.on_dag_run_failed}[state]
     session = settings.Session()
@@ -63,23 +78,21 @@ def notify(dag_id: str, run_id: str, state: str, msg: str | None) -> bool:
         session.close()
 
 
+def answer(line: str) -> dict:
+    request = json.loads(line)
+    return {"called": notify(request["dag_id"], request["run_id"], request["state"], request.get("msg"))}
+
+
 def main() -> None:
     from airflow_temporal.worker.token_minter import make_nondumpable
 
     make_nondumpable()  # it holds the DB URL: no other process of the user reads its memory or environment
-    # Whatever Airflow, the plugins and the listeners print goes to stderr; stdout carries the replies alone.
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    replies = json_lines.replies_stream()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr)
-    for line in sys.stdin:
-        try:
-            request = json.loads(line)
-            reply = {"called": notify(request["dag_id"], request["run_id"], request["state"], request.get("msg"))}
-        except Exception as e:  # the DB out of reach, a bad line: say so and serve the next one
-            log.exception("cannot notify listeners of %s", line.strip())
-            reply = {"error": f"{type(e).__name__}: {e}"}
-        replies.write(json.dumps(reply) + "\n")
-        replies.flush()
+    if dag_run_hooks_installed():
+        json_lines.serve(answer, sys.stdin, replies)
+    else:  # nothing to call, ever: the first request learns it, and the worker starts this process no more
+        json_lines.serve(lambda line: NO_HOOKS, itertools.islice(sys.stdin, 1), replies)
 
 
 if __name__ == "__main__":

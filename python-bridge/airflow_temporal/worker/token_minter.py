@@ -18,11 +18,12 @@ Protocol on stdin/stdout, one line each way per request: a task instance id (a U
 from __future__ import annotations
 
 import ctypes
-import json
-import os
 import sys
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, TextIO
+
+from airflow_temporal.worker import json_lines
 
 if TYPE_CHECKING:
     from airflow.api_fastapi.auth.tokens import JWTGenerator
@@ -66,14 +67,12 @@ def answer(line: str, generator: JWTGenerator | CannotSign) -> dict[str, str]:
     return {"token": ExecuteTask.generate_token(ti_id, generator)}
 
 
-def serve(requests: TextIO, replies: TextIO) -> None:
+def serve(requests: Iterable[str], replies: TextIO) -> None:
     try:
         generator: JWTGenerator | CannotSign = jwt_generator()
     except CannotSign as e:
         generator = e  # every request gets the reason: the try fails with it in the worker log
-    for line in requests:
-        replies.write(json.dumps(answer(line, generator)) + "\n")
-        replies.flush()
+    json_lines.serve(lambda line: answer(line, generator), requests, replies)
 
 
 def make_nondumpable() -> None:
@@ -86,9 +85,7 @@ def make_nondumpable() -> None:
 
 def main() -> None:
     make_nondumpable()
-    # Whatever Airflow prints while it loads goes to stderr; stdout carries the replies alone.
-    replies = os.fdopen(os.dup(sys.stdout.fileno()), "w")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    replies = json_lines.replies_stream()
     serve(sys.stdin, replies)
 
 

@@ -1,23 +1,18 @@
 package dev.airflowtemporal.workflows.owned;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.airflowtemporal.core.wire.WireJson;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
+import dev.airflowtemporal.workflows.child.JsonLinesChild;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * calls them for its runs. The DB steps hand each transition they made here after its commit and go on: the
  * hooks run in order, one at a time, on a thread of their own, so a slow listener (or the first call's import of
  * Airflow and its plugins) never holds a run's step. As in the scheduler, a notification is given at most once:
- * one lost with the worker (or a Python that cannot run) is logged, not retried.
+ * one lost with the worker (or a Python that cannot run) is logged, not retried. When no listener plugin implements
+ * a DagRun hook, the process says so at the first call and exits, and the worker starts it no more.
  */
 public class DagRunListeners implements AutoCloseable {
   public static final String MODULE = "airflow_temporal.worker.dag_run_listeners";
@@ -36,19 +32,19 @@ public class DagRunListeners implements AutoCloseable {
   /** Airflow's import and the plugins' load on the first call, then whatever the listeners do. */
   private static final Duration ANSWER_TIMEOUT = Duration.ofMinutes(5);
 
-  private final List<String> command;
+  private final JsonLinesChild listeners;
   private final ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
     Thread t = new Thread(runnable, "dag-run-listeners");
     t.setDaemon(true);
     return t;
   });
-  // used on that thread only
-  private Process process;
-  private OutputStream requests;
-  private BufferedReader replies;
+  /** The process found no plugin that implements a DagRun hook: it exited, and is not started again. */
+  private volatile boolean noHooks;
 
   DagRunListeners(List<String> command) {
-    this.command = List.copyOf(command);
+    // The worker's own environment, DB URL included: the hooks get the DagRun from Airflow's DB. What the
+    // listeners print goes to the worker's stderr.
+    this.listeners = new JsonLinesChild(new ProcessBuilder(command), ANSWER_TIMEOUT);
   }
 
   public static DagRunListeners forPython(String python) {
@@ -64,10 +60,16 @@ public class DagRunListeners implements AutoCloseable {
    * @return when the listeners were called or given up on
    */
   public CompletableFuture<Void> notify(String dagId, String runId, String state, String msg) {
+    if (noHooks) {
+      return CompletableFuture.completedFuture(null);
+    }
     return CompletableFuture.runAsync(() -> call(dagId, runId, state, msg), thread);
   }
 
   private void call(String dagId, String runId, String state, String msg) {
+    if (noHooks) { // learnt while this call waited for the thread
+      return;
+    }
     Map<String, String> request = new HashMap<>();
     request.put("dag_id", dagId);
     request.put("run_id", runId);
@@ -75,55 +77,22 @@ public class DagRunListeners implements AutoCloseable {
     request.put("msg", msg);
     String what = "on_dag_run_" + state + " of DagRun " + runId + " of " + dagId;
     try {
-      if (process == null || !process.isAlive()) {
-        start();
-      }
-      requests.write(JSON.writeValueAsBytes(request));
-      requests.write('\n');
-      requests.flush();
-      BufferedReader from = replies;
-      String line = CompletableFuture.supplyAsync(() -> {
-        try {
-          return from.readLine();
-        } catch (IOException e) {
-          return null;
-        }
-      }).get(ANSWER_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-      if (line == null) {
-        stop();
-        log.warn("{} not called: {} exited (its reason is in the worker log)", what, command);
-        return;
-      }
-      JsonNode reply = JSON.readTree(line);
+      JsonNode reply = listeners.ask(JSON.writeValueAsString(request));
       if (reply.hasNonNull("error")) {
         log.warn("{} not called: {}", what, reply.get("error").asText());
+      } else if (!reply.path("dag_run_hooks").asBoolean(true)) {
+        // Plugins are read once per process, as by the scheduler at its start: none will come before a restart.
+        noHooks = true;
+        listeners.close();
+        log.info("No listener plugin implements a DagRun hook: owned runs' DagRun hooks are not called until the "
+            + "worker restarts");
       }
-    } catch (IOException e) {
-      stop();
-      log.warn("{} not called: cannot talk to {}: {}", what, command, e.getMessage());
-    } catch (TimeoutException e) {
-      stop();
-      log.warn("{} not answered within {} s: {} stopped", what, ANSWER_TIMEOUT.toSeconds(), command);
-    } catch (ExecutionException e) {
-      throw new IllegalStateException("reading a line never fails", e.getCause());
+    } catch (JsonLinesChild.ChildUnavailableException e) {
+      log.warn("{} not called: {}", what, e.getMessage());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("a map of strings is JSON", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private void start() throws IOException {
-    stop();
-    // The worker's own environment, DB URL included (the hooks get the DagRun from Airflow's DB); its log lines,
-    // and what the listeners print, go to the worker's stderr.
-    process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    requests = process.getOutputStream();
-    replies = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-  }
-
-  private void stop() {
-    if (process != null) {
-      process.destroyForcibly();
-      process = null;
     }
   }
 
@@ -139,6 +108,6 @@ public class DagRunListeners implements AutoCloseable {
       thread.shutdownNow();
       Thread.currentThread().interrupt();
     }
-    stop();
+    listeners.close();
   }
 }

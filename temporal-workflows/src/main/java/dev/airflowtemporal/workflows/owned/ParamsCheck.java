@@ -1,38 +1,38 @@
 package dev.airflowtemporal.workflows.owned;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.NullNode;
 import dev.airflowtemporal.core.wire.WireJson;
+import dev.airflowtemporal.workflows.child.JsonLinesChild;
 import dev.airflowtemporal.workflows.task.RunnerEnvironment;
-import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Airflow's check of a new run's conf against its DAG's params ({@code DAG.create_dagrun}:
  * {@code params.deep_merge(conf).validate()}), for every Temporal-owned run the worker creates. The check is
  * Airflow's own, in Python ({@code python -m airflow_temporal.worker.params_check}, the one implementation
- * {@code airflow temporal trigger} uses too), rather than JSON Schema re-implemented here. It starts without the
- * worker's credentials ({@link RunnerEnvironment}): it reads only the params and the conf handed to it.
+ * {@code airflow temporal trigger} uses too), rather than JSON Schema re-implemented here. That process starts at
+ * the first run of a DAG with params and then serves every check, one JSON line each way (importing Airflow takes
+ * seconds, a check milliseconds). It starts without the worker's credentials ({@link RunnerEnvironment}): it reads
+ * only the params and the conf handed to it.
  */
-public class ParamsCheck {
+public class ParamsCheck implements AutoCloseable {
   public static final String MODULE = "airflow_temporal.worker.params_check";
   private static final ObjectMapper JSON = WireJson.newMapper();
-  /** Importing Airflow's serialization takes seconds; a loaded host may take more. */
-  private static final Duration TIMEOUT = Duration.ofSeconds(120);
+  /** The first answer waits for Airflow's import, which a loaded host may take long for. */
+  private static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
 
-  private final List<String> command;
+  private final JsonLinesChild check;
 
   ParamsCheck(List<String> command) {
-    this.command = List.copyOf(command);
+    ProcessBuilder builder = new ProcessBuilder(command);
+    RunnerEnvironment.scrub(builder.environment());
+    this.check = new JsonLinesChild(builder, ANSWER_TIMEOUT);
   }
 
   public static ParamsCheck forPython(String python) {
@@ -53,46 +53,28 @@ public class ParamsCheck {
       return Optional.empty();
     }
     Map<String, JsonNode> request = Map.of("params", params, "conf", conf == null ? NullNode.getInstance() : conf);
-    Path errors = null;
+    JsonNode reply;
     try {
-      errors = Files.createTempFile("airflow-params-check-", ".err");
-      // Its error output (Airflow's warnings, a traceback) goes to a file: a pipe nobody reads could fill.
-      ProcessBuilder builder = new ProcessBuilder(command).redirectError(errors.toFile());
-      RunnerEnvironment.scrub(builder.environment());
-      Process process = builder.start();
-      try (OutputStream in = process.getOutputStream()) {
-        in.write(JSON.writeValueAsBytes(request));
-      }
-      if (!process.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        throw new ParamsUncheckableException(command + " did not answer within " + TIMEOUT.toSeconds() + " s");
-      }
-      String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (process.exitValue() != 0) {
-        String err = Files.readString(errors, StandardCharsets.UTF_8).strip();
-        throw new ParamsUncheckableException(command + " exited " + process.exitValue() + ": "
-            + lastLine(err));
-      }
-      JsonNode refusal = JSON.readTree(out).path("refusal");
-      return refusal.isTextual() ? Optional.of(refusal.asText()) : Optional.empty();
-    } catch (IOException e) {
-      throw new ParamsUncheckableException("cannot run " + command + ": " + e.getMessage());
+      reply = check.ask(JSON.writeValueAsString(request));
+    } catch (JsonLinesChild.ChildUnavailableException e) {
+      throw new ParamsUncheckableException(e.getMessage());
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("parsed JSON is JSON again", e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new ParamsUncheckableException("interrupted while " + command + " ran");
-    } finally {
-      if (errors != null) {
-        try {
-          Files.deleteIfExists(errors);
-        } catch (IOException e) {
-          // a leftover temp file of a few lines: not worth failing the check for
-        }
-      }
+      throw new ParamsUncheckableException("interrupted while " + MODULE + " checked");
     }
+    if (reply.hasNonNull("error")) {
+      throw new ParamsUncheckableException(MODULE + " failed: " + reply.get("error").asText());
+    }
+    JsonNode refusal = reply.path("refusal");
+    return refusal.isTextual() ? Optional.of(refusal.asText()) : Optional.empty();
   }
 
-  private static String lastLine(String text) {
-    return text.substring(text.lastIndexOf('\n') + 1);
+  /** Stops the check's process. */
+  @Override
+  public void close() {
+    check.close();
   }
 
   /** The check could not run on this host (no Python with airflow-temporal, a crash, a hang). */

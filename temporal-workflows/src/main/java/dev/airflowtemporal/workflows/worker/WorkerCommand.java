@@ -74,9 +74,10 @@ final class WorkerCommand implements Callable<Integer> {
         : new WorkerMetrics(registry, settings.temporal.taskQueue);
     metrics.runnersAlive(liveRunners::size);
     DagRunListeners dagRunListeners = DagRunListeners.forPython(settings.python);
+    ParamsCheck paramsCheck = ParamsCheck.forPython(settings.python);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
         settings.maxConcurrentTasks, database, new DagRunSyncActivitiesImpl.PythonSteps(
-            ParamsCheck.forPython(settings.python), dagRunListeners), settings.taskQueuedTimeout(),
+            paramsCheck, dagRunListeners), settings.taskQueuedTimeout(),
         liveRunners, metrics);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database, metrics);
@@ -112,6 +113,10 @@ final class WorkerCommand implements Callable<Integer> {
       }
       service.shutdown();
       dagRunListeners.close();
+      paramsCheck.close();
+      if (runnerSettings.tokenMinter() != null) {
+        runnerSettings.tokenMinter().close();
+      }
       database.close();
       if (runnerServer != null) {
         runnerServer.close();

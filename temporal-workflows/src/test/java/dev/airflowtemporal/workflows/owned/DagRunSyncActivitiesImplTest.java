@@ -90,6 +90,7 @@ class DagRunSyncActivitiesImplTest {
   private static JsonNode serializedParams;
   private static DagRunSyncActivitiesImpl activities;
   private static DagRunListeners listeners;
+  private static ParamsCheck paramsCheck;
   private static Path notifications;
 
   private final List<String> dagIds = new ArrayList<>();
@@ -109,12 +110,16 @@ class DagRunSyncActivitiesImplTest {
     notifications = Files.createTempFile("dag-run-listeners-", ".jsonl");
     listeners = new DagRunListeners(List.of("sh", "-c",
         "while IFS= read -r line; do printf '%s\\n' \"$line\" >> '" + notifications + "'; echo '{\"called\": true}'; done"));
+    paramsCheck = ParamsCheck.forPython(venv == null ? "python3" : venv + "/bin/python");
     activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42), new DagRunSyncActivitiesImpl.PythonSteps(
-        ParamsCheck.forPython(venv == null ? "python3" : venv + "/bin/python"), listeners));
+        paramsCheck, listeners));
   }
 
   @AfterAll
   static void closeDatabase() throws IOException {
+    if (paramsCheck != null) {
+      paramsCheck.close();
+    }
     if (listeners != null) {
       listeners.close();
       Files.deleteIfExists(notifications);

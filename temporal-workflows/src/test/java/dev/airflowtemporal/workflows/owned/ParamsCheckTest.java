@@ -26,18 +26,31 @@ class ParamsCheckTest {
 
   @Test
   void aPythonThatCannotStartIsReportedNamingTheCommand() {
-    ParamsCheck check = ParamsCheck.forPython(NO_SUCH_PYTHON);
-    assertThatThrownBy(() -> check.refusal(withParams(), null))
-        .isInstanceOf(ParamsCheck.ParamsUncheckableException.class).hasMessageContaining(NO_SUCH_PYTHON);
+    try (ParamsCheck check = ParamsCheck.forPython(NO_SUCH_PYTHON)) {
+      assertThatThrownBy(() -> check.refusal(withParams(), null))
+          .isInstanceOf(ParamsCheck.ParamsUncheckableException.class).hasMessageContaining(NO_SUCH_PYTHON);
+    }
   }
 
   @Test
-  void aCheckThatFailsIsReportedWithTheLastLineOfItsErrorOutput() {
-    ParamsCheck check = new ParamsCheck(List.of("sh", "-c",
-        "cat >/dev/null; echo first >&2; echo 'No module named x' >&2; exit 3"));
-    assertThatThrownBy(() -> check.refusal(withParams(), null))
-        .isInstanceOf(ParamsCheck.ParamsUncheckableException.class)
-        .hasMessageEndingWith("exited 3: No module named x");
+  void aCheckThatFailsIsReportedWithItsReason() {
+    try (ParamsCheck check = new ParamsCheck(List.of("sh", "-c",
+        "while read request; do echo '{\"error\": \"ModuleNotFoundError: No module named x\"}'; done"))) {
+      assertThatThrownBy(() -> check.refusal(withParams(), null))
+          .isInstanceOf(ParamsCheck.ParamsUncheckableException.class)
+          .hasMessageEndingWith("failed: ModuleNotFoundError: No module named x");
+    }
+  }
+
+  @Test
+  void everyCheckIsAnsweredByTheSameProcess() throws Exception {
+    // The stand-in refuses every conf, naming its pid.
+    try (ParamsCheck check = new ParamsCheck(List.of("sh", "-c",
+        "while read request; do echo \"{\\\"refusal\\\": \\\"pid $$\\\"}\"; done"))) {
+      String first = check.refusal(withParams(), null).orElseThrow();
+      assertThat(first).startsWith("pid ");
+      assertThat(check.refusal(withParams(), JSON.readTree("{\"name\": \"x\"}"))).contains(first);
+    }
   }
 
   private static JsonNode withParams() throws Exception {
