@@ -70,6 +70,7 @@ OWN_DAGS = (
     "e2e_diff_pool",
     "e2e_diff_mapped",
     "e2e_diff_mapped_nested",
+    "e2e_diff_mapped_xcom_trees",
     "e2e_owned_hitl",
     "e2e_owned_callbacks",
     # Not our reschedule-sensor DAGs (tests/e2e runs them in both modes): under the corpus's load their 2 s pokes

@@ -32,7 +32,7 @@ from airflow_temporal_testing.owned import (
     trigger_owned,
     trigger_schedule,
 )
-from airflow_temporal_testing.temporal import list_executions
+from airflow_temporal_testing.temporal import list_executions, workflow_outcome
 from airflow_temporal.wire import workflow_id
 from airflow_temporal_testing.stack import REPO, wait_until
 
@@ -537,24 +537,36 @@ def _airflow_skips_temporal_scheduled_dags() -> bool:
     return any("dags_needing_dagruns" in p.read_text(errors="replace") for p in Path(package).glob("*.py"))
 
 
+def _unpaused_schedule(stack, airflow, dag_id: str):
+    """Unpause the DAG and wait for the sync to give it its schedule, unpaused: the schedule's description."""
+    schedule_id = f"airflow-dag:{dag_id}"
+    airflow.wait_for_dag(dag_id)
+    airflow.unpause(dag_id)
+    return wait_until(lambda: (d := describe_schedule(stack.temporal_address, schedule_id))
+                      and not d.schedule.state.paused and d, SYNC_WAIT,
+                      f"schedule {schedule_id} to exist unpaused", interval=1)
+
+
+def _fire(stack, schedule_id: str):
+    """Fire the schedule by hand: the action it took (ScheduleActionResult: when, and the workflow it started)."""
+    before = len(describe_schedule(stack.temporal_address, schedule_id).info.recent_actions)
+    result = trigger_schedule(stack, schedule_id)
+    assert result.returncode == 0, result.stdout + result.stderr
+    desc = wait_until(lambda: (d := describe_schedule(stack.temporal_address, schedule_id))
+                      and len(d.info.recent_actions) > before and d, 60, f"a new action of {schedule_id}",
+                      interval=1)
+    return desc.info.recent_actions[-1]
+
+
 def test_a_temporal_tagged_dag_gets_a_schedule_whose_firing_creates_an_external_run_and_pausing_pauses_it(
         stack, airflow):
     dag_id, schedule_id = SCHEDULED_DAG, f"airflow-dag:{SCHEDULED_DAG}"
-    airflow.wait_for_dag(dag_id)
-    airflow.unpause(dag_id)
     try:
-        desc = wait_until(lambda: (d := describe_schedule(stack.temporal_address, schedule_id))
-                          and not d.schedule.state.paused and d, SYNC_WAIT,
-                          f"schedule {schedule_id} to exist unpaused", interval=1)
+        desc = _unpaused_schedule(stack, airflow, dag_id)
         assert (desc.schedule.state.note or "").startswith("managed by airflow-temporal"), desc.schedule.state
         before_runs = set(_run_ids(airflow, dag_id, run_type="external"))
 
-        result = trigger_schedule(stack, schedule_id)
-        assert result.returncode == 0, result.stdout + result.stderr
-
-        desc = wait_until(lambda: (d := describe_schedule(stack.temporal_address, schedule_id))
-                          and d.info.recent_actions and d, 60, f"a recent action of {schedule_id}", interval=1)
-        fired_at = desc.info.recent_actions[-1].scheduled_at
+        fired_at = _fire(stack, schedule_id).scheduled_at
         (run_id,) = wait_until(lambda: set(_run_ids(airflow, dag_id, run_type="external")) - before_runs,
                                RUN_TIMEOUT, f"an external run of {dag_id}", interval=1)
         final = airflow.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
@@ -579,3 +591,36 @@ def test_a_temporal_tagged_dag_gets_a_schedule_whose_firing_creates_an_external_
 
     wait_until(lambda: describe_schedule(stack.temporal_address, schedule_id).schedule.state.paused, SYNC_WAIT,
                f"schedule {schedule_id} paused after the DAG was paused", interval=1)
+
+
+def test_a_schedule_firing_checks_the_dags_params_creating_a_run_with_valid_defaults_and_none_when_they_fail(
+        stack, airflow):
+    valid, failing = "e2e_owned_schedule_params", "e2e_owned_schedule_params_required"
+    try:
+        # Defaults that validate: the firing's conf is {}, the task sees the defaults.
+        _unpaused_schedule(stack, airflow, valid)
+        _fire(stack, f"airflow-dag:{valid}")
+        (run_id,) = wait_until(lambda: _run_ids(airflow, valid, run_type="external"), RUN_TIMEOUT,
+                               f"an external run of {valid}", interval=1)
+        final = airflow.wait_for_run(valid, run_id, timeout=RUN_TIMEOUT)
+        assert (final["state"], final["triggered_by"], final["conf"]) == ("success", "timetable", {}), final
+        assert airflow.xcom(valid, run_id, "greet") == "hello x2"
+        _owned_workflow(stack, valid, run_id)
+
+        # A required param without a default: the firing starts its OwnedDagRun, which refuses the run with
+        # Airflow's message and writes nothing.
+        _unpaused_schedule(stack, airflow, failing)
+        firing = _fire(stack, f"airflow-dag:{failing}").action.workflow_id
+        ended, owned_id = wait_until(lambda: (o := workflow_outcome(stack.temporal_address, firing))[0] != "open"
+                                     and o, 60, f"the firing {firing} to end", interval=1)
+        assert ended == "completed", owned_id
+        ended, (failure_type, message) = wait_until(
+            lambda: (o := workflow_outcome(stack.temporal_address, owned_id))[0] != "open" and o, RUN_TIMEOUT,
+            f"the OwnedDagRun {owned_id} to end", interval=1)
+        assert (ended, failure_type) == ("failed", "DagRunRejected"), message
+        assert ("the run's conf does not satisfy the DAG's params: Invalid input for param name: "
+                "No value passed") in message, message
+        assert _run_ids(airflow, failing) == []
+    finally:
+        _set_paused(airflow, valid, True)
+        _set_paused(airflow, failing, True)

@@ -142,3 +142,16 @@ def describe_activities(address: str, workflow_id: str) -> str:
         f"  #{a.scheduled_event_id} {a.activity_type} id={a.activity_id} queue={a.task_queue} "
         f"identity={a.started_identity} closed={a.closed}" for a in acts
     ) or "  <no activities>"
+
+
+def workflow_outcome(address: str, workflow_id: str) -> tuple[str, object]:
+    """How the workflow's latest run closed: ("completed", its decoded result), ("failed", (the failure's
+    application type, its message)), or ("open", None)."""
+    last = history_events(address, workflow_id)[-1]
+    if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+        (result,) = _decode_payloads(last.workflow_execution_completed_event_attributes.result.payloads)
+        return "completed", result
+    if last.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_FAILED:
+        failure = last.workflow_execution_failed_event_attributes.failure
+        return "failed", (failure.application_failure_info.type, failure.message)
+    return "open", None

@@ -20,8 +20,8 @@ import java.util.Set;
  * @param upstreamTaskIds tasks whose returned value is mapped over, one entry per argument
  * @param mappedUpstreamTaskIds those of the tasks mapped over ({@link #sourceTaskIds}) that are mapped tasks
  *     themselves (absent from plans packed before they could be: none)
- * @param combinedXComs arguments that zip or concat several tasks' values, one entry per argument (absent from
- *     plans packed before they could be: none)
+ * @param combinedXComs arguments that zip or concat several tasks' values (nested combinations too), one entry per
+ *     argument (absent from plans packed before they could be: none)
  */
 public record ExpandInput(List<Integer> literalLengths, List<String> upstreamTaskIds, List<String> mappedUpstreamTaskIds,
                           List<CombinedXComs> combinedXComs) {
@@ -37,10 +37,10 @@ public record ExpandInput(List<Integer> literalLengths, List<String> upstreamTas
     this(literalLengths, upstreamTaskIds, List.of(), List.of());
   }
 
-  /** Every task whose value is mapped over, plainly or combined, each once. */
+  /** Every task whose value is mapped over, plainly or combined at any depth, each once. */
   public List<String> sourceTaskIds() {
     Set<String> sources = new LinkedHashSet<>(upstreamTaskIds);
-    combinedXComs.forEach(combined -> sources.addAll(combined.taskIds()));
+    combinedXComs.forEach(combined -> sources.addAll(combined.allTaskIds()));
     return List.copyOf(sources);
   }
 

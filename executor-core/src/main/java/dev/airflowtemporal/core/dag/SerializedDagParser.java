@@ -343,13 +343,11 @@ public final class SerializedDagParser {
       JsonNode var = value.path("__var");
       switch (type) {
         case "xcomref" -> {
-          String function = var.path("type").asText("");
-          if (CombinedXComs.ZIP.equals(function) || CombinedXComs.CONCAT.equals(function)) {
-            List<String> taskIds = new ArrayList<>();
-            var.path("args").forEach(arg -> taskIds.add(xcomTaskId(where + ": " + function + "()", arg)));
-            combined.add(new CombinedXComs(function, var.has("fillvalue"), taskIds));
+          JsonNode unmapped = unmapped(var);
+          if (unmapped.path("type").asText("").isEmpty()) {
+            upstreamTaskIds.add(xcomTaskId(where, unmapped));
           } else {
-            upstreamTaskIds.add(xcomTaskId(where, var));
+            combined.add(combination(where, unmapped));
           }
         }
         case "dict", "list", "tuple", "set" -> literalLengths.add(var.size());
@@ -360,17 +358,48 @@ public final class SerializedDagParser {
   }
 
   /**
-   * The task whose XCom an XComArg reads. A plain one names it; {@code .map(f)} keeps its argument's
-   * length ({@code SchedulerMapXComArg}), so it counts as that argument.
+   * What a {@code .map(f)} of an XComArg maps: its length is its argument's ({@code SchedulerMapXComArg}), and a
+   * map of a map is one {@code map()} with both callables, but a serialized DAG may nest them all the same.
    */
-  private static String xcomTaskId(String where, JsonNode xcomArg) {
-    String kind = xcomArg.path("type").asText("");
-    return switch (kind) {
-      case "" -> requiredText(xcomArg, "task_id", where + ": xcomref");
-      case "map" -> xcomTaskId(where, xcomArg.path("arg"));
-      default -> throw new InvalidDagException(where + ": a " + kind + "() nested in another zip(), concat() or map() "
-          + "of XComs is not supported by Temporal-owned runs; run the DAG with the TemporalExecutor (executor mode)");
-    };
+  private static JsonNode unmapped(JsonNode xcomArg) {
+    JsonNode arg = xcomArg;
+    while ("map".equals(arg.path("type").asText(""))) {
+      arg = arg.path("arg");
+    }
+    return arg;
+  }
+
+  /** The task a plain XComArg ({@code SchedulerPlainXComArg}) reads. */
+  private static String xcomTaskId(String where, JsonNode plainXComArg) {
+    return requiredText(plainXComArg, "task_id", where + ": xcomref");
+  }
+
+  /**
+   * A {@code zip()} or {@code concat()} of XComArgs, each of which may be a plain one, a {@code map()} or a
+   * combination again, as Airflow's {@code deserialize_xcom_arg} reads them at any depth. A zip serialized with a
+   * {@code fillvalue} key has one, even {@code None}: Airflow leaves the key out only when none was given.
+   */
+  private static CombinedXComs combination(String where, JsonNode xcomArg) {
+    String function = xcomArg.path("type").asText("");
+    if (!CombinedXComs.ZIP.equals(function) && !CombinedXComs.CONCAT.equals(function)) {
+      throw new InvalidDagException(where + ": cannot tell how many instances mapping over a " + function
+          + "() of XComs gives");
+    }
+    String inside = where + ": " + function + "()";
+    if (xcomArg.path("args").isEmpty()) {
+      throw new InvalidDagException(inside + " combines no XComs");
+    }
+    List<String> taskIds = new ArrayList<>();
+    List<CombinedXComs> nested = new ArrayList<>();
+    xcomArg.path("args").forEach(arg -> {
+      JsonNode unmapped = unmapped(arg);
+      if (unmapped.path("type").asText("").isEmpty()) {
+        taskIds.add(xcomTaskId(inside, unmapped));
+      } else {
+        nested.add(combination(inside, unmapped));
+      }
+    });
+    return new CombinedXComs(function, xcomArg.has("fillvalue"), taskIds, nested);
   }
 
   /**

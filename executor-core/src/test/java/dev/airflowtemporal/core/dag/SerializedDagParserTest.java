@@ -10,9 +10,12 @@ import java.time.Duration;
 import java.time.ZoneId;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** Parses the fixtures Airflow 3.3.2 itself serialized (serialized-dags/generate.py). */
@@ -159,23 +162,55 @@ class SerializedDagParserTest {
     assertThat(plan.task("double").expandInput().orElseThrow().mapsOverMappedTask("numbers")).isFalse();
   }
 
+  private static final String NUMBERS = "{\"task_id\": \"numbers\", \"key\": \"return_value\"}";
+  private static final String LETTERS = "{\"task_id\": \"letters\", \"key\": \"return_value\"}";
+
+  static Stream<Arguments> xcomArgsAreReadAsTheTasksTheyCombineAtAnyDepth() {
+    CombinedXComs zipFilled = new CombinedXComs(CombinedXComs.ZIP, true, List.of("numbers", "numbers"));
+    return Stream.of(
+        Arguments.of("map() counts as what it maps", map(NUMBERS), new ExpandInput(List.of(), List.of("numbers"))),
+        Arguments.of("a zip with a fillvalue of None has one", combination("zip", ", \"fillvalue\": null", NUMBERS,
+            map(NUMBERS)), combined(zipFilled)),
+        Arguments.of("a concat nested in a zip", combination("zip", "", LETTERS, combination("concat", "", NUMBERS,
+            LETTERS)), combined(new CombinedXComs(CombinedXComs.ZIP, false, List.of("letters"),
+            List.of(new CombinedXComs(CombinedXComs.CONCAT, false, List.of("numbers", "letters")))))),
+        Arguments.of("a zip with a fillvalue nested in a concat, in a map()", combination("concat", "",
+            map(combination("zip", ", \"fillvalue\": \"-\"", NUMBERS, NUMBERS)), LETTERS),
+            combined(new CombinedXComs(CombinedXComs.CONCAT, false, List.of("letters"), List.of(zipFilled)))),
+        Arguments.of("map() of a zip of a map() of a concat", map(combination("zip", "", NUMBERS,
+            map(combination("concat", "", LETTERS, NUMBERS)))),
+            combined(new CombinedXComs(CombinedXComs.ZIP, false, List.of("numbers"),
+                List.of(new CombinedXComs(CombinedXComs.CONCAT, false, List.of("letters", "numbers")))))));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource
+  void xcomArgsAreReadAsTheTasksTheyCombineAtAnyDepth(String what, String xcomArg, ExpandInput expected) {
+    assertThat(parseJson(mappedOver("{\"__type\": \"xcomref\", \"__var\": " + xcomArg + "}")).task("double")
+        .expandInput()).contains(expected);
+  }
+
   @Test
-  void mappedZippedAndConcatenatedXComArgsAreReadAsTheTasksTheyCombine() {
-    String mapped = mappedOver("""
-        {"__type": "xcomref", "__var": {"type": "map", "arg": {"task_id": "numbers", "key": "return_value"},
-                                        "callables": ["def f(x): return x"]}}""");
-    assertThat(parseJson(mapped).task("double").expandInput()).contains(new ExpandInput(List.of(), List.of("numbers")));
-    String zipped = mappedOver("""
-        {"__type": "xcomref", "__var": {"type": "zip", "fillvalue": null, "args": [
-          {"task_id": "numbers", "key": "return_value"},
-          {"type": "map", "arg": {"task_id": "numbers", "key": "return_value"}, "callables": []}]}}""");
-    assertThat(parseJson(zipped).task("double").expandInput()).contains(new ExpandInput(List.of(), List.of(), List.of(),
-        List.of(new CombinedXComs(CombinedXComs.ZIP, true, List.of("numbers", "numbers")))));
-    String nested = mappedOver("""
-        {"__type": "xcomref", "__var": {"type": "concat", "args": [
-          {"type": "zip", "args": [{"task_id": "numbers", "key": "return_value"}]}]}}""");
-    assertThatThrownBy(() -> parseJson(nested)).isInstanceOf(InvalidDagException.class)
-        .hasMessageContaining("task 'double', argument 'x': concat(): a zip() nested in another");
+  void aCombinationOfXComsOfAnUnknownKindOrOfNoneIsRefused() {
+    String unknown = mappedOver("{\"__type\": \"xcomref\", \"__var\": "
+        + combination("zip", "", NUMBERS, "{\"type\": \"chain\", \"args\": [" + NUMBERS + "]}") + "}");
+    assertThatThrownBy(() -> parseJson(unknown)).isInstanceOf(InvalidDagException.class)
+        .hasMessageContaining("task 'double', argument 'x': zip(): cannot tell how many instances mapping over a chain()");
+    String empty = mappedOver("{\"__type\": \"xcomref\", \"__var\": " + combination("concat", "") + "}");
+    assertThatThrownBy(() -> parseJson(empty)).isInstanceOf(InvalidDagException.class)
+        .hasMessageContaining("task 'double', argument 'x': concat() combines no XComs");
+  }
+
+  private static String map(String xcomArg) {
+    return "{\"type\": \"map\", \"arg\": " + xcomArg + ", \"callables\": [\"def f(x): return x\"]}";
+  }
+
+  private static String combination(String function, String fillvalue, String... args) {
+    return "{\"type\": \"" + function + "\"" + fillvalue + ", \"args\": [" + String.join(", ", args) + "]}";
+  }
+
+  private static ExpandInput combined(CombinedXComs combined) {
+    return new ExpandInput(List.of(), List.of(), List.of(), List.of(combined));
   }
 
   private static String mappedOver(String xcomArg) {
@@ -183,6 +218,7 @@ class SerializedDagParserTest {
         {"__version": 3, "dag": {"dag_id": "m", "fileloc": "f.py",
           "timetable": {"__type": "airflow.timetables.simple.NullTimetable", "__var": {}},
           "tasks": [{"__type": "operator", "__var": {"task_id": "numbers", "downstream_task_ids": ["double"]}},
+                    {"__type": "operator", "__var": {"task_id": "letters", "downstream_task_ids": ["double"]}},
                     {"__type": "operator", "__var": {"task_id": "double", "_is_mapped": true,
                        "_expand_input_attr": "op_kwargs_expand_input",
                        "op_kwargs_expand_input": {"type": "dict-of-lists",

@@ -270,6 +270,40 @@ class DagRunSyncActivitiesImplTest {
   }
 
   @Test
+  void aTaskMappedOverANestedZipAndConcatCountsEachUpstreamAsAirflowDoes() throws SQLException {
+    // extract.zip(transform.map(f).concat(extract), fillvalue=None): transform is mapped, extract is not.
+    Map<String, Object> concat = Map.of("type", "concat", "args", List.of(
+        Map.of("type", "map", "arg", xcom("transform"), "callables", List.of("def f(x): return x")), xcom("extract")));
+    Map<String, Object> zip = new LinkedHashMap<>();
+    zip.put("type", "zip");
+    zip.put("args", List.of(xcom("extract"), concat));
+    zip.put("fillvalue", null);
+    String dagId = insertDag(dag -> {
+      mapOver(task(dag, "transform"), "extract");
+      mapOver(task(dag, "validate"), zip);
+    }, false);
+    CreatedDagRun created = activities.createDagRun(request(dagId));
+    DagPlan plan = created.plan().unpack();
+    String runId = created.run().runId();
+    airflowDb.update("INSERT INTO task_map (dag_id, task_id, run_id, map_index, length, keys) "
+        + "VALUES (?, 'extract', ?, -1, 2, NULL)", dagId, runId);
+    assertThat(activities.expandMappedTask(created.run(), plan.task("transform"), 1)).isEqualTo(2);
+    assertThat(activities.expandMappedTask(created.run(), plan.task("validate"), 1))
+        .as("transform's instances have not run").isEqualTo(-1);
+
+    airflowDb.update("UPDATE task_instance SET state = 'success' WHERE dag_id = ? AND run_id = ? "
+        + "AND task_id = 'transform'", dagId, runId);
+    // Only instance 0 returned a value (the other returned None): transform's length is 1, the concat's 1 + 2.
+    airflowDb.update("INSERT INTO xcom (dag_run_id, task_id, map_index, key, dag_id, run_id, value, timestamp) "
+        + "SELECT id, 'transform', 0, 'return_value', dag_id, run_id, '1', now() FROM dag_run "
+        + "WHERE dag_id = ? AND run_id = ?", dagId, runId);
+    assertThat(activities.expandMappedTask(created.run(), plan.task("validate"), 1))
+        .as("the longest of extract (2) and the concat (3), for the fillvalue").isEqualTo(3);
+    assertThat(count("SELECT count(*) FROM task_instance WHERE dag_id = ? AND run_id = ? AND task_id = 'validate' "
+        + "AND map_index >= 0 AND state IS NULL", dagId, runId)).isEqualTo(3);
+  }
+
+  @Test
   void aTaskInAMappedTaskGroupExpandsToTheGroupsLengthTimesThatOfTheGroupAroundIt() throws SQLException {
     Map<String, Object> inner = Map.of("_group_id", "inner", "is_mapped", true, "expand_input", literalExpandInput(2),
         "children", Map.of("load", List.of("operator", "load")));
@@ -1223,8 +1257,16 @@ class DagRunSyncActivitiesImplTest {
 
   /** Makes the task {@code .expand(x=<upstream's return value>)}, as Airflow 3.3 serializes it. */
   private static void mapOver(ObjectNode task, String upstream) {
+    mapOver(task, xcom(upstream));
+  }
+
+  private static void mapOver(ObjectNode task, Map<String, Object> xcomArg) {
     task.put("_is_mapped", true);
     task.set("expand_input", JSON.valueToTree(Map.of("type", "dict-of-lists", "value", Map.of("__type", "dict",
-        "__var", Map.of("x", Map.of("__type", "xcomref", "__var", Map.of("task_id", upstream, "key", "return_value")))))));
+        "__var", Map.of("x", Map.of("__type", "xcomref", "__var", xcomArg))))));
+  }
+
+  private static Map<String, Object> xcom(String taskId) {
+    return Map.of("task_id", taskId, "key", "return_value");
   }
 }
