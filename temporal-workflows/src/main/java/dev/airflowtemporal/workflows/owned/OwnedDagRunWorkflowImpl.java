@@ -2,9 +2,9 @@ package dev.airflowtemporal.workflows.owned;
 
 import dev.airflowtemporal.core.dag.AttemptToDefer;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
+import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunStateMachine;
 import dev.airflowtemporal.core.dag.DagRunStep;
-import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.InvalidDagException;
 import dev.airflowtemporal.core.dag.QueueResult;
 import dev.airflowtemporal.core.dag.SettledAttempt;
