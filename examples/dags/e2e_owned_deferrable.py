@@ -8,7 +8,12 @@ Airflow's triggerer runs, and holds no worker slot meanwhile.
   before the run's run_after + 3 s, else it succeeds at once).
 * `ended_by_trigger` is `DateTimeSensorAsync(end_from_trigger=True)`: the triggerer itself marks it
   success, no worker resumes it.
-* `after_deferrals` runs once all three are done and passes `defer_and_return`'s result on.
+* `started_in_triggerer` is `DateTimeSensorAsync(start_from_trigger=True)`, due conf `defer_seconds` after the run
+  started: no worker starts it; the scheduler (or, for owned runs, the workflow) defers it at once and a worker
+  runs only its `execute_complete` once the trigger fired.
+* `ended_in_triggerer` starts and ends in the triggerer (`start_from_trigger` and `end_from_trigger`): no worker
+  runs it at all.
+* `after_deferrals` runs once all of those are done and passes `defer_and_return`'s result on.
 * `times_out` defers to a trigger a day away with a 2-second timeout: Airflow's scheduler times the
   deferral out (`check_trigger_timeouts`, which does not look at the run type), the resumed try fails with
   the timeout, and the sensor's `soft_fail` makes it skipped. It is a leaf, so the run still succeeds.
@@ -59,11 +64,18 @@ def e2e_owned_deferrable():
         task_id="ended_by_trigger", end_from_trigger=True,
         target_time="{{ (dag_run.start_date + macros.timedelta(seconds=3)).isoformat() }}")
 
+    moment = "{{ (dag_run.start_date + macros.timedelta(seconds=dag_run.conf.get('defer_seconds', %d) | int)).isoformat() }}"
+    started_in_triggerer = DateTimeSensorAsync(task_id="started_in_triggerer", start_from_trigger=True,
+                                               target_time=moment % DEFAULT_DEFER_SECONDS)
+    ended_in_triggerer = DateTimeSensorAsync(
+        task_id="ended_in_triggerer", start_from_trigger=True, end_from_trigger=True,
+        target_time="{{ (dag_run.start_date + macros.timedelta(seconds=3)).isoformat() }}")
+
     @task
     def after_deferrals(result: dict) -> str:
         return f"resumed on try {result['resumed_on_try']} after deferring on try {result['deferred_on_try']}"
 
-    [time_delta, ended_by_trigger] >> after_deferrals(deferred.output)
+    [time_delta, ended_by_trigger, started_in_triggerer, ended_in_triggerer] >> after_deferrals(deferred.output)
     DeferPastItsTimeout(task_id="times_out", soft_fail=True)
 
 

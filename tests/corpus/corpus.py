@@ -71,6 +71,8 @@ OWN_DAGS = (
     "e2e_diff_mapped",
     "e2e_diff_mapped_nested",
     "e2e_diff_mapped_xcom_trees",
+    # Sensors that start in the triggerer (start_from_trigger); end_from_trigger is in e2e_owned_deferrable (below).
+    "e2e_diff_start_from_trigger",
     "e2e_owned_hitl",
     "e2e_owned_callbacks",
     # Not our reschedule-sensor DAGs (tests/e2e runs them in both modes): under the corpus's load their 2 s pokes

@@ -141,6 +141,7 @@ RESUMED_RESULT = "resumed on try 1 after deferring on try 1"
 def _assert_deferrable_run_succeeded_at_try_one(stack, airflow, run_id: str) -> None:
     assert _tis(airflow, DEFERRABLE_DAG, run_id) == {
         "defer_and_return": ("success", 1), "time_delta": ("success", 1), "ended_by_trigger": ("success", 1),
+        "started_in_triggerer": ("success", 1), "ended_in_triggerer": ("success", 1),
         "after_deferrals": ("success", 1), "times_out": ("skipped", 1)}
     xcoms = xcom_entries(airflow, DEFERRABLE_DAG, run_id)
     result = xcoms[("defer_and_return", -1, "return_value")]
@@ -156,6 +157,10 @@ def _assert_deferrable_run_succeeded_at_try_one(stack, airflow, run_id: str) -> 
     assert attempts[("time_delta", -1)] in ([(1, "completed")], [(1, "completed"), (1, "completed")]), attempts
     # end_from_trigger: the triggerer ended the task; no runner resumed it.
     assert attempts[("ended_by_trigger", -1)] == [(1, "completed")], attempts
+    # start_from_trigger: deferred by the workflow, no runner started it; one runner ran its execute_complete.
+    assert attempts[("started_in_triggerer", -1)] == [(1, "completed")], attempts
+    # start_from_trigger and end_from_trigger: no runner at all.
+    assert ("ended_in_triggerer", -1) not in attempts, attempts
     # Timed out by the scheduler's check_trigger_timeouts: resumed once more, at try 1, to fail into soft_fail's skip.
     assert attempts[("times_out", -1)] == [(1, "completed"), (1, "completed")], attempts
 
@@ -170,8 +175,8 @@ def test_a_deferred_task_is_resumed_by_its_trigger_at_the_same_try(stack, airflo
 
 
 def test_a_deferred_task_survives_a_kill_of_every_worker_and_of_the_triggerer(stack, airflow):
-    """While the task is deferred (no activity in flight: the try holds no worker slot), every worker JVM and
-    the triggerer are killed with SIGKILL and started again; the trigger fires, the workflow queues the
+    """While the task is deferred (no activity in flight: the try holds no worker slot), and a task that starts in
+    the triggerer is deferred too, every worker JVM and the triggerer are killed with SIGKILL and started again; the trigger fires, the workflow queues the
     resumed try, and the run succeeds with every task at try 1."""
     run_id = _run_id("deferrable_restart")
     airflow.wait_for_dag(DEFERRABLE_DAG)
@@ -184,6 +189,7 @@ def test_a_deferred_task_survives_a_kill_of_every_worker_and_of_the_triggerer(st
         def parked():
             states = _tis(airflow, DEFERRABLE_DAG, run_id)
             done = states.get("defer_and_return", (None, 0))[0] == "deferred" and \
+                states.get("started_in_triggerer", (None, 0))[0] == "deferred" and \
                 states.get("time_delta", (None, 0))[0] == "success" and \
                 states.get("ended_by_trigger", (None, 0))[0] == "success"
             return done and not _pending_activities(stack, wid)
@@ -195,6 +201,7 @@ def test_a_deferred_task_survives_a_kill_of_every_worker_and_of_the_triggerer(st
             stack.kill_worker(worker)
         stack.kill_airflow_component("triggerer")
         assert _tis(airflow, DEFERRABLE_DAG, run_id)["defer_and_return"] == ("deferred", 1)
+        assert _tis(airflow, DEFERRABLE_DAG, run_id)["started_in_triggerer"] == ("deferred", 1)
         stack.start_airflow_component("triggerer")
         for worker in workers:
             stack.wait_worker_polling(stack.restart_worker(worker))

@@ -200,6 +200,27 @@ def site_defaults() -> DAG:
     return d
 
 
+def start_from_trigger() -> DAG:
+    """Sensors that start in the triggerer (start_from_trigger), one that defers from a worker, and a mapped one.
+
+    Airflow's scheduler defers the first two at once (``TaskInstance.defer_task``); the others start on a
+    worker (3.3 does not start mapped tasks from the triggerer).
+    """
+    from airflow.providers.standard.sensors.date_time import DateTimeSensorAsync
+    from airflow.providers.standard.sensors.filesystem import FileSensor
+
+    # FileSensor resolves its path through the fs_default connection when it is built.
+    os.environ["AIRFLOW_CONN_FS_DEFAULT"] = '{"conn_type": "fs", "extra": {"path": "/data"}}'
+    with DAG("start_from_trigger", schedule=None, start_date=START) as d:
+        DateTimeSensorAsync(task_id="in_triggerer", target_time=START, start_from_trigger=True,
+                            execution_timeout=datetime.timedelta(minutes=10))
+        FileSensor(task_id="file_in_triggerer", filepath="/tmp/ready", deferrable=True, start_from_trigger=True,
+                   timeout=60)
+        DateTimeSensorAsync(task_id="from_worker", target_time=START)
+        DateTimeSensorAsync.partial(task_id="mapped", start_from_trigger=True).expand(target_time=[START])
+    return d
+
+
 COMPRESSED = {"chain_defaults"}
 
 
@@ -223,7 +244,7 @@ def main() -> None:
         write(site_defaults())
         return
     for built in (chain_defaults(), trigger_rules(), retries_and_resources(), grouped_mapped_branch(),
-                  nested_mapping()):
+                  nested_mapping(), start_from_trigger()):
         write(built)
     subprocess.run([sys.executable, __file__, "--site-defaults"], check=True)
 

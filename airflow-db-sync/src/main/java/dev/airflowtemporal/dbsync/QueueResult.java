@@ -28,4 +28,10 @@ public sealed interface QueueResult {
    * Nothing changed.
    */
   record NotQueueable(TaskInstanceRef task, TaskState state, int tryNumber) implements QueueResult {}
+
+  /**
+   * The try started in Airflow's triggerer ({@link TaskInstanceDeferral}): deferred with its trigger row, now or by an
+   * earlier call with the same request (it may have been resumed or ended since).
+   */
+  record Deferred(TaskInstanceRef task, int tryNumber) implements QueueResult {}
 }

@@ -9,6 +9,7 @@ import dev.airflowtemporal.workflows.task.LiveRunners;
 import dev.airflowtemporal.workflows.task.RunnerSettings;
 import dev.airflowtemporal.workflows.task.TaskActivitiesImpl;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.dbsync.FernetKeys;
 import dev.airflowtemporal.workflows.owned.DagRunSyncActivities;
 import dev.airflowtemporal.workflows.owned.DagRunSyncActivitiesImpl;
 import dev.airflowtemporal.workflows.owned.DatabaseFailures;
@@ -70,13 +71,14 @@ public final class DagRunWorker {
    * @param database Airflow's DB, for the Temporal-owned workflows' sync activities (which run as
    *     local activities on the base task queue's worker)
    * @param python the Python steps of the sync activities: params check, DagRun listeners
+   * @param fernet Airflow's {@code [core] fernet_key}, for the trigger rows of tasks that start in the triggerer
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, for Temporal-owned tries
    * @param liveRunners this process's runners; workflows claim them back on {@link RunnerSettings#reattachQueue}
    * @param metrics where the activities record attempts, runner starts and DB steps
    */
   public static void register(WorkerFactory factory, String baseTaskQueue, List<String> airflowQueues,
       RunnerSettings runner, int maxConcurrentTasks, AirflowDatabase database,
-      DagRunSyncActivitiesImpl.PythonSteps python,
+      DagRunSyncActivitiesImpl.PythonSteps python, FernetKeys fernet,
       Duration taskQueuedTimeout, LiveRunners liveRunners, WorkerMetrics metrics) {
     WorkerOptions activityOptions = workflowWorkerOptions()
         .setMaxConcurrentActivityExecutionSize(maxConcurrentTasks)
@@ -93,7 +95,7 @@ public final class DagRunWorker {
     workflowWorker.registerWorkflowImplementationTypes(WORKFLOW_OPTIONS, DagRunWorkflowImpl.class,
         ExecutorWorkloadWorkflowImpl.class, OwnedDagRunWorkflowImpl.class);
     workflowWorker.registerActivitiesImplementations(metrics.timedDatabaseActivities(DagRunSyncActivities.class,
-        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout, python))));
+        DatabaseFailures.classifying(new DagRunSyncActivitiesImpl(database, taskQueuedTimeout, python, fernet))));
     TaskActivitiesImpl activities = new TaskActivitiesImpl(runner, liveRunners, metrics);
     for (String queue : airflowQueues) {
       metrics.slots(queue, maxConcurrentTasks);

@@ -39,7 +39,8 @@ import java.util.TreeSet;
  * something ({@link #resumeSignalled}), else on a clock from {@link #PARKED_READ_FIRST} doubling to
  * {@link #PARKED_READ_MAX} — until it has left its parked state. Resumed, it reads
  * {@link TaskState#SCHEDULED} and is queued at the same try; a trigger that ended the task itself
- * leaves it finished (or up_for_retry).
+ * leaves it finished (or up_for_retry). A task that starts in the triggerer ({@link StartTrigger}) is
+ * deferred instead of queued ({@link #attemptsToDefer}) and parked from its first instant.
  *
  * <p><b>Adding a state</b> (all in this class and {@link TaskState}; the driver only carries out
  * decisions; the waiting states above are the worked examples):
@@ -89,6 +90,8 @@ public final class DagRunStateMachine {
   private boolean parkedReadRequested;
   /** When the run's dagrun_timeout runs out; null without one, or before {@link #runStarted}. */
   private Instant timesOutAt;
+  /** Whether tasks with a {@link StartTrigger} start in Airflow's triggerer ({@link #attemptsToDefer}). */
+  private boolean startsFromTriggers = true;
 
   /**
    * @param logicalDate the run's logical date (null for a run without one): part of a retry delay's jitter
@@ -152,6 +155,14 @@ public final class DagRunStateMachine {
         .forEach(taskId -> record(TaskProgress.notStarted(TaskInstanceRef.of(taskId))));
     List.copyOf(instances.values()).stream().filter(p -> TaskState.UNFINISHED.contains(p.state()))
         .forEach(p -> record(p.settled(TaskState.SKIPPED)));
+  }
+
+  /**
+   * Starts every task on a worker, {@code start_from_trigger} or not: how runs recorded before tasks started in
+   * the triggerer went on, which must replay as they ran.
+   */
+  public void startEveryTaskOnAWorker() {
+    startsFromTriggers = false;
   }
 
   /** Takes the task instances a run carried over continue-as-new (nothing is in flight then). */
@@ -257,12 +268,33 @@ public final class DagRunStateMachine {
    */
   public List<AttemptToQueue> attemptsToQueue(List<TaskInstanceRef> ready, Instant now) {
     List<AttemptToQueue> wanted = wanted(ready, now);
-    wanted.removeIf(a -> poolRecheckPending(a, now));
+    wanted.removeIf(a -> startsFromTrigger(a) || poolRecheckPending(a, now));
     int capacity = plan.maxActiveTasks() - inFlight.size();
     if (wanted.isEmpty() || capacity <= 0) {
       return List.of();
     }
     return List.copyOf(wanted.subList(0, Math.min(capacity, wanted.size())));
+  }
+
+  /**
+   * The tries to start in Airflow's triggerer now, in order: those {@link #attemptsToQueue} would queue whose task
+   * has a {@link StartTrigger} — as Airflow's {@code schedule_tis} defers them ({@code TaskInstance.defer_task})
+   * instead of scheduling them — but not a try Airflow resumed (scheduled), which runs its next_method on a
+   * worker. Neither pools nor max_active_tasks hold them back: the scheduler defers before either is looked at,
+   * and a deferred try takes no slot of max_active_tasks. The driver defers each and reports it {@link #queued}
+   * ({@link QueueResult.Outcome#DEFERRED}): it is then parked like any deferred try.
+   */
+  public List<AttemptToDefer> attemptsToDefer(List<TaskInstanceRef> ready, Instant now) {
+    return wanted(ready, now).stream().filter(this::startsFromTrigger).map(attempt -> {
+      TaskPlan task = task(attempt.taskId());
+      return new AttemptToDefer(attempt.taskId(), attempt.mapIndex(), attempt.tryNumber(), task.startTrigger().orElseThrow(),
+          task.executionTimeout());
+    }).toList();
+  }
+
+  private boolean startsFromTrigger(AttemptToQueue attempt) {
+    return startsFromTriggers && task(attempt.taskId()).startTrigger().isPresent()
+        && progressOf(new TaskInstanceRef(attempt.taskId(), attempt.mapIndex())).state() != TaskState.SCHEDULED;
   }
 
   /** The tries due to queue now, before pools and max_active_tasks have their say (see {@link #attemptsToQueue}). */
@@ -315,6 +347,9 @@ public final class DagRunStateMachine {
         .filter(ref -> !task(ref.taskId()).succeedsWithoutRunning()).toList();
     boolean full = plan.maxActiveTasks() - inFlight.size() <= 0;
     for (AttemptToQueue attempt : wanted(ready, now)) {
+      if (startsFromTrigger(attempt)) {
+        continue;
+      }
       TaskInstanceRef ref = new TaskInstanceRef(attempt.taskId(), attempt.mapIndex());
       if (poolRecheckPending(attempt, now)) {
         waits.add(new TaskWait(ref, attempt.tryNumber(), TaskWait.Reason.POOL, poolRecheckAt.get(ref),
@@ -336,7 +371,8 @@ public final class DagRunStateMachine {
   public record Queued(List<QueueResult> toRun, boolean statesChanged) {}
 
   /**
-   * The answers to {@link #attemptsToQueue}: a queued try is in flight; one Airflow settled first (a branch
+   * The answers to {@link #attemptsToQueue} and {@link #attemptsToDefer}: a queued try is in flight; a deferred
+   * one is parked (not in flight) for Airflow's triggerer to resume; one Airflow settled first (a branch
    * skipped it) takes Airflow's state; one whose pool was full waits, as Airflow's scheduler leaves it
    * scheduled, and is offered again ever less often (an admin may also enlarge the pool).
    */
@@ -356,6 +392,10 @@ public final class DagRunStateMachine {
         }
         case NOT_QUEUEABLE -> {
           record(new TaskProgress(ref, result.state(), result.tryNumber(), null));
+          changed = true;
+        }
+        case DEFERRED -> {
+          record(new TaskProgress(ref, TaskState.DEFERRED, result.tryNumber(), null));
           changed = true;
         }
         case POOL_FULL -> {

@@ -21,7 +21,12 @@ public record QueueResult(String taskId, int mapIndex, Outcome outcome, int tryN
     /** Its pool has too few open slots across all runs; the TI was left as it was. */
     POOL_FULL,
     /** The TI is no longer in a state a try can start from; nothing changed. */
-    NOT_QUEUEABLE
+    NOT_QUEUEABLE,
+    /**
+     * Started in Airflow's triggerer ({@link AttemptToDefer}, now or by an earlier call with the same request):
+     * deferred at the requested try, with no runner; Airflow resumes it.
+     */
+    DEFERRED
   }
 
   public static QueueResult queued(AttemptToQueue attempt, UUID taskInstanceId, Instant queuedAt) {
@@ -32,6 +37,11 @@ public record QueueResult(String taskId, int mapIndex, Outcome outcome, int tryN
   public static QueueResult poolFull(AttemptToQueue attempt) {
     return new QueueResult(attempt.taskId(), attempt.mapIndex(), Outcome.POOL_FULL, attempt.tryNumber() - 1, null, null,
         null);
+  }
+
+  public static QueueResult deferred(AttemptToQueue attempt) {
+    return new QueueResult(attempt.taskId(), attempt.mapIndex(), Outcome.DEFERRED, attempt.tryNumber(), null, null,
+        TaskState.DEFERRED);
   }
 
   public static QueueResult notQueueable(AttemptToQueue attempt, TaskState state, int tryNumber) {

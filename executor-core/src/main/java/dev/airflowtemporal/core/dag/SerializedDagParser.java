@@ -289,7 +289,32 @@ public final class SerializedDagParser {
         mappedTaskGroups,
         fields.bool("is_setup"),
         fields.bool("is_teardown"),
-        succeedsWithoutRunning(operator, fields));
+        succeedsWithoutRunning(operator, fields),
+        mapped ? Optional.empty() : startTrigger(where, operator));
+  }
+
+  /**
+   * What the scheduler's {@code TaskInstance.start_trigger_args} gives: the operator's
+   * {@code start_trigger_args} when its {@code start_from_trigger} is true. A mapped task has none: Airflow 3.3's
+   * scheduler does not start mapped tasks from the triggerer ({@code expand_start_from_trigger} is false for
+   * them, "currently unsupported"), so they start on a worker.
+   */
+  private static Optional<StartTrigger> startTrigger(String where, JsonNode operator) {
+    JsonNode args = operator.get("start_trigger_args");
+    if (!operator.path("start_from_trigger").asBoolean(false) || args == null || !args.isObject()) {
+      return Optional.empty();
+    }
+    String what = where + ": start_trigger_args";
+    JsonNode timeout = args.get("timeout");
+    // _decode_start_trigger_args: a timeout of 0 (or none) is no timeout.
+    Optional<Duration> triggerTimeout = timeout == null || timeout.isNull() ? Optional.empty()
+        : Optional.of(seconds(what + ".timeout", timeout)).filter(t -> !t.isZero());
+    return Optional.of(new StartTrigger(requiredText(args, "trigger_cls", what), jsonOrNull(args.get("trigger_kwargs")),
+        requiredText(args, "next_method", what), jsonOrNull(args.get("next_kwargs")), triggerTimeout));
+  }
+
+  private static String jsonOrNull(JsonNode value) {
+    return value == null || value.isNull() ? null : value.toString();
   }
 
   /**

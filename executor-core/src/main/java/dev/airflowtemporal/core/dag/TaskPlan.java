@@ -33,6 +33,8 @@ import java.util.Optional;
  *     {@code iter_mapped_task_groups}); empty for most tasks, and in plans packed before they were recorded
  * @param succeedsWithoutRunning a plain EmptyOperator (no callbacks, inlets or outlets): Airflow marks it
  *     success without running it ({@code TaskInstance.needs_scheduling} is false)
+ * @param startTrigger for a task that starts in Airflow's triggerer ({@code start_from_trigger}), its trigger;
+ *     empty for every other task, and in plans packed before it was recorded
  */
 public record TaskPlan(
     String taskId,
@@ -57,7 +59,8 @@ public record TaskPlan(
     List<MappedTaskGroup> mappedTaskGroups,
     boolean setup,
     boolean teardown,
-    boolean succeedsWithoutRunning) {
+    boolean succeedsWithoutRunning,
+    Optional<StartTrigger> startTrigger) {
 
   public TaskPlan {
     Objects.requireNonNull(taskId, "taskId");
@@ -76,6 +79,7 @@ public record TaskPlan(
     Objects.requireNonNull(taskGroupId, "taskGroupId");
     Objects.requireNonNull(expandInput, "expandInput");
     mappedTaskGroups = List.copyOf(Objects.requireNonNullElse(mappedTaskGroups, List.of()));
+    startTrigger = Objects.requireNonNullElse(startTrigger, Optional.empty());
   }
 
   /** The operator's class name without its module: Airflow's {@code task_type}. */

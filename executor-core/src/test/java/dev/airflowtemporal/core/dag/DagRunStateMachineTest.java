@@ -290,15 +290,67 @@ class DagRunStateMachineTest {
   @ParameterizedTest(name = "{0}")
   @MethodSource("rules")
   void eachEventGivesAirflowsAnswerAndLeavesTheInstancesSo(Case rule) {
-    DagRunStateMachine machine = given(rule.given());
+    DagRunStateMachine machine = given(plan(), rule.given());
+    assertThat(rule.event().apply(machine)).isEqualTo(rule.answer());
+    assertThat(describe(machine)).containsExactlyElementsOf(rule.after());
+  }
+
+  private static final StartTrigger TRIGGER = new StartTrigger(
+      "airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+      "{\"__type\": \"dict\", \"__var\": {\"end_from_trigger\": false}}", "execute_complete", null,
+      Optional.of(Duration.ofMinutes(1)));
+  private static final AttemptToDefer SENSOR_TRY_1 = new AttemptToDefer("sensor", -1, 1, TRIGGER,
+      Optional.of(Duration.ofMinutes(10)));
+
+  /**
+   * Tasks that start in Airflow's triggerer (start_from_trigger), as the scheduler's {@code schedule_tis} →
+   * {@code defer_task} starts them. The DAG: {@code sensor} (start_from_trigger, execution_timeout 10 minutes, 1
+   * retry) and {@code other} both feed {@code report}; max_active_tasks 1.
+   */
+  static Stream<Case> startFromTriggerRules() {
+    return Stream.of(
+        new Case("a ready task that starts from its trigger is deferred, not queued", List.of(),
+            m -> List.of(m.attemptsToQueue(List.of(ref("sensor")), NOW), m.attemptsToDefer(List.of(ref("sensor")), NOW)),
+            List.of(List.of(), List.of(SENSOR_TRY_1)), List.of()),
+        new Case("max_active_tasks tries in flight do not hold back a start in the triggerer",
+            List.of("other=running/1*"),
+            m -> List.of(m.attemptsToDefer(List.of(ref("sensor")), NOW), m.waits(NOW)),
+            List.of(List.of(SENSOR_TRY_1), List.of()), List.of("other=running/1*")),
+        new Case("a try deferred at its start is parked, not in flight, and read back 5 s later", List.of(),
+            m -> List.of(m.queued(List.of(QueueResult.deferred(SENSOR_TRY_1.attempt())), NOW), m.nothingInFlight(),
+                m.parkedToRead(NOW), m.untilNextTimer(NOW)),
+            List.of(new DagRunStateMachine.Queued(List.of(), true), true, List.of(), Duration.ofSeconds(5)),
+            List.of("sensor=deferred/1")),
+        new Case("a try Airflow resumed runs its next_method on a worker at the same try", List.of("sensor=scheduled/1"),
+            m -> List.of(m.attemptsToDefer(List.of(), NOW), m.attemptsToQueue(List.of(), NOW)),
+            List.of(List.of(), List.of(new AttemptToQueue("sensor", -1, 1))), List.of("sensor=scheduled/1")),
+        new Case("a try its trigger ended needs no runner", List.of("sensor=deferred/1"),
+            m -> List.of(m.parkedRead(List.of(snapshot("sensor", TaskState.SUCCESS, 1)), NOW),
+                m.attemptsToDefer(List.of(), NOW), m.attemptsToQueue(List.of(), NOW)),
+            List.of(true, List.of(), List.of()), List.of("sensor=success/1")),
+        new Case("a retry starts from the trigger again, at the next try", List.of("sensor=up_for_retry/1@-1"),
+            m -> m.attemptsToDefer(List.of(), NOW),
+            List.of(new AttemptToDefer("sensor", -1, 2, TRIGGER, Optional.of(Duration.ofMinutes(10)))),
+            List.of("sensor=up_for_retry/1")),
+        new Case("a run recorded before tasks started in the triggerer queues them on a worker", List.of(),
+            m -> {
+              m.startEveryTaskOnAWorker();
+              return List.of(m.attemptsToDefer(List.of(ref("sensor")), NOW), m.attemptsToQueue(List.of(ref("sensor")), NOW));
+            }, List.of(List.of(), List.of(new AttemptToQueue("sensor", -1, 1))), List.of()));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("startFromTriggerRules")
+  void aTaskThatStartsFromItsTriggerIsDeferredAsAirflowsSchedulerDefersIt(Case rule) {
+    DagRunStateMachine machine = given(startFromTriggerPlan(), rule.given());
     assertThat(rule.event().apply(machine)).isEqualTo(rule.answer());
     assertThat(describe(machine)).containsExactlyElementsOf(rule.after());
   }
 
   /** Builds the machine: restored states, with tries marked * queued through the machine so they are in flight. */
-  private static DagRunStateMachine given(List<String> instances) {
+  private static DagRunStateMachine given(DagPlan plan, List<String> instances) {
     DagRunStateMachine machine = new DagRunStateMachine("etl", OffsetDateTime.of(2026, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC),
-        plan());
+        plan);
     List<TaskProgress> restored = new ArrayList<>();
     List<QueueResult> inFlight = new ArrayList<>();
     for (String spec : instances) {
@@ -374,10 +426,24 @@ class DagRunStateMachineTest {
             false)), Optional.of(Duration.ofMinutes(1)));
   }
 
+  private static DagPlan startFromTriggerPlan() {
+    return new DagPlan("waits", new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()), 1, List.of(
+        new TaskPlan("other", "airflow.providers.standard.operators.bash.BashOperator", null, null, List.of(),
+            List.of("report"), TriggerRule.ALL_SUCCESS, 0, Duration.ofSeconds(10), 0, Optional.empty(), Optional.empty(),
+            "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), List.of(), false, false,
+            false, Optional.empty()),
+        new TaskPlan("sensor", "airflow.providers.standard.sensors.date_time.DateTimeSensorAsync", null, null, List.of(),
+            List.of("report"), TriggerRule.ALL_SUCCESS, 1, Duration.ofSeconds(10), 0, Optional.empty(),
+            Optional.of(Duration.ofMinutes(10)), "default_pool", 1, "default", 1, "downstream", Optional.empty(),
+            Optional.empty(), List.of(), false, false, false, Optional.of(TRIGGER)),
+        task("report", List.of("other", "sensor"), List.of(), 0, Optional.empty(), false)), Optional.empty());
+  }
+
   private static TaskPlan task(String taskId, List<String> upstreams, List<String> downstreams, int retries,
                                Optional<ExpandInput> expandInput, boolean empty) {
     return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams,
         downstreams, TriggerRule.ALL_SUCCESS, retries, Duration.ofSeconds(10), 0, Optional.empty(), Optional.empty(),
-        "default_pool", 1, "default", 1, "downstream", Optional.empty(), expandInput, List.of(), false, false, empty);
+        "default_pool", 1, "default", 1, "downstream", Optional.empty(), expandInput, List.of(), false, false, empty,
+        Optional.empty());
   }
 }

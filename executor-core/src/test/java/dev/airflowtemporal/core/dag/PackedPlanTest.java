@@ -25,7 +25,8 @@ class PackedPlanTest {
       tasks.add(new TaskPlan("task_" + i, "airflow.providers.standard.operators.bash.BashOperator", null, null,
           i == 0 ? List.of() : List.of("task_" + (i - 1)), i == 4_999 ? List.of() : List.of("task_" + (i + 1)),
           TriggerRule.ALL_SUCCESS, 2, Duration.ofSeconds(300), 0, Optional.empty(), Optional.of(Duration.ofMinutes(5)),
-          "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), List.of(), false, false, false));
+          "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), List.of(), false, false, false,
+          Optional.empty()));
     }
     DagPlan plan = new DagPlan("big", new Timetable(Timetable.NULL_TIMETABLE, Optional.empty(), Optional.empty()), 16, tasks, Optional.of(Duration.ofMinutes(4)));
     ObjectMapper json = WireJson.newMapper();

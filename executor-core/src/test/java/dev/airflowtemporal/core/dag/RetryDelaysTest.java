@@ -57,6 +57,7 @@ class RetryDelaysTest {
   private static TaskPlan task(Duration retryDelay, double backoff, Duration maxDelay) {
     return new TaskPlan("t", "airflow.providers.standard.operators.bash.BashOperator", null, null, List.of(), List.of(),
         TriggerRule.ALL_SUCCESS, 3, retryDelay, backoff, Optional.ofNullable(maxDelay), Optional.empty(),
-        "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), List.of(), false, false, false);
+        "default_pool", 1, "default", 1, "downstream", Optional.empty(), Optional.empty(), List.of(), false, false, false,
+        Optional.empty());
   }
 }

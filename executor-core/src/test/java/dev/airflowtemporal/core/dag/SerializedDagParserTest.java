@@ -40,7 +40,8 @@ class SerializedDagParserTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"chain_defaults", "trigger_rules", "retries_and_resources", "grouped_mapped_branch", "site_defaults"})
+  @ValueSource(strings = {"chain_defaults", "trigger_rules", "retries_and_resources", "grouped_mapped_branch", "site_defaults",
+      "start_from_trigger"})
   void everyFixtureParsesIntoAPlanWhoseEdgesAgree(String dagId) {
     DagPlan plan = parse(dagId);
     assertThat(plan.dagId()).isEqualTo(dagId);
@@ -50,6 +51,29 @@ class SerializedDagParserTest {
       task.upstreamIds().forEach(parent ->
           assertThat(plan.tasks().indexOf(plan.task(parent))).isLessThan(plan.tasks().indexOf(task)));
     }
+  }
+
+  @Test
+  void aTaskWithStartFromTriggerCarriesItsStartTriggerArgsAsTheSerializedDagHoldsThem() {
+    DagPlan plan = parse("start_from_trigger");
+    assertThat(plan.task("in_triggerer").startTrigger()).contains(new StartTrigger(
+        "airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+        "{\"__type\":\"dict\",\"__var\":{\"end_from_trigger\":false,\"target_time\":{\"__type\":\"datetime\","
+            + "\"__var\":1.7672256E9}}}",
+        "execute_complete", null, Optional.empty()));
+    assertThat(plan.task("in_triggerer").executionTimeout()).contains(Duration.ofMinutes(10));
+    assertThat(plan.task("file_in_triggerer").startTrigger()).contains(new StartTrigger(
+        "airflow.providers.standard.triggers.file.FileTrigger",
+        "{\"__type\":\"dict\",\"__var\":{\"filepath\":\"/tmp/ready\",\"poke_interval\":60.0,\"recursive\":false}}",
+        "execute_complete", null, Optional.of(Duration.ofSeconds(60))));
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"from_worker", "mapped"})
+  void aTaskWithoutStartFromTriggerOrMappedStartsOnAWorker(String taskId) {
+    // Both have start_trigger_args; from_worker leaves start_from_trigger off, and Airflow 3.3 does not start mapped
+    // tasks from the triggerer.
+    assertThat(parse("start_from_trigger").task(taskId).startTrigger()).isEmpty();
   }
 
   @Test
@@ -67,7 +91,7 @@ class SerializedDagParserTest {
         "BashOperator", "transform",
         List.of("extract"), List.of("load"), TriggerRule.ALL_SUCCESS, 0, Duration.ofSeconds(300), 0.0,
         Optional.empty(), Optional.empty(), "default_pool", 1, "default", 1, "downstream", Optional.empty(),
-        Optional.empty(), List.of(), false, false, false));
+        Optional.empty(), List.of(), false, false, false, Optional.empty()));
     assertThat(plan.timetable().isManualOnly()).isTrue();
     assertThat(plan.timetable().cronExpression()).isEmpty();
     assertThat(plan.maxActiveTasks()).isEqualTo(16);

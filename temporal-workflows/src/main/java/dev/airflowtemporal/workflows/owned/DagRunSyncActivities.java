@@ -1,5 +1,6 @@
 package dev.airflowtemporal.workflows.owned;
 
+import dev.airflowtemporal.core.dag.AttemptToDefer;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.PackedPlan;
 import dev.airflowtemporal.core.dag.QueueResult;
@@ -79,6 +80,18 @@ public interface DagRunSyncActivities {
    */
   @ActivityMethod(name = "queue_attempts")
   List<QueueResult> queueAttempts(OwnedRun run, List<AttemptToQueue> attempts);
+
+  /**
+   * Starts tries in Airflow's triggerer instead of on a worker, as the scheduler's {@code defer_task} does for a
+   * task with {@code start_from_trigger}: a {@code trigger} row with the task's start_trigger_args (kwargs
+   * encrypted with Airflow's fernet key, which stays on this host) and the TI deferred on it at its next try.
+   * Answers {@link QueueResult.Outcome#DEFERRED}, or {@link QueueResult.Outcome#NOT_QUEUEABLE} for a TI Airflow
+   * settled first.
+   *
+   * @throws io.temporal.failure.ApplicationFailure of type {@link #CLEARED}, nothing deferred
+   */
+  @ActivityMethod(name = "defer_attempts")
+  List<QueueResult> deferAttempts(OwnedRun run, List<AttemptToDefer> attempts);
 
   /**
    * Reads back the TI after its runner ended. When the runner left it queued or running (it could

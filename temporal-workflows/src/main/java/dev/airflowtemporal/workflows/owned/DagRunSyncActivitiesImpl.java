@@ -1,6 +1,7 @@
 package dev.airflowtemporal.workflows.owned;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.airflowtemporal.core.dag.AttemptToDefer;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunDecider;
@@ -24,6 +25,7 @@ import dev.airflowtemporal.dbsync.DagRunClearedException;
 import dev.airflowtemporal.dbsync.DagRunKey;
 import dev.airflowtemporal.dbsync.DagRunTimeouts;
 import dev.airflowtemporal.dbsync.DagRuns;
+import dev.airflowtemporal.dbsync.FernetKeys;
 import dev.airflowtemporal.dbsync.NewDagRun;
 import dev.airflowtemporal.dbsync.NewTaskInstance;
 import dev.airflowtemporal.dbsync.Pools;
@@ -32,6 +34,7 @@ import dev.airflowtemporal.dbsync.SerializedDag;
 import dev.airflowtemporal.dbsync.SerializedDags;
 import dev.airflowtemporal.dbsync.StoredTaskInstance;
 import dev.airflowtemporal.dbsync.TaskInstanceCreation;
+import dev.airflowtemporal.dbsync.TaskInstanceDeferral;
 import dev.airflowtemporal.dbsync.TaskInstanceQueueing;
 import dev.airflowtemporal.dbsync.TaskInstanceSettlement;
 import dev.airflowtemporal.dbsync.TaskMaps;
@@ -83,6 +86,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
   private final DagRunTimeouts timeouts;
   private final TaskInstanceCreation creation;
   private final TaskInstanceQueueing queueing;
+  private final TaskInstanceDeferral deferral;
   private final TaskInstanceSettlement settlement;
   private final Pools pools;
   private final TaskMaps taskMaps;
@@ -102,8 +106,10 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
    * @param taskQueuedTimeout Airflow's {@code [scheduler] task_queued_timeout}, handed to the runs this
    *     creates or resumes (see {@link OwnedRun#taskQueuedTimeout()})
    * @param python the steps' Python helpers on this host
+   * @param fernet Airflow's {@code [core] fernet_key}, for the trigger rows of tries that start in the triggerer
    */
-  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout, PythonSteps python) {
+  public DagRunSyncActivitiesImpl(AirflowDatabase database, Duration taskQueuedTimeout, PythonSteps python,
+                                  FernetKeys fernet) {
     this.taskQueuedTimeout = taskQueuedTimeout;
     this.python = python;
     this.serializedDags = new SerializedDags(database);
@@ -111,6 +117,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     this.dagRuns = new DagRuns(database);
     this.creation = new TaskInstanceCreation(database);
     this.queueing = new TaskInstanceQueueing(database);
+    this.deferral = new TaskInstanceDeferral(database, fernet);
     this.settlement = new TaskInstanceSettlement(database);
     this.pools = new Pools(database);
     this.taskMaps = new TaskMaps(database);
@@ -307,6 +314,28 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
       } else {
         dev.airflowtemporal.dbsync.QueueResult.NotQueueable other = (dev.airflowtemporal.dbsync.QueueResult.NotQueueable) result;
         answers.add(QueueResult.notQueueable(attempt, other.state(), other.tryNumber()));
+      }
+    }
+    return answers;
+  }
+
+  @Override
+  public List<QueueResult> deferAttempts(OwnedRun run, List<AttemptToDefer> attempts) {
+    List<dev.airflowtemporal.dbsync.QueueResult> results;
+    try {
+      results = deferral.deferAtStart(key(run), run.clearNumber(), attempts);
+    } catch (DagRunClearedException e) {
+      throw cleared(e);
+    }
+    List<QueueResult> answers = new ArrayList<>();
+    for (int i = 0; i < attempts.size(); i++) {
+      AttemptToQueue attempt = attempts.get(i).attempt();
+      if (results.get(i) instanceof dev.airflowtemporal.dbsync.QueueResult.NotQueueable other) {
+        answers.add(QueueResult.notQueueable(attempt, other.state(), other.tryNumber()));
+      } else {
+        log.info("{} try {} of {} starts in Airflow's triggerer ({})", attempt.taskId(), attempt.tryNumber(),
+            run.runId(), attempts.get(i).startTrigger().triggerClass());
+        answers.add(QueueResult.deferred(attempt));
       }
     }
     return answers;

@@ -1,6 +1,8 @@
 package dev.airflowtemporal.workflows.owned;
 
+import dev.airflowtemporal.core.dag.AttemptToDefer;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
+import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.DagRunStateMachine;
 import dev.airflowtemporal.core.dag.DagRunStep;
 import dev.airflowtemporal.core.dag.InvalidDagException;
@@ -78,6 +80,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
 
   /** The {@link Workflow#getVersion} change id under which runs follow their DAG's dagrun_timeout. */
   static final String DAGRUN_TIMEOUT_CHANGE = "dagrun-timeout";
+  /** The {@link Workflow#getVersion} change id under which tasks with start_from_trigger start in Airflow's triggerer. */
+  static final String START_FROM_TRIGGER_CHANGE = "start-from-trigger";
 
   private final long continueAsNewAfterEvents;
 
@@ -111,6 +115,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private RuntimeException fatal;
   /** Whether this run follows its DAG's dagrun_timeout (not in histories recorded before it did). */
   private boolean followsTimeout;
+  /** Whether tasks with start_from_trigger start in Airflow's triggerer (not in histories recorded before they did). */
+  private boolean startsFromTriggers;
   private final AttemptLog attemptLog = new AttemptLog();
 
   @Override
@@ -155,6 +161,8 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   private String drive(OwnedDagRunCarry carried) {
     // Runs recorded before dagrun_timeout was followed keep sleeping as they did (no deadline timer).
     followsTimeout = Workflow.getVersion(DAGRUN_TIMEOUT_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
+    // Runs recorded before tasks started in the triggerer go on starting every task on a worker, as they did.
+    startsFromTriggers = Workflow.getVersion(START_FROM_TRIGGER_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1;
     if (carried == null) {
       if (create() && !startQueuedRun()) {
         return phase;
@@ -168,8 +176,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       }
     } else {
       run = carried.run();
-      machine = new DagRunStateMachine(run.dagId(), run.logicalDate(),
-          db.loadPlan(run.dagId(), run.dagVersionId()).unpack());
+      machine = newMachine(db.loadPlan(run.dagId(), run.dagVersionId()).unpack());
       machine.restore(carried.taskInstances());
     }
     phase = "running";
@@ -309,7 +316,7 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
     boolean samePlan = machine != null && run.dagVersionId().equals(current.run().dagVersionId());
     run = current.run();
     if (machine == null) {
-      machine = new DagRunStateMachine(run.dagId(), run.logicalDate(), current.plan().unpack());
+      machine = newMachine(current.plan().unpack());
     } else if (!samePlan) {
       machine.replacePlan(current.plan().unpack());
     }
@@ -418,8 +425,16 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
       throw e;
     }
     run = created.run();
-    machine = new DagRunStateMachine(run.dagId(), run.logicalDate(), created.plan().unpack());
+    machine = newMachine(created.plan().unpack());
     return created.queued();
+  }
+
+  private DagRunStateMachine newMachine(DagPlan plan) {
+    DagRunStateMachine created = new DagRunStateMachine(run.dagId(), run.logicalDate(), plan);
+    if (!startsFromTriggers) {
+      created.startEveryTaskOnAWorker();
+    }
+    return created;
   }
 
   private ApplicationFailure reject(String reason) {
@@ -440,17 +455,25 @@ public class OwnedDagRunWorkflowImpl implements OwnedDagRunWorkflow {
   }
 
   /**
-   * Queues what the state machine asks for and runs each try queued.
+   * Starts in Airflow's triggerer the tries the state machine defers at their start, queues what it asks for, and
+   * runs each try queued.
    *
    * @return whether any task instance changed state (the caller decides again at once)
    */
   private boolean queue(List<TaskInstanceRef> ready) {
     Instant now = now();
+    List<AttemptToDefer> toDefer = machine.attemptsToDefer(ready, now);
     List<AttemptToQueue> wanted = machine.attemptsToQueue(ready, now);
-    if (wanted.isEmpty()) {
+    if (toDefer.isEmpty() && wanted.isEmpty()) {
       return false;
     }
-    List<QueueResult> results = db.queueAttempts(run, wanted);
+    List<QueueResult> results = new ArrayList<>();
+    if (!toDefer.isEmpty()) {
+      results.addAll(db.deferAttempts(run, toDefer));
+    }
+    if (!wanted.isEmpty()) {
+      results.addAll(db.queueAttempts(run, wanted));
+    }
     results.stream().filter(r -> r.outcome() == QueueResult.Outcome.NOT_QUEUEABLE).forEach(r ->
         // Someone else settled it first (a branch skipped it): take Airflow's word for it.
         log.info("{} is {} in Airflow's DB; not starting it", new TaskInstanceRef(r.taskId(), r.mapIndex()).label(),

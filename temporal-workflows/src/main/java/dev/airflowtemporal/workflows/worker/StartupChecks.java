@@ -3,6 +3,7 @@ package dev.airflowtemporal.workflows.worker;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
 import dev.airflowtemporal.dbsync.DatabaseUnavailableException;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
+import dev.airflowtemporal.dbsync.FernetKeys;
 import dev.airflowtemporal.dbsync.UnsupportedSchemaException;
 import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
 import dev.airflowtemporal.workflows.task.RunnerServerUnavailableException;
@@ -121,6 +122,20 @@ final class StartupChecks {
       server.close();
       Thread.currentThread().interrupt();
       throw new StartupException("interrupted while starting the runner server");
+    }
+  }
+
+  /**
+   * Airflow's {@code [core] fernet_key}, from the worker's environment as the DB URL is (never a flag: the key
+   * would show in the process list); the runners' environments never get it ({@code RunnerEnvironment}).
+   */
+  static FernetKeys fernetKeys() {
+    try {
+      FernetKeys keys = FernetKeys.fromEnvironment(System.getenv());
+      log.info("Trigger kwargs of tasks that start in the triggerer: {}", keys);
+      return keys;
+    } catch (IllegalArgumentException e) {
+      throw new StartupException(FernetKeys.ENVIRONMENT_VARIABLE + ": " + e.getMessage());
     }
   }
 

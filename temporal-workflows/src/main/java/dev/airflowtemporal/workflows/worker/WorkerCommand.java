@@ -77,7 +77,7 @@ final class WorkerCommand implements Callable<Integer> {
     ParamsCheck paramsCheck = ParamsCheck.forPython(settings.python);
     DagRunWorker.register(factory, settings.temporal.taskQueue, settings.queues, runnerSettings,
         settings.maxConcurrentTasks, database, new DagRunSyncActivitiesImpl.PythonSteps(
-            paramsCheck, dagRunListeners), settings.taskQueuedTimeout(),
+            paramsCheck, dagRunListeners), StartupChecks.fernetKeys(), settings.taskQueuedTimeout(),
         liveRunners, metrics);
     ScheduleWorker.register(factory, settings.temporal.taskQueue, database);
     ClearedRunsWorker.register(factory, settings.temporal.taskQueue, database, metrics);

@@ -47,6 +47,10 @@ class RecordedHistoriesReplayTest {
       // marker, the deadline timer, time_out_dag_run) while long_sleep ran; the workflow ended once that try,
       // stopped, had settled.
       "histories/owned-mode-dagrun-timeout.json",
+      // e2e_diff_start_from_trigger (the corpus): three sensors with start_from_trigger deferred at their start by
+      // defer_attempts under the start-from-trigger version, two resumed onto a worker, one timed out by its
+      // execution_timeout through check_trigger_timeouts into soft_fail's skip.
+      "histories/owned-mode-start-from-trigger.json",
   })
   void recordedHistoryReplaysOnTheCurrentWorkflowCode(String resource) throws Exception {
     try (TestWorkflowEnvironment env = WireTestEnvironment.newInstance()) {

@@ -25,6 +25,7 @@ import dev.airflowtemporal.core.wire.OwnedDagRunProgress;
 import dev.airflowtemporal.core.wire.OwnedDagRunRequest;
 import dev.airflowtemporal.core.wire.RunView;
 import dev.airflowtemporal.dbsync.AirflowDatabase;
+import dev.airflowtemporal.dbsync.FernetKeys;
 import dev.airflowtemporal.dbsync.DagRuns;
 import dev.airflowtemporal.dbsync.DatabaseUrl;
 import dev.airflowtemporal.dbsync.MigratedAirflowDb;
@@ -112,7 +113,7 @@ class DagRunSyncActivitiesImplTest {
         "while IFS= read -r line; do printf '%s\\n' \"$line\" >> '" + notifications + "'; echo '{\"called\": true}'; done"));
     paramsCheck = ParamsCheck.forPython(venv == null ? "python3" : venv + "/bin/python");
     activities = new DagRunSyncActivitiesImpl(db, Duration.ofSeconds(42), new DagRunSyncActivitiesImpl.PythonSteps(
-        paramsCheck, listeners));
+        paramsCheck, listeners), FernetKeys.parse(null));
   }
 
   @AfterAll

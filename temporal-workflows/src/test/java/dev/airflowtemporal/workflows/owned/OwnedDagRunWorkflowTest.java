@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.airflowtemporal.core.RunIds;
 import dev.airflowtemporal.core.WorkflowIds;
+import dev.airflowtemporal.core.dag.AttemptToDefer;
 import dev.airflowtemporal.core.dag.AttemptToQueue;
 import dev.airflowtemporal.core.dag.DagPlan;
 import dev.airflowtemporal.core.dag.ExpandInput;
@@ -13,6 +14,7 @@ import dev.airflowtemporal.core.dag.MappedTaskGroup;
 import dev.airflowtemporal.core.dag.PackedPlan;
 import dev.airflowtemporal.core.dag.QueueResult;
 import dev.airflowtemporal.core.dag.SettledAttempt;
+import dev.airflowtemporal.core.dag.StartTrigger;
 import dev.airflowtemporal.core.dag.TaskInstanceMark;
 import dev.airflowtemporal.core.dag.TaskInstanceRef;
 import dev.airflowtemporal.core.dag.TaskInstanceSnapshot;
@@ -651,6 +653,33 @@ class OwnedDagRunWorkflowTest {
   }
 
   @Test
+  void aTaskThatStartsFromItsTriggerIsDeferredWithoutARunnerOrASlotAndItsResumedTryRunsOnAWorker() {
+    start(plan(1, fromTrigger(task("sensor")), task("other"), task("after", "sensor")));
+    // max_active_tasks is 1: `other` runs beside the sensor, which no runner ever started.
+    awaitTrue(() -> airflow.state("sensor") == TaskState.DEFERRED && "success 1".equals(airflow.tiSummary().get("other")),
+        "sensor deferred at its start and other done beside it");
+    assertThat(airflow.started).containsExactly("other try 1");
+
+    airflow.resume("sensor");
+    workflow().taskInstancesResumed();
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.deferredAtStart).containsExactly("sensor try 1");
+    assertThat(airflow.started).containsExactly("other try 1", "sensor try 1", "after try 1");
+  }
+
+  @Test
+  void aTaskThatStartsFromItsTriggerAndIsEndedByItNeverRunsOnAWorker() {
+    start(plan(16, fromTrigger(task("sensor")), task("after", "sensor")));
+    awaitTrue(() -> airflow.state("sensor") == TaskState.DEFERRED, "sensor deferred at its start");
+
+    airflow.endFromTrigger("sensor", TaskState.SUCCESS);
+
+    assertThat(result()).isEqualTo("success");
+    assertThat(airflow.started).containsExactly("after try 1");
+  }
+
+  @Test
   void aTriggerThatEndsItsTaskItselfLeavesNoRunnerToResumeIt() {
     airflow.script("wait", TaskState.AWAITING_INPUT);
     start(plan(16, task("wait"), task("after", "wait")));
@@ -794,7 +823,16 @@ class OwnedDagRunWorkflowTest {
     return new TaskPlan(t.taskId(), t.operatorClass(), null, null, t.upstreamIds(), t.downstreamIds(), t.triggerRule(),
         t.retries(), t.retryDelay(), 0, Optional.empty(), Optional.empty(), "default_pool", 1, t.queue(), 1,
         "downstream", Optional.of(groupId), Optional.empty(),
-        List.of(new MappedTaskGroup(groupId, new ExpandInput(List.of(), List.of(over)))), false, false, false);
+        List.of(new MappedTaskGroup(groupId, new ExpandInput(List.of(), List.of(over)))), false, false, false,
+        Optional.empty());
+  }
+
+  private static TaskPlan fromTrigger(TaskPlan t) {
+    return new TaskPlan(t.taskId(), t.operatorClass(), null, null, t.upstreamIds(), t.downstreamIds(), t.triggerRule(),
+        t.retries(), t.retryDelay(), 0, Optional.empty(), Optional.empty(), "default_pool", 1, t.queue(), 1,
+        "downstream", Optional.empty(), Optional.empty(), List.of(), false, false, false,
+        Optional.of(new StartTrigger("airflow.providers.standard.triggers.temporal.DateTimeTrigger",
+            "{\"__type\": \"dict\", \"__var\": {}}", "execute_complete", null, Optional.empty())));
   }
 
   private static TaskPlan onQueue(TaskPlan t, String queue) {
@@ -812,7 +850,7 @@ class OwnedDagRunWorkflowTest {
                                    String queue) {
     return new TaskPlan(taskId, "airflow.providers.standard.operators.bash.BashOperator", null, null, upstreams, downstreams, rule,
         retries, retryDelay, 0, Optional.empty(), Optional.empty(), "default_pool", 1, queue, 1, "downstream",
-        Optional.empty(), expandInput, List.of(), false, false, empty);
+        Optional.empty(), expandInput, List.of(), false, false, empty, Optional.empty());
   }
 
   private static List<TaskPlan> withDownstreams(List<TaskPlan> tasks) {
@@ -822,7 +860,8 @@ class OwnedDagRunWorkflowTest {
       result.add(new TaskPlan(t.taskId(), t.operatorClass(), t.operatorName(), t.displayName(), t.upstreamIds(),
           downstreams, t.triggerRule(), t.retries(), t.retryDelay(), t.retryExponentialBackoff(), t.maxRetryDelay(),
           t.executionTimeout(), t.pool(), t.poolSlots(), t.queue(), t.priorityWeight(), t.weightRule(),
-          t.taskGroupId(), t.expandInput(), t.mappedTaskGroups(), t.setup(), t.teardown(), t.succeedsWithoutRunning()));
+          t.taskGroupId(), t.expandInput(), t.mappedTaskGroups(), t.setup(), t.teardown(), t.succeedsWithoutRunning(),
+          t.startTrigger()));
     }
     return result;
   }
@@ -855,6 +894,7 @@ class OwnedDagRunWorkflowTest {
     final AtomicInteger created = new AtomicInteger();
     final AtomicInteger plansLoaded = new AtomicInteger();
     final AtomicInteger queueRequests = new AtomicInteger();
+    final List<String> deferredAtStart = new CopyOnWriteArrayList<>();
     final AtomicInteger concurrent = new AtomicInteger();
     final AtomicInteger maxConcurrent = new AtomicInteger();
     final List<String> started = new CopyOnWriteArrayList<>();
@@ -1088,6 +1128,19 @@ class OwnedDagRunWorkflowTest {
           putRow(new TaskInstanceRef(attempt.taskId(), attempt.mapIndex()), TaskState.QUEUED, attempt.tryNumber());
           results.add(QueueResult.queued(attempt, UUID.randomUUID(), Instant.now()));
         }
+      }
+      return results;
+    }
+
+    @Override
+    public synchronized List<QueueResult> deferAttempts(OwnedRun run, List<AttemptToDefer> attempts) {
+      unavailableUntilOutageEnds("defer_attempts");
+      refuseIfCleared(run, "defer " + attempts.stream().map(a -> a.taskId() + " try " + a.tryNumber()).toList());
+      List<QueueResult> results = new ArrayList<>();
+      for (AttemptToDefer attempt : attempts) {
+        deferredAtStart.add(new TaskInstanceRef(attempt.taskId(), attempt.mapIndex()).label() + " try " + attempt.tryNumber());
+        putRow(new TaskInstanceRef(attempt.taskId(), attempt.mapIndex()), TaskState.DEFERRED, attempt.tryNumber());
+        results.add(QueueResult.deferred(attempt.attempt()));
       }
       return results;
     }
