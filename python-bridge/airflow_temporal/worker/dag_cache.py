@@ -140,15 +140,9 @@ def prepare(dag_id: str, task_id: str, bundle_info, dag_rel_path) -> None:
     global _handed
     _handed = None
     try:
-        from airflow.dag_processing.bundles.local import LocalDagBundle
-        from airflow.dag_processing.bundles.manager import DagBundlesManager
-
-        bundle = DagBundlesManager().get_bundle(name=bundle_info.name, version=bundle_info.version)
-        if not isinstance(bundle, LocalDagBundle):
-            # Other bundles fetch (git) when initialized, with connections only the task process can
-            # read: the task process initializes and parses them, as Airflow does.
+        bundle_path = _local_bundle_path(bundle_info.name, bundle_info.version)
+        if bundle_path is None:
             return
-        bundle_path = str(bundle.path)
         dag_folder = os.fspath(Path(bundle_path, dag_rel_path))
         key = (bundle_info.name, bundle_info.version, dag_folder, dag_id)
         parse = _parses.get(key)
@@ -165,6 +159,18 @@ def prepare(dag_id: str, task_id: str, bundle_info, dag_rel_path) -> None:
         _handed = _Handed(parse, dag_folder, bundle_path, bundle_info.name, dag_id, task_id)
     except Exception:  # noqa: BLE001 - never worse than Airflow: the task process parses itself
         _handed = None
+
+
+@functools.lru_cache(maxsize=None)
+def _local_bundle_path(name: str, version: str | None) -> str | None:
+    """A local folder bundle's path; None for other bundles, which fetch (git) when initialized, with
+    connections only the task process can read: the task process initializes and parses them, as Airflow
+    does. Kept per process: the bundle config was read when the runner server started."""
+    from airflow.dag_processing.bundles.local import LocalDagBundle
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+
+    bundle = DagBundlesManager().get_bundle(name=name, version=version)
+    return str(bundle.path) if isinstance(bundle, LocalDagBundle) else None
 
 
 def _parse(dag_folder: str, bundle_path: str, bundle_name: str, dag_id: str, task_id: str) -> _Parse | None:
