@@ -707,7 +707,17 @@ class Stack:
 
         wait_until(healthy, 240, "Airflow health (metadatabase, scheduler, dag_processor, triggerer)",
                    interval=1, on_timeout=lambda: json.dumps(self._safe_health()))
+        self._warm_up_execution_api()
         log(f"airflow healthy at {self.airflow_url}")
+
+    def _warm_up_execution_api(self) -> None:
+        """The api-server builds the Execution API's versioned routes (Cadwyn's `_cadwyn_initialize`) at its
+        first /execution request, on its event loop: the whole api-server answers nothing meanwhile. That
+        took 4 s on a quiet machine and 36 s in CI, where the corpus's first tasks and its REST triggers
+        arrived together and a 30 s REST timeout fired. One request pays for it before any test does."""
+        t0 = time.monotonic()
+        requests.get(f"{self.airflow_url}/execution/health", timeout=300).raise_for_status()
+        log(f"execution API routes built in {time.monotonic() - t0:.1f}s")
 
     def _safe_health(self):
         try:
