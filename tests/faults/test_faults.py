@@ -25,7 +25,7 @@ RESTART_AFTER = 20  # s: scenario 1
 TEMPORAL_OUTAGE = 90  # s: scenario 3
 POSTGRES_OUTAGE = 30  # s: scenario 4
 DRAIN_TIMEOUT = 300  # s for a drained worker to exit once its attempts ended (scenario 6)
-# How long the first tries of the parallel tasks work (all longer than the 30 s heartbeat timeout).
+# How long the first tries of the parallel tasks work (all longer than the 20 s heartbeat timeout).
 # A killed worker's runners would outlive the kill by well over the 60 s in which a loss must be noticed
 # (at 925b2c6 "worker lost" came 66-137 s after the kill on a loaded machine), so a runner given up while it
 # still works is caught; through a Temporal outage they work on until after Temporal is back.

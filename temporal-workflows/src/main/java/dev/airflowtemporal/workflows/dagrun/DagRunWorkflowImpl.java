@@ -56,8 +56,6 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
   static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(10);
   /** Leaves room below Temporal's 51,200-event limit for the attempts still running at that point. */
   static final long DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
-  /** The worker heartbeats every few seconds; a silent worker for this long is presumed lost. */
-  static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
   /** Airflow's own execution_timeout is enforced by the runner; this only bounds a wedged attempt. */
   static final Duration ATTEMPT_START_TO_CLOSE = Duration.ofDays(7);
 
@@ -253,7 +251,7 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
     TaskActivities activities = Workflow.newActivityStub(TaskActivities.class, ActivityOptions.newBuilder()
         .setTaskQueue(taskQueue)
         .setStartToCloseTimeout(ATTEMPT_START_TO_CLOSE)
-        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setHeartbeatTimeout(RunnerReattach.HEARTBEAT_TIMEOUT)
         // Airflow owns retries: a second activity attempt would hit a TI that is no longer QUEUED.
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
         .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
@@ -286,8 +284,8 @@ public class DagRunWorkflowImpl implements DagRunWorkflow {
             if (lost.isPresent()) {
               log.warn("{}: its activity timed out on its heartbeat; asking worker process {} for its runner",
                   key.label(), lost.get().reattachQueue());
-              TaskActivities reattach = RunnerReattach.stub(lost.get(), ATTEMPT_START_TO_CLOSE, HEARTBEAT_TIMEOUT,
-                  key.label());
+              TaskActivities reattach = RunnerReattach.stub(lost.get(), ATTEMPT_START_TO_CLOSE,
+                  RunnerReattach.HEARTBEAT_TIMEOUT, key.label());
               watch(key, () -> Async.function(reattach::reattachTask, lost.get()));
               return null;
             }

@@ -32,13 +32,13 @@ public class ExecutorWorkloadWorkflowImpl implements ExecutorWorkloadWorkflow {
     WorkloadActivities activities = Workflow.newActivityStub(WorkloadActivities.class, ActivityOptions.newBuilder()
         .setTaskQueue(TaskQueues.forAirflowQueue(Workflow.getInfo().getTaskQueue(), run.queue()))
         .setStartToCloseTimeout(DagRunWorkflowImpl.ATTEMPT_START_TO_CLOSE)
-        .setHeartbeatTimeout(DagRunWorkflowImpl.HEARTBEAT_TIMEOUT)
+        .setHeartbeatTimeout(RunnerReattach.HEARTBEAT_TIMEOUT)
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
         .setSummary(label)
         .build());
     try {
       return outcome(RunnerReattach.call(() -> activities.runWorkload(run), DagRunWorkflowImpl.ATTEMPT_START_TO_CLOSE,
-          DagRunWorkflowImpl.HEARTBEAT_TIMEOUT, label));
+          RunnerReattach.HEARTBEAT_TIMEOUT, label));
     } catch (ActivityFailure failure) {
       log.error("{} failed: {}", label, DagRunWorkflowImpl.describe(failure));
       return new WorkloadOutcome(OutcomeState.FAILED, null, DagRunWorkflowImpl.describe(failure), "");

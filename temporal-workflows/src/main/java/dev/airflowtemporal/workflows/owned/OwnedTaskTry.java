@@ -26,8 +26,6 @@ import org.slf4j.Logger;
  * of the try, and the workflow reads it back next.
  */
 final class OwnedTaskTry {
-  /** A silent worker for this long is presumed lost; its try is then failed (and retried if it may). */
-  static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(30);
   /** Bounds a try without an execution_timeout; the runner's own limit is the real one. */
   static final Duration TRY_WITHOUT_TIMEOUT_LIMIT = Duration.ofDays(7);
   /** Time the runner gets past execution_timeout to fail the task itself before it is killed. */
@@ -48,7 +46,7 @@ final class OwnedTaskTry {
         // Airflow's [scheduler] task_queued_timeout: a try no worker of its queue picks up fails.
         .setScheduleToStartTimeout(run.queuedTimeout())
         .setStartToCloseTimeout(startToClose)
-        .setHeartbeatTimeout(HEARTBEAT_TIMEOUT)
+        .setHeartbeatTimeout(RunnerReattach.HEARTBEAT_TIMEOUT)
         // Airflow's retries are the workflow's: a second activity attempt would find the TI no longer queued.
         .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
         .setSummary(label)
@@ -59,7 +57,7 @@ final class OwnedTaskTry {
         run.dagRelPath(), new OwnedTaskWorkload.BundleInfo(run.bundleName(), run.bundleVersion()));
     try {
       TaskAttemptResult result = RunnerReattach.call(() -> runner.runOwnedTask(workload), startToClose,
-          HEARTBEAT_TIMEOUT, label);
+          RunnerReattach.HEARTBEAT_TIMEOUT, label);
       if (!result.succeeded()) {
         log.warn("{}: {}", label, result.reason());
       }

@@ -20,6 +20,13 @@ import java.util.function.Supplier;
  * queue before they call the attempt lost.
  */
 public final class RunnerReattach {
+  /**
+   * How long a task activity may go without a heartbeat before Temporal times it out: the worker
+   * heartbeats every few seconds (the SDK sends at most one per 80% of this), so a silent worker for
+   * this long is presumed gone and asked for its runner. It bounds how soon Airflow hears that a killed
+   * worker's attempts are lost, with {@link #PICKUP_TIMEOUT} and the time a worker needs to act.
+   */
+  public static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(20);
   /** A live worker process polls its own queue all the time; one that has not answered by then is gone. */
   public static final Duration PICKUP_TIMEOUT = Duration.ofSeconds(10);
   /** The activity type of {@link TaskActivities#reattachTask}. */
