@@ -300,23 +300,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
-    Instant queuedAt = Instant.now();
-    List<QueueResult> answers = new ArrayList<>();
-    for (int i = 0; i < attempts.size(); i++) {
-      AttemptToQueue attempt = attempts.get(i);
-      dev.airflowtemporal.dbsync.QueueResult result = results.get(i);
-      if (result instanceof dev.airflowtemporal.dbsync.QueueResult.Queued queued) {
-        answers.add(QueueResult.queued(attempt, queued.id(), queuedAt));
-      } else if (result instanceof dev.airflowtemporal.dbsync.QueueResult.PoolFull full) {
-        log.info("{} waits for pool '{}': needs {} slots, {} of {} open", attempt.taskId(), full.pool(),
-            full.requiredSlots(), full.openSlots(), full.totalSlots());
-        answers.add(QueueResult.poolFull(attempt));
-      } else {
-        dev.airflowtemporal.dbsync.QueueResult.NotQueueable other = (dev.airflowtemporal.dbsync.QueueResult.NotQueueable) result;
-        answers.add(QueueResult.notQueueable(attempt, other.state(), other.tryNumber()));
-      }
-    }
-    return answers;
+    return QueueAnswers.of(attempts, results, Instant.now());
   }
 
   @Override
@@ -327,18 +311,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
-    List<QueueResult> answers = new ArrayList<>();
-    for (int i = 0; i < attempts.size(); i++) {
-      AttemptToQueue attempt = attempts.get(i).attempt();
-      if (results.get(i) instanceof dev.airflowtemporal.dbsync.QueueResult.NotQueueable other) {
-        answers.add(QueueResult.notQueueable(attempt, other.state(), other.tryNumber()));
-      } else {
-        log.info("{} try {} of {} starts in Airflow's triggerer ({})", attempt.taskId(), attempt.tryNumber(),
-            run.runId(), attempts.get(i).startTrigger().triggerClass());
-        answers.add(QueueResult.deferred(attempt));
-      }
-    }
-    return answers;
+    return QueueAnswers.of(attempts.stream().map(AttemptToDefer::attempt).toList(), results, Instant.now());
   }
 
   @Override
