@@ -23,6 +23,8 @@ import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,6 +124,36 @@ final class StartupChecks {
       server.close();
       Thread.currentThread().interrupt();
       throw new StartupException("interrupted while starting the runner server");
+    }
+  }
+
+  /**
+   * Starts {@link #runnerServer} on another thread: its Python imports Airflow (10 s and more on a loaded
+   * host) while the caller checks the DB and Temporal, so that a restarted worker polls again sooner, and
+   * the attempts a killed worker held are decided sooner.
+   */
+  static CompletableFuture<PreforkRunnerServer> startRunnerServer(WorkerSettings settings) {
+    return CompletableFuture.supplyAsync(() -> runnerServer(settings));
+  }
+
+  /** The server {@link #startRunnerServer} started, once it answers; its {@link StartupException} as it came. */
+  static PreforkRunnerServer awaitRunnerServer(CompletableFuture<PreforkRunnerServer> starting) {
+    try {
+      return starting.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException cause ? cause : e;
+    }
+  }
+
+  /** After another check failed: closes the server once its start has ended, so that it does not outlive the worker. */
+  static void closeWhenStarted(CompletableFuture<PreforkRunnerServer> starting) {
+    try {
+      PreforkRunnerServer server = starting.join();
+      if (server != null) {
+        server.close();
+      }
+    } catch (CompletionException e) {
+      // It did not start either: nothing to close, and the other check's failure is the one reported.
     }
   }
 

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -53,16 +54,26 @@ final class WorkerCommand implements Callable<Integer> {
   public Integer call() throws InterruptedException {
     StartupChecks.options(settings);
     StartupChecks.pythonRunner(settings);
-    PreforkRunnerServer runnerServer = StartupChecks.runnerServer(settings);
-    WorkerLogServer logServer = settings.serveLogs ? WorkerLogServer.start(settings.python, settings.logServerHost) : null;
-    AirflowDatabase database = StartupChecks.database(settings, DB_POOL_SIZE);
-    ClientConfigProfile profile = StartupChecks.temporalProfile(settings.temporal);
     PrometheusMeterRegistry registry = settings.metricsPort == 0 ? null
         : new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     Scope sdkMetrics = registry == null ? new NoopScope() : new RootScopeBuilder()
         .reporter(new MicrometerClientStatsReporter(registry))
         .reportEvery(SDK_METRICS_INTERVAL);
-    WorkflowServiceStubs service = StartupChecks.temporal(profile, sdkMetrics);
+    CompletableFuture<PreforkRunnerServer> runnerServerStart = StartupChecks.startRunnerServer(settings);
+    WorkerLogServer logServer;
+    AirflowDatabase database;
+    ClientConfigProfile profile;
+    WorkflowServiceStubs service;
+    try {
+      logServer = settings.serveLogs ? WorkerLogServer.start(settings.python, settings.logServerHost) : null;
+      database = StartupChecks.database(settings, DB_POOL_SIZE);
+      profile = StartupChecks.temporalProfile(settings.temporal);
+      service = StartupChecks.temporal(profile, sdkMetrics);
+    } catch (RuntimeException e) {
+      StartupChecks.closeWhenStarted(runnerServerStart);
+      throw e;
+    }
+    PreforkRunnerServer runnerServer = StartupChecks.awaitRunnerServer(runnerServerStart);
 
     WorkflowClient client = settings.temporal.client(service, profile);
     WorkerFactory factory = WorkerFactory.newInstance(client);

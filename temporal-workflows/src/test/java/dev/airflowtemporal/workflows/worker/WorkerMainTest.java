@@ -1,7 +1,9 @@
 package dev.airflowtemporal.workflows.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.airflowtemporal.workflows.task.PreforkRunnerServer;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -49,6 +51,17 @@ class WorkerMainTest extends WorkerCliRun {
   void aMissingPythonIsReportedBeforeAnythingConnects() {
     assertThat(run("check", "--python", "/nonexistent/python3")).isEqualTo(2);
     assertThat(err.toString()).contains("--python '/nonexistent/python3' cannot run Airflow's task runner");
+  }
+
+  @Test
+  void aWorkerThatCannotReachTheDbExitsTwoAndStopsTheRunnerServerItStartedMeanwhile() {
+    String venv = System.getenv("AT_VENV");
+    assumeTrue(venv != null, "needs the bootstrap venv's Python (AT_VENV; scripts/test sets it)");
+    assertThat(run("worker", "--python", venv + "/bin/python",
+        "--db-url", "postgresql://airflow:hunter2@127.0.0.1:1/airflow")).isEqualTo(2);
+    assertThat(err.toString()).contains("cannot connect to Airflow's metadata DB").doesNotContain("hunter2");
+    assertThat(ProcessHandle.current().descendants()
+        .filter(p -> p.info().commandLine().orElse("").contains(PreforkRunnerServer.MODULE))).isEmpty();
   }
 
   @Test
