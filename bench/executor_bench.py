@@ -122,8 +122,8 @@ def run_dag(stack: Stack, roots: Roots, sampler: Sampler, dag_id: str, meta: dic
                 r = stack.airflow.request("GET", f"/dags/{stack.airflow.q(dag_id)}/dagRuns/{stack.airflow.q(run_id)}",
                                           expect=(200, 404))
             except (StackError, requests.RequestException) as exc:
-                # The api-server can stall under a burst of Execution API calls (its DB pool times out after
-                # 30 s, docs/benchmarks.md): recorded, and the run measured to its end all the same.
+                # The api-server can stall for 30 s and more under a burst of task starts (docs/benchmarks.md):
+                # recorded, and the run measured to its end all the same.
                 failed_polls.append(f"{time.strftime('%H:%M:%S')} {str(exc)[:200]}")
                 log(f"  REST poll failed (run goes on): {str(exc)[:150]}")
                 continue

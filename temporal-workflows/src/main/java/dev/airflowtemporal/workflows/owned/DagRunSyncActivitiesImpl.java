@@ -300,7 +300,7 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
-    return QueueAnswers.of(attempts, results, Instant.now());
+    return QueueAnswers.of(run.runId(), attempts, results, Instant.now());
   }
 
   @Override
@@ -311,7 +311,8 @@ public class DagRunSyncActivitiesImpl implements DagRunSyncActivities {
     } catch (DagRunClearedException e) {
       throw cleared(e);
     }
-    return QueueAnswers.of(attempts.stream().map(AttemptToDefer::attempt).toList(), results, Instant.now());
+    return QueueAnswers.of(run.runId(), attempts.stream().map(AttemptToDefer::attempt).toList(), results,
+        Instant.now());
   }
 
   @Override

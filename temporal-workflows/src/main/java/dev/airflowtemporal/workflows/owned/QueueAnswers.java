@@ -22,28 +22,28 @@ final class QueueAnswers {
 
   private QueueAnswers() {}
 
-  /** One answer per attempt, in the order of {@code attempts}, which {@code results} follows. */
-  static List<QueueResult> of(List<AttemptToQueue> attempts, List<dev.airflowtemporal.dbsync.QueueResult> results,
-      Instant queuedAt) {
+  /** One answer per attempt of run {@code runId}, in the order of {@code attempts}, which {@code results} follows. */
+  static List<QueueResult> of(String runId, List<AttemptToQueue> attempts,
+      List<dev.airflowtemporal.dbsync.QueueResult> results, Instant queuedAt) {
     List<QueueResult> answers = new ArrayList<>(attempts.size());
     for (int i = 0; i < attempts.size(); i++) {
-      answers.add(of(attempts.get(i), results.get(i), queuedAt));
+      answers.add(of(runId, attempts.get(i), results.get(i), queuedAt));
     }
     return answers;
   }
 
-  private static QueueResult of(AttemptToQueue attempt, dev.airflowtemporal.dbsync.QueueResult result,
+  private static QueueResult of(String runId, AttemptToQueue attempt, dev.airflowtemporal.dbsync.QueueResult result,
       Instant queuedAt) {
     if (result instanceof Queued queued) {
       return QueueResult.queued(attempt, queued.id(), queuedAt);
     }
     if (result instanceof PoolFull full) {
-      log.info("{} waits for pool '{}': needs {} slots, {} of {} open", attempt.taskId(), full.pool(),
+      log.info("{} of {} waits for pool '{}': needs {} slots, {} of {} open", attempt.taskId(), runId, full.pool(),
           full.requiredSlots(), full.openSlots(), full.totalSlots());
       return QueueResult.poolFull(attempt);
     }
     if (result instanceof Deferred) {
-      log.info("{} try {} starts in Airflow's triggerer", attempt.taskId(), attempt.tryNumber());
+      log.info("{} try {} of {} starts in Airflow's triggerer", attempt.taskId(), attempt.tryNumber(), runId);
       return QueueResult.deferred(attempt);
     }
     NotQueueable other = (NotQueueable) result;
