@@ -264,16 +264,28 @@ def measured_run(stack, roots, sampler, dag_id, meta, args, short, i, owned=None
     return final
 
 
+def airflow_settings(args) -> dict[str, str]:
+    """The Airflow settings of every mode's stack: the same for all three, recorded in the JSON."""
+    p = str(args.parallelism)
+    return {
+        "AIRFLOW__CORE__PARALLELISM": p,
+        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": p,
+        "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": p,
+        # Airflow 3.3.2's api-server checks a REST caller's token against revoked_token with a blocking
+        # DB query on its event loop (apache/airflow#66493, fix pending in #73422). When its pool (5 + 10)
+        # is checked out by Execution API requests, whose sessions the blocked loop never gets to close,
+        # everything waits pool_timeout (30 s). Room for every AnyIO worker thread (40) plus the loop
+        # keeps that from happening, under any executor.
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_MAX_OVERFLOW": "40",
+        **args.extra_env,
+    }
+
+
 def bench_executor(short: str, args, dags_folder: Path, dags: dict) -> dict:
     executor = EXECUTORS[short]
     temporal = short in TEMPORAL_MODES
     p = str(args.parallelism)
-    env = {
-        "AIRFLOW__CORE__PARALLELISM": p,
-        "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": p,
-        "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": p,
-        **args.extra_env,
-    }
+    env = airflow_settings(args)
     stack = Stack(
         name=f"{args.stack_prefix}-{short.replace('Executor', '').lower()}", ports="free", executor=executor,
         dags_folder=dags_folder, extra_env=env,
@@ -461,9 +473,7 @@ def main(argv=None) -> int:
             "sample_interval_s": args.sample_interval, "pss_interval_s": args.pss_interval or None,
             "busy_at_start": busy_at_start,
             "dags_folder": str(dags_folder),
-            "airflow_env": {"AIRFLOW__CORE__PARALLELISM": args.parallelism,
-                            "AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG": args.parallelism,
-                            "AIRFLOW__SCHEDULER__MAX_TIS_PER_QUERY": args.parallelism, **args.extra_env},
+            "airflow_env": airflow_settings(args),
             "worker_args": ["--max-concurrent-tasks", str(args.parallelism)],
         },
         "executors": {},
